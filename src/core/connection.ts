@@ -1,0 +1,366 @@
+/**
+ * The RFC 6455 protocol state machine, sans I/O: bytes and time in, events and bytes out.
+ * @module
+ */
+
+import {
+  buildClosePayload,
+  checkCloseArguments,
+  type CloseStatus,
+  parseClosePayload,
+} from "./close.ts";
+import { CloseCode, MAX_CONTROL_PAYLOAD_BYTES, Opcode } from "./constants.ts";
+import { WebSocketError } from "./errors.ts";
+import { concat, type Frame, type FrameHeader, FrameParser } from "./frame.ts";
+import { type Limits, resolveLimits } from "./limits.ts";
+import { Liveness } from "./liveness.ts";
+import { OutputBuffer } from "./output.ts";
+import { decodeUtf8, Utf8Validator } from "./utf8.ts";
+
+/** Where a connection is in its life (RFC 6455 §4, §7). */
+export type ConnectionState = "open" | "closing" | "closed";
+
+/** How a connection ended. */
+export interface CloseInfo extends CloseStatus {
+  /**
+   * Whether the closing handshake completed: both sides sent a Close frame. When it did
+   * not, `code` is the one we sent on failing the connection (1002, 1007, 1009, ...),
+   * or 1006 when the connection was lost without one.
+   */
+  wasClean: boolean;
+}
+
+/** Something the peer did, reported by {@linkcode Connection.receive}. */
+export type ConnectionEvent =
+  /** A complete message: a `string` for text, bytes for binary. */
+  | { type: "message"; data: string | Uint8Array }
+  /** A ping; the pong has already been queued. */
+  | { type: "ping"; data: Uint8Array }
+  /** A pong. */
+  | { type: "pong"; data: Uint8Array }
+  /** The connection is closed; the I/O layer sends what is left, then closes TCP. */
+  | { type: "close"; info: CloseInfo };
+
+/** Options of a {@linkcode Connection}. */
+export interface ConnectionOptions {
+  /**
+   * `"server"` expects masked frames and sends unmasked ones; `"client"` the reverse.
+   * @default "server"
+   */
+  role?: "server" | "client";
+  /** Limits to override; see {@linkcode Limits}. */
+  limits?: Partial<Limits>;
+  /**
+   * The current time in milliseconds, from the clock the caller will keep passing in.
+   * @default 0
+   */
+  now?: number;
+}
+
+const NO_EVENTS: readonly ConnectionEvent[] = Object.freeze([]);
+const EMPTY: Uint8Array = new Uint8Array(0);
+
+/**
+ * One WebSocket connection after the opening handshake.
+ *
+ * Feed it received bytes with {@linkcode Connection.receive}; send with
+ * {@linkcode Connection.send}; write out {@linkcode Connection.takeOutput} after each
+ * call; call {@linkcode Connection.tick} at {@linkcode Connection.nextDeadline}. A peer's
+ * violation never throws: it queues a Close frame with the RFC's code and ends in a
+ * `close` event (RFC 6455 §7.1.7). Misuse by the caller throws.
+ *
+ * @example An echo loop
+ * ```ts
+ * import { Connection } from "./connection.ts";
+ * const connection = new Connection({ now: performance.now() });
+ * function onBytes(chunk: Uint8Array, write: (bytes: Uint8Array) => void) {
+ *   for (const event of connection.receive(chunk, performance.now())) {
+ *     if (event.type === "message") connection.send(event.data);
+ *   }
+ *   for (const bytes of connection.takeOutput()) write(bytes);
+ * }
+ * ```
+ */
+export class Connection {
+  /** The limits in force. */
+  readonly limits: Readonly<Limits>;
+  readonly #parser: FrameParser;
+  readonly #output: OutputBuffer;
+  readonly #liveness: Liveness;
+  readonly #utf8 = new Utf8Validator();
+  #state: ConnectionState = "open";
+  #events: ConnectionEvent[] = [];
+  /** The opcode of the message being received (Text or Binary), or 0 between messages. */
+  #messageOpcode = 0;
+  /** Whether the text message being received is checked piece by piece. */
+  #validatingPieces = false;
+  #parts: Uint8Array[] = [];
+  #messageBytes = 0;
+  #closeSent: CloseStatus | undefined;
+  #closeInfo: CloseInfo | undefined;
+
+  constructor(options: ConnectionOptions = {}) {
+    const role = options.role ?? "server";
+    this.limits = resolveLimits(options.limits);
+    this.#output = new OutputBuffer(role === "client");
+    this.#liveness = new Liveness(this.limits, options.now ?? 0);
+    this.#parser = new FrameParser({
+      role,
+      maxFrameBytes: this.limits.maxFrameBytes,
+      onHeader: (header) => this.#checkHeader(header),
+      onPayload: (piece, offset, header) => this.#checkPayload(piece, offset, header),
+    });
+  }
+
+  /** Where the connection is in its life. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** How the connection ended, once it is closed. */
+  get closeInfo(): CloseInfo | undefined {
+    return this.#closeInfo;
+  }
+
+  /** Bytes queued by this connection and not yet taken by {@linkcode takeOutput}. */
+  get outputBytes(): number {
+    return this.#output.byteLength;
+  }
+
+  /** Bytes received but not yet delivered: a partial frame or a partial message. */
+  get bufferedInputBytes(): number {
+    return this.#parser.bufferedBytes + this.#messageBytes;
+  }
+
+  /**
+   * Processes bytes from the peer. The bytes are owned by the connection from now on: it
+   * unmasks them in place and messages may be views of them.
+   *
+   * @param chunk Bytes as they came off the wire.
+   * @param now The current time in milliseconds.
+   * @returns What happened, in order.
+   */
+  receive(chunk: Uint8Array, now: number): readonly ConnectionEvent[] {
+    if (this.#state === "closed") return NO_EVENTS;
+    this.#liveness.received(now);
+    const parser = this.#parser;
+    parser.push(chunk);
+    try {
+      let frame: Frame | undefined;
+      while (this.#closeInfo === undefined && (frame = parser.next()) !== undefined) {
+        if (frame.opcode >= 0x8) this.#handleControl(frame);
+        else this.#handleData(frame, now);
+      }
+    } catch (error) {
+      this.#fail(
+        error instanceof WebSocketError
+          ? error
+          : new WebSocketError(CloseCode.InternalError, "Internal error"),
+      );
+    }
+    return this.#takeEvents();
+  }
+
+  /**
+   * Reports that the peer closed TCP (or the socket failed). Without a completed close
+   * handshake this ends the connection with 1006.
+   */
+  receiveEof(): readonly ConnectionEvent[] {
+    if (this.#state !== "closed") {
+      this.#closed({ code: CloseCode.AbnormalClosure, reason: "", wasClean: false });
+    }
+    return this.#takeEvents();
+  }
+
+  /**
+   * Queues a message: text for a string, binary for bytes.
+   * @throws {Error} When the connection is closing or closed.
+   */
+  send(data: string | Uint8Array): void {
+    this.#assertOpen("send a message");
+    if (typeof data === "string") this.#output.writeText(data);
+    else this.#output.writeFrame(Opcode.Binary, data);
+  }
+
+  /**
+   * Queues a ping.
+   * @throws {RangeError} When `data` exceeds 125 bytes.
+   * @throws {Error} When the connection is closing or closed.
+   */
+  ping(data: Uint8Array = EMPTY): void {
+    this.#assertOpen("send a ping");
+    if (data.length > MAX_CONTROL_PAYLOAD_BYTES) {
+      throw new RangeError(`Ping payload is ${data.length} bytes; at most 125 are allowed`);
+    }
+    this.#output.writeFrame(Opcode.Ping, data);
+  }
+
+  /**
+   * Starts the closing handshake; a no-op when it has already started.
+   *
+   * @param code The close code; 1005 sends a Close frame with no code.
+   * @param reason At most 123 UTF-8 bytes.
+   * @param now The current time in milliseconds: the close timeout starts now.
+   * @throws {RangeError} For a code that may not be sent or a reason that is too long.
+   */
+  close(code: number = CloseCode.NormalClosure, reason = "", now: number): void {
+    if (code !== CloseCode.NoStatusReceived) checkCloseArguments(code, reason);
+    else if (reason !== "") throw new RangeError("A close with no code cannot carry a reason");
+    if (this.#state !== "open") return;
+    this.#sendClose({ code, reason });
+    this.#state = "closing";
+    this.#liveness.closeStarted(now);
+  }
+
+  /**
+   * Fails the connection (RFC 6455 §7.1.7): sends a Close frame with `code` unless one
+   * was sent, and ends it at once, without waiting for the peer's.
+   */
+  fail(code: number, reason: string): readonly ConnectionEvent[] {
+    this.#fail(new WebSocketError(code, reason));
+    return this.#takeEvents();
+  }
+
+  /**
+   * Hands over the bytes to write to the socket, in order, and forgets them.
+   * @returns The chunks; empty when there is nothing to send.
+   */
+  takeOutput(): Uint8Array[] {
+    return this.#output.take();
+  }
+
+  /** The time at which {@linkcode Connection.tick} should next be called. */
+  nextDeadline(): number {
+    return this.#state === "closed" ? Infinity : this.#liveness.nextDeadline();
+  }
+
+  /** Acts on passed deadlines: sends a heartbeat ping, or closes on a timeout. */
+  tick(now: number): readonly ConnectionEvent[] {
+    if (this.#state === "closed") return NO_EVENTS;
+    switch (this.#liveness.due(now)) {
+      case "ping":
+        this.#output.writeFrame(Opcode.Ping, EMPTY);
+        break;
+      case "heartbeat-timeout":
+        this.#fail(new WebSocketError(CloseCode.GoingAway, "Heartbeat timeout"));
+        break;
+      case "idle-timeout":
+        this.close(CloseCode.GoingAway, "Idle timeout", now);
+        break;
+      case "close-timeout":
+        this.#closed({
+          code: CloseCode.AbnormalClosure,
+          reason: "Close handshake timed out",
+          wasClean: false,
+        });
+        break;
+    }
+    return this.#takeEvents();
+  }
+
+  #checkHeader(header: FrameHeader): void {
+    if (header.rsv !== 0) throw protocolError("Reserved bits set with no extension");
+    const opcode = header.opcode;
+    if (opcode >= 0x8) return;
+    if (opcode === Opcode.Continuation) {
+      if (this.#messageOpcode === 0) throw protocolError("Continuation frame with no message");
+    } else {
+      if (this.#messageOpcode !== 0) {
+        throw protocolError("New data frame inside a fragmented message");
+      }
+      this.#messageOpcode = opcode;
+      this.#validatingPieces = opcode === Opcode.Text && !header.fin;
+    }
+    if (this.#messageBytes + header.length > this.limits.maxMessageBytes) {
+      throw new WebSocketError(CloseCode.MessageTooBig, "Message too big");
+    }
+  }
+
+  #checkPayload(piece: Uint8Array, offset: number, header: FrameHeader): void {
+    if (header.opcode >= 0x8 || this.#messageOpcode !== Opcode.Text) return;
+    if (!this.#validatingPieces) {
+      // A whole single-frame message is validated when decoded; a split one as it comes.
+      if (offset === 0 && piece.length === header.length) return;
+      this.#validatingPieces = true;
+    }
+    if (!this.#utf8.push(piece)) throw invalidText();
+  }
+
+  #handleData(frame: Frame, now: number): void {
+    if (frame.length > 0) {
+      this.#parts.push(frame.payload);
+      this.#messageBytes += frame.length;
+    }
+    if (!frame.fin) return;
+    const bytes = this.#parts.length === 0 ? EMPTY : concat(this.#parts, this.#messageBytes);
+    let data: string | Uint8Array = bytes;
+    if (this.#messageOpcode === Opcode.Text) {
+      if (this.#validatingPieces && !this.#utf8.end()) throw invalidText();
+      const text = decodeUtf8(bytes);
+      if (text === undefined) throw invalidText();
+      data = text;
+    }
+    this.#messageOpcode = 0;
+    this.#validatingPieces = false;
+    this.#parts = [];
+    this.#messageBytes = 0;
+    this.#liveness.messageReceived(now);
+    this.#events.push({ type: "message", data });
+  }
+
+  #handleControl(frame: Frame): void {
+    const payload = frame.payload;
+    if (frame.opcode === Opcode.Ping) {
+      if (this.#state === "open") this.#output.writeFrame(Opcode.Pong, payload);
+      this.#events.push({ type: "ping", data: payload });
+    } else if (frame.opcode === Opcode.Pong) {
+      this.#events.push({ type: "pong", data: payload });
+    } else {
+      const received = parseClosePayload(payload);
+      if (this.#state === "open") this.#sendClose(received);
+      this.#closed({ ...received, wasClean: true });
+    }
+  }
+
+  #sendClose(status: CloseStatus): void {
+    this.#closeSent = status;
+    this.#output.writeFrame(Opcode.Close, buildClosePayload(status.code, status.reason));
+  }
+
+  #fail(error: WebSocketError): void {
+    if (this.#state === "closed") return;
+    if (this.#closeSent === undefined) {
+      this.#sendClose({ code: error.closeCode, reason: error.reason });
+    }
+    this.#closed({ code: error.closeCode, reason: error.reason, wasClean: false });
+  }
+
+  #closed(info: CloseInfo): void {
+    this.#state = "closed";
+    this.#closeInfo = info;
+    this.#parts = [];
+    this.#messageBytes = 0;
+    this.#events.push({ type: "close", info });
+  }
+
+  #takeEvents(): readonly ConnectionEvent[] {
+    const events = this.#events;
+    if (events.length === 0) return NO_EVENTS;
+    this.#events = [];
+    return events;
+  }
+
+  #assertOpen(action: string): void {
+    if (this.#state !== "open") {
+      throw new Error(`Cannot ${action}: the connection is ${this.#state}`);
+    }
+  }
+}
+
+function protocolError(reason: string): WebSocketError {
+  return new WebSocketError(CloseCode.ProtocolError, reason);
+}
+
+function invalidText(): WebSocketError {
+  return new WebSocketError(CloseCode.InvalidPayload, "Invalid UTF-8 in text message");
+}

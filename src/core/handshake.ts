@@ -1,0 +1,164 @@
+/**
+ * The opening handshake, server side (RFC 6455 §4.2): checks a `Request`, picks a
+ * subprotocol and computes `Sec-WebSocket-Accept`.
+ * @module
+ */
+
+import { GUID } from "./constants.ts";
+import { HandshakeError } from "./errors.ts";
+
+/** Options of {@linkcode checkHandshake}. */
+export interface HandshakeOptions {
+  /**
+   * Subprotocols the server speaks, most preferred first. The first of these that the
+   * client offers is chosen; when none is offered, the connection has no subprotocol.
+   * @default []
+   */
+  protocols?: readonly string[];
+  /**
+   * Origins allowed to open a connection (exact `scheme://host[:port]`, case-insensitive),
+   * or a predicate. Requests from other origins get 403 (against cross-site WebSocket
+   * hijacking). Requests with no `Origin` header (non-browser clients) are allowed.
+   * @default undefined: every origin is allowed
+   */
+  allowedOrigins?: readonly string[] | ((origin: string) => boolean);
+}
+
+/** What a valid opening handshake asked for and was granted. */
+export interface HandshakeAcceptance {
+  /** The client's `Sec-WebSocket-Key`. */
+  key: string;
+  /** The chosen subprotocol, or `""` when there is none. */
+  protocol: string;
+  /** The client's `Sec-WebSocket-Extensions` offer, or `""`. */
+  extensions: string;
+}
+
+const KEY_PATTERN = /^[A-Za-z0-9+/]{22}==$/;
+
+/** Splits a comma-separated header into trimmed, non-empty items. */
+export function headerList(value: string | null): string[] {
+  if (value === null) return [];
+  const items: string[] = [];
+  for (const item of value.split(",")) {
+    const trimmed = item.trim();
+    if (trimmed !== "") items.push(trimmed);
+  }
+  return items;
+}
+
+/** Whether a comma-separated header contains `token`, case-insensitively. */
+function hasToken(value: string | null, token: string): boolean {
+  return headerList(value).some((item) => item.toLowerCase() === token);
+}
+
+/**
+ * Checks that a request is a valid WebSocket opening handshake (RFC 6455 §4.2.1) and
+ * picks its subprotocol.
+ *
+ * @throws {HandshakeError} 405 for a method other than GET; 400 for missing `Upgrade` /
+ *   `Connection` tokens or a bad `Sec-WebSocket-Key`; 426 for a version other than 13;
+ *   403 for an origin that is not allowed. Its `toResponse()` gives the answer to send.
+ *
+ * @example
+ * ```ts
+ * import { checkHandshake } from "./handshake.ts";
+ * const request = new Request("http://localhost/chat", {
+ *   headers: {
+ *     Upgrade: "websocket",
+ *     Connection: "Upgrade",
+ *     "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+ *     "Sec-WebSocket-Version": "13",
+ *     "Sec-WebSocket-Protocol": "chat, superchat",
+ *   },
+ * });
+ * checkHandshake(request, { protocols: ["superchat"] }).protocol; // "superchat"
+ * ```
+ */
+export function checkHandshake(
+  request: Request,
+  options: HandshakeOptions = {},
+): HandshakeAcceptance {
+  if (request.method !== "GET") {
+    throw new HandshakeError(405, "A WebSocket handshake must use GET", { Allow: "GET" });
+  }
+  const headers = request.headers;
+  if (!hasToken(headers.get("upgrade"), "websocket")) {
+    throw new HandshakeError(400, 'The Upgrade header must contain "websocket"');
+  }
+  if (!hasToken(headers.get("connection"), "upgrade")) {
+    throw new HandshakeError(400, 'The Connection header must contain "Upgrade"');
+  }
+  const version = headers.get("sec-websocket-version");
+  if (version?.trim() !== "13") {
+    throw new HandshakeError(426, "Unsupported WebSocket version: only 13 is supported", {
+      "Sec-WebSocket-Version": "13",
+    });
+  }
+  const key = headers.get("sec-websocket-key")?.trim() ?? "";
+  if (!KEY_PATTERN.test(key)) {
+    throw new HandshakeError(400, "Sec-WebSocket-Key must be the base64 of 16 bytes");
+  }
+  const origin = headers.get("origin");
+  if (origin !== null && !isOriginAllowed(origin, options.allowedOrigins)) {
+    throw new HandshakeError(403, "Origin not allowed");
+  }
+  return {
+    key,
+    protocol: chooseProtocol(headers.get("sec-websocket-protocol"), options.protocols ?? []),
+    extensions: headers.get("sec-websocket-extensions") ?? "",
+  };
+}
+
+function isOriginAllowed(
+  origin: string,
+  allowed: HandshakeOptions["allowedOrigins"],
+): boolean {
+  if (allowed === undefined) return true;
+  if (typeof allowed === "function") return allowed(origin);
+  const wanted = origin.toLowerCase();
+  return allowed.some((item) => item.toLowerCase() === wanted);
+}
+
+/**
+ * Picks the server's most preferred subprotocol among the client's offers.
+ * @returns The subprotocol, or `""` when the two lists share none.
+ */
+export function chooseProtocol(offered: string | null, preferred: readonly string[]): string {
+  const offers = headerList(offered);
+  return preferred.find((protocol) => offers.includes(protocol)) ?? "";
+}
+
+/**
+ * Computes `Sec-WebSocket-Accept` for a key: base64(SHA-1(key + GUID)) (RFC 6455 §1.3).
+ *
+ * @example
+ * ```ts
+ * import { computeAccept } from "./handshake.ts";
+ * await computeAccept("dGhlIHNhbXBsZSBub25jZQ=="); // "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+ * ```
+ */
+export async function computeAccept(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(key + GUID));
+  return btoa(String.fromCharCode(...new Uint8Array(digest)));
+}
+
+/**
+ * The headers of the `101 Switching Protocols` response that accepts a handshake.
+ *
+ * @param acceptance What {@linkcode checkHandshake} returned.
+ * @param extensions The negotiated `Sec-WebSocket-Extensions` answer, if any.
+ */
+export async function acceptHeaders(
+  acceptance: HandshakeAcceptance,
+  extensions = "",
+): Promise<Record<string, string>> {
+  const headers: Record<string, string> = {
+    Upgrade: "websocket",
+    Connection: "Upgrade",
+    "Sec-WebSocket-Accept": await computeAccept(acceptance.key),
+  };
+  if (acceptance.protocol !== "") headers["Sec-WebSocket-Protocol"] = acceptance.protocol;
+  if (extensions !== "") headers["Sec-WebSocket-Extensions"] = extensions;
+  return headers;
+}

@@ -1,0 +1,125 @@
+/**
+ * Every limit and timeout wsport enforces, with its default, in one place.
+ * @module
+ */
+
+/**
+ * Limits on what a peer may make a server hold, and how long it may take.
+ *
+ * A value of `0` for a `...Ms` field turns that timer off.
+ */
+export interface Limits {
+  /**
+   * Largest message (all fragments together) accepted; a larger one closes with 1009,
+   * decided from the frame header before the payload is buffered.
+   * @default 16 MiB (16_777_216)
+   */
+  maxMessageBytes: number;
+  /**
+   * Largest single frame payload accepted; a larger one closes with 1009.
+   * @default 16 MiB (16_777_216)
+   */
+  maxFrameBytes: number;
+  /**
+   * Bytes that may wait to be sent to one peer. Above it the slow reader is closed with
+   * 1008 ("send buffer overflow") and its pending bytes are dropped.
+   * @default 16 MiB (16_777_216)
+   */
+  maxSendBufferBytes: number;
+  /**
+   * Largest HTTP request head (request line and headers) accepted on raw sockets; a
+   * larger one gets 431.
+   * @default 16 KiB (16_384)
+   */
+  maxHeaderBytes: number;
+  /**
+   * Most HTTP request headers accepted on raw sockets; more get 431.
+   * @default 100
+   */
+  maxHeaderCount: number;
+  /**
+   * Time a raw-socket client has to send a complete opening handshake before the
+   * socket is dropped (against slow-loris).
+   * @default 10_000
+   */
+  handshakeTimeoutMs: number;
+  /**
+   * Time the peer has to answer our Close frame (or to close TCP after it) before the
+   * connection is dropped and reported as 1006.
+   * @default 10_000
+   */
+  closeTimeoutMs: number;
+  /**
+   * Interval between heartbeat pings sent on a quiet connection; `0` disables them.
+   * @default 20_000
+   */
+  heartbeatIntervalMs: number;
+  /**
+   * Time the peer has to answer a heartbeat ping (with a pong, or any frame) before
+   * the connection is closed with 1001 ("heartbeat timeout").
+   * @default 20_000
+   */
+  heartbeatTimeoutMs: number;
+  /**
+   * Time with no data message in either direction after which the connection is closed
+   * with 1001 ("idle timeout"); `0` disables it. Off by default: the heartbeat already
+   * finds dead peers, and quiet live peers are normal for WebSockets.
+   * @default 0
+   */
+  idleTimeoutMs: number;
+  /**
+   * Bytes of received messages that may wait while an async `frameReceived` runs. Raw
+   * sockets stop reading at this mark; native adapters, which cannot, close with 1008.
+   * @default 16 MiB (16_777_216)
+   */
+  maxReceiveQueueBytes: number;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * The default limits: bounded memory and timeouts on every phase.
+ *
+ * @example Overriding one limit
+ * ```ts
+ * import { resolveLimits } from "./limits.ts";
+ * const limits = resolveLimits({ maxMessageBytes: 1024 * 1024 });
+ * ```
+ */
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxMessageBytes: 16 * MiB,
+  maxFrameBytes: 16 * MiB,
+  maxSendBufferBytes: 16 * MiB,
+  maxHeaderBytes: 16 * 1024,
+  maxHeaderCount: 100,
+  handshakeTimeoutMs: 10_000,
+  closeTimeoutMs: 10_000,
+  heartbeatIntervalMs: 20_000,
+  heartbeatTimeoutMs: 20_000,
+  idleTimeoutMs: 0,
+  maxReceiveQueueBytes: 16 * MiB,
+});
+
+/**
+ * Merges overrides onto the defaults and checks each value.
+ *
+ * @param overrides Limits to change; `undefined` fields keep their default.
+ * @returns A frozen, complete set of limits.
+ * @throws {RangeError} When a value is negative, not an integer, or a size is zero.
+ */
+export function resolveLimits(overrides: Partial<Limits> = {}): Readonly<Limits> {
+  const limits: Limits = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(overrides) as (keyof Limits)[]) {
+    const value = overrides[key];
+    if (value === undefined) continue;
+    if (!(key in DEFAULT_LIMITS)) throw new RangeError(`Unknown limit "${key}"`);
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new RangeError(`Limit "${key}" must be a non-negative integer, got ${value}`);
+    }
+    if (!key.endsWith("Ms") && value === 0) {
+      throw new RangeError(`Limit "${key}" must be at least 1, got 0`);
+    }
+    limits[key] = value;
+  }
+  return Object.freeze(limits);
+}

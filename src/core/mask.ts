@@ -1,0 +1,47 @@
+/**
+ * XOR masking of payloads (RFC 6455 §5.3), 32 bits at a time where the data allows.
+ * @module
+ */
+
+const wordBytes = new Uint8Array(4);
+const word = new Uint32Array(wordBytes.buffer);
+
+/** Payloads shorter than this are masked byte by byte: a typed-array view costs more. */
+const WORD_THRESHOLD = 32;
+
+/**
+ * Masks or unmasks `data` in place with a 4-byte key (the operation is its own inverse).
+ *
+ * @param data The bytes to transform, changed in place.
+ * @param key The 4-byte masking key.
+ * @param offset How many bytes of this frame's payload came before `data`, so a payload
+ *   that arrives in pieces is unmasked piece by piece.
+ *
+ * @example Masking and unmasking
+ * ```ts
+ * import { applyMask } from "./mask.ts";
+ * const key = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
+ * const data = new TextEncoder().encode("Hello");
+ * applyMask(data, key); // now 7f 9f 4d 51 58 (RFC 6455 §5.7)
+ * applyMask(data, key); // "Hello" again
+ * ```
+ */
+export function applyMask(data: Uint8Array, key: Uint8Array, offset = 0): void {
+  const length = data.length;
+  let i = 0;
+  if (length >= WORD_THRESHOLD) {
+    const head = (4 - (data.byteOffset & 3)) & 3;
+    for (; i < head; i++) data[i] ^= key[(offset + i) & 3];
+    const start = offset + i;
+    wordBytes[0] = key[start & 3];
+    wordBytes[1] = key[(start + 1) & 3];
+    wordBytes[2] = key[(start + 2) & 3];
+    wordBytes[3] = key[(start + 3) & 3];
+    const mask = word[0];
+    const words = (length - i) >>> 2;
+    const view = new Uint32Array(data.buffer, data.byteOffset + i, words);
+    for (let w = 0; w < words; w++) view[w] ^= mask;
+    i += words << 2;
+  }
+  for (; i < length; i++) data[i] ^= key[(offset + i) & 3];
+}
