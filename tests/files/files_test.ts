@@ -1,0 +1,586 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, open, readdir, realpath, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { pathToFileURL } from "node:url";
+import { files, type FilesOptions } from "../../src/files/files.ts";
+
+const SECRET = "TOP SECRET 42";
+const SIBLING_SECRET = "SIBLING SECRET 43";
+const DIGITS = "0123456789".repeat(10);
+const HOSTILE = "<img src=x onerror=alert(1)>";
+
+interface Fixture {
+  /** The temp directory holding root, the secret and the sibling directory. */
+  base: string;
+  /** The served directory. */
+  root: string;
+  /** The path of the secret file outside root. */
+  secret: string;
+}
+
+/**
+ * Builds a fresh tree in a temp dir, runs `body`, then removes the tree:
+ *
+ * base/secret.txt, base/root-evil/secret.txt, and base/root/ holding text and media files,
+ * site/index.html, docs/ (no index, a hostile name, a subdirectory, a dotfile, a link out),
+ * café/, .env, .git/config, and symlinks out of root (link-out, link-up, link-sibling) and
+ * inside it (link-in).
+ */
+async function withFixture(body: (fixture: Fixture) => Promise<void>): Promise<void> {
+  const base = await realpath(await mkdtemp(join(tmpdir(), "wsport-files-")));
+  try {
+    const root = join(base, "root");
+    const secret = join(base, "secret.txt");
+    await writeFile(secret, SECRET);
+    await mkdir(join(base, "root-evil"));
+    await writeFile(join(base, "root-evil", "secret.txt"), SIBLING_SECRET);
+    for (const dir of ["site", "docs/sub", "café", ".git"]) {
+      await mkdir(join(root, dir), { recursive: true });
+    }
+    const texts: Record<string, string> = {
+      "hello.txt": "hello, world\n",
+      "digits.txt": DIGITS,
+      "page.html": "<h1>hi</h1>",
+      "app.js": "export {};",
+      "app.mjs": "export {};",
+      "style.css": "a{}",
+      "data.json": "{}",
+      "logo.svg": "<svg/>",
+      "blob.unknownext": "?",
+      "LICENSE": "MIT",
+      "empty.txt": "",
+      "site/index.html": "<p>site</p>",
+      "docs/a.txt": "a",
+      "docs/B.txt": "bb",
+      [`docs/${HOSTILE}`]: "x",
+      "docs/.note": "hidden note",
+      "docs/sub/c.txt": "c",
+      "café/menu.txt": "menu",
+      ".env": "DOT ENV",
+      ".git/config": "[core]",
+    };
+    for (const [name, text] of Object.entries(texts)) await writeFile(join(root, name), text);
+    for (const name of ["pic.png", "pic.jpg", "pic.gif", "pic.webp", "favicon.ico", "mod.wasm"]) {
+      await writeFile(join(root, name), new Uint8Array([0, 1, 2, 3]));
+    }
+    await symlink(secret, join(root, "link-out"));
+    await symlink("..", join(root, "link-up"));
+    await symlink("../root-evil/secret.txt", join(root, "link-sibling"));
+    await symlink("hello.txt", join(root, "link-in"));
+    await symlink(secret, join(root, "docs", "link-out"));
+    await body({ base, root, secret });
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+}
+
+/** Calls the handler for `path` and reads the whole body, so no file stays open. */
+async function call(
+  handler: (request: Request) => Promise<Response>,
+  path: string,
+  init?: RequestInit,
+): Promise<{ response: Response; text: string }> {
+  const response = await handler(new Request(`http://localhost${path}`, init));
+  return { response, text: await response.text() };
+}
+
+function serve(fixture: Fixture, options?: FilesOptions) {
+  return files(fixture.root, options);
+}
+
+test("files() serves a file with its type, length and validators", async () => {
+  await withFixture(async (fixture) => {
+    const { response, text } = await call(serve(fixture), "/hello.txt");
+    assert.equal(response.status, 200);
+    assert.equal(text, "hello, world\n");
+    assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8");
+    assert.equal(response.headers.get("content-length"), "13");
+    assert.equal(response.headers.get("accept-ranges"), "bytes");
+    assert.equal(response.headers.get("x-content-type-options"), "nosniff");
+    assert.match(response.headers.get("etag") ?? "", /^W\/".+"$/);
+    assert.ok(!Number.isNaN(Date.parse(response.headers.get("last-modified") ?? "")));
+  });
+});
+
+test("files() sends the Content-Type of each common extension", async () => {
+  await withFixture(async (fixture) => {
+    const handler = serve(fixture);
+    const expected: Record<string, string> = {
+      "/page.html": "text/html; charset=utf-8",
+      "/app.js": "text/javascript; charset=utf-8",
+      "/app.mjs": "text/javascript; charset=utf-8",
+      "/style.css": "text/css; charset=utf-8",
+      "/data.json": "application/json",
+      "/logo.svg": "image/svg+xml",
+      "/pic.png": "image/png",
+      "/pic.jpg": "image/jpeg",
+      "/pic.gif": "image/gif",
+      "/pic.webp": "image/webp",
+      "/favicon.ico": "image/x-icon",
+      "/mod.wasm": "application/wasm",
+      "/blob.unknownext": "application/octet-stream",
+      "/LICENSE": "application/octet-stream",
+      "/link-in": "application/octet-stream",
+    };
+    for (const [path, type] of Object.entries(expected)) {
+      const { response } = await call(handler, path);
+      assert.equal(response.status, 200, path);
+      assert.equal(response.headers.get("content-type"), type, path);
+    }
+  });
+});
+
+test("files() serves an empty file", async () => {
+  await withFixture(async (fixture) => {
+    const { response, text } = await call(serve(fixture), "/empty.txt");
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-length"), "0");
+    assert.equal(text, "");
+  });
+});
+
+test("files() answers HEAD with the GET headers and no body", async () => {
+  await withFixture(async (fixture) => {
+    const handler = serve(fixture);
+    const get = await call(handler, "/digits.txt");
+    const head = await handler(new Request("http://localhost/digits.txt", { method: "HEAD" }));
+    assert.equal(head.status, 200);
+    assert.equal(head.body, null);
+    for (
+      const name of ["content-type", "content-length", "etag", "last-modified", "accept-ranges"]
+    ) {
+      assert.equal(head.headers.get(name), get.response.headers.get(name), name);
+    }
+    assert.equal(head.headers.get("content-length"), "100");
+  });
+});
+
+test("files() answers 304 to a matching If-None-Match", async () => {
+  await withFixture(async (fixture) => {
+    const handler = serve(fixture);
+    const etag = (await call(handler, "/hello.txt")).response.headers.get("etag")!;
+    for (const value of [etag, etag.slice(2), `"nope", ${etag}`, "*"]) {
+      const { response, text } = await call(handler, "/hello.txt", {
+        headers: { "if-none-match": value },
+      });
+      assert.equal(response.status, 304, value);
+      assert.equal(text, "");
+      assert.equal(response.headers.get("etag"), etag);
+    }
+    const changed = await call(handler, "/hello.txt", { headers: { "if-none-match": '"nope"' } });
+    assert.equal(changed.response.status, 200);
+  });
+});
+
+test("files() answers 304 to an If-Modified-Since at or after Last-Modified", async () => {
+  await withFixture(async (fixture) => {
+    const handler = serve(fixture);
+    const modified = (await call(handler, "/hello.txt")).response.headers.get("last-modified")!;
+    const same = await call(handler, "/hello.txt", { headers: { "if-modified-since": modified } });
+    assert.equal(same.response.status, 304);
+    const earlier = new Date(Date.parse(modified) - 1000).toUTCString();
+    const older = await call(handler, "/hello.txt", { headers: { "if-modified-since": earlier } });
+    assert.equal(older.response.status, 200);
+    assert.equal(older.text, "hello, world\n");
+  });
+});
+
+test("files() lets If-None-Match take precedence over If-Modified-Since", async () => {
+  await withFixture(async (fixture) => {
+    const { response } = await call(serve(fixture), "/hello.txt", {
+      headers: { "if-none-match": '"nope"', "if-modified-since": "Fri, 01 Jan 2100 00:00:00 GMT" },
+    });
+    assert.equal(response.status, 200);
+  });
+});
+
+test("files() answers 206 with the first bytes to bytes=0-9", async () => {
+  await withFixture(async (fixture) => {
+    const { response, text } = await call(serve(fixture), "/digits.txt", {
+      headers: { range: "bytes=0-9" },
+    });
+    assert.equal(response.status, 206);
+    assert.equal(text, "0123456789");
+    assert.equal(response.headers.get("content-range"), "bytes 0-9/100");
+    assert.equal(response.headers.get("content-length"), "10");
+    assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8");
+  });
+});
+
+test("files() answers 206 with the last bytes to a suffix range", async () => {
+  await withFixture(async (fixture) => {
+    const { response, text } = await call(serve(fixture), "/digits.txt", {
+      headers: { range: "bytes=-10" },
+    });
+    assert.equal(response.status, 206);
+    assert.equal(text, DIGITS.slice(90));
+    assert.equal(response.headers.get("content-range"), "bytes 90-99/100");
+  });
+});
+
+test("files() answers 206 to the end of the file for an open-ended range", async () => {
+  await withFixture(async (fixture) => {
+    const { response, text } = await call(serve(fixture), "/digits.txt", {
+      headers: { range: "bytes=5-" },
+    });
+    assert.equal(response.status, 206);
+    assert.equal(text, DIGITS.slice(5));
+    assert.equal(response.headers.get("content-range"), "bytes 5-99/100");
+    assert.equal(response.headers.get("content-length"), "95");
+  });
+});
+
+test("files() answers HEAD with a range with 206 headers and no body", async () => {
+  await withFixture(async (fixture) => {
+    const response = await serve(fixture)(
+      new Request("http://localhost/digits.txt", {
+        method: "HEAD",
+        headers: { range: "bytes=0-9" },
+      }),
+    );
+    assert.equal(response.status, 206);
+    assert.equal(response.body, null);
+    assert.equal(response.headers.get("content-range"), "bytes 0-9/100");
+  });
+});
+
+test("files() answers 416 to an unsatisfiable range", async () => {
+  await withFixture(async (fixture) => {
+    const { response, text } = await call(serve(fixture), "/digits.txt", {
+      headers: { range: "bytes=100-" },
+    });
+    assert.equal(response.status, 416);
+    assert.equal(response.headers.get("content-range"), "bytes */100");
+    assert.ok(!text.includes(DIGITS.slice(0, 10)));
+  });
+});
+
+test("files() sends the whole file for several ranges or a stale If-Range", async () => {
+  await withFixture(async (fixture) => {
+    const handler = serve(fixture);
+    const multi = await call(handler, "/digits.txt", { headers: { range: "bytes=0-1,5-6" } });
+    assert.equal(multi.response.status, 200);
+    assert.equal(multi.text, DIGITS);
+    const stale = await call(handler, "/digits.txt", {
+      headers: { range: "bytes=0-9", "if-range": "Thu, 01 Jan 1970 00:00:00 GMT" },
+    });
+    assert.equal(stale.response.status, 200);
+    assert.equal(stale.text, DIGITS);
+    const modified = multi.response.headers.get("last-modified")!;
+    const fresh = await call(handler, "/digits.txt", {
+      headers: { range: "bytes=0-9", "if-range": modified },
+    });
+    assert.equal(fresh.response.status, 206);
+  });
+});
+
+test("files() serves the index.html of a directory", async () => {
+  await withFixture(async (fixture) => {
+    const { response, text } = await call(serve(fixture), "/site/");
+    assert.equal(response.status, 200);
+    assert.equal(text, "<p>site</p>");
+    assert.equal(response.headers.get("content-type"), "text/html; charset=utf-8");
+  });
+});
+
+test("files() serves the configured index file", async () => {
+  await withFixture(async (fixture) => {
+    const { response, text } = await call(serve(fixture, { index: "a.txt" }), "/docs/");
+    assert.equal(response.status, 200);
+    assert.equal(text, "a");
+    assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8");
+  });
+});
+
+test("files() lists a directory when index is false", async () => {
+  await withFixture(async (fixture) => {
+    const { response, text } = await call(serve(fixture, { index: false }), "/site/");
+    assert.equal(response.status, 200);
+    assert.ok(text.includes('<a href="index.html">index.html</a>'));
+  });
+});
+
+test("files() lists a directory without index, hiding dotfiles and links out", async () => {
+  await withFixture(async (fixture) => {
+    const { response, text } = await call(serve(fixture), "/docs/");
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-type"), "text/html; charset=utf-8");
+    assert.equal(
+      response.headers.get("content-length"),
+      String(new TextEncoder().encode(text).length),
+    );
+    const hrefs = [...text.matchAll(/href="([^"]*)"/g)].map((match) => match[1]);
+    assert.deepEqual(hrefs, ["../", "sub/", encodeURIComponent(HOSTILE), "B.txt", "a.txt"]);
+    assert.ok(text.includes("<title>Index of /docs/</title>"));
+    assert.ok(!text.includes(".note"));
+    assert.ok(!text.includes("link-out"));
+  });
+});
+
+test("files() escapes a hostile file name in the listing text and href", async () => {
+  await withFixture(async (fixture) => {
+    const { text } = await call(serve(fixture), "/docs/");
+    assert.ok(!text.includes(HOSTILE));
+    assert.ok(!text.includes("<img"));
+    assert.ok(text.includes(`>&lt;img src=x onerror=alert(1)&gt;</a>`));
+    assert.ok(text.includes(`href="%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E"`));
+  });
+});
+
+test("files() serves the file a hostile listing link points to", async () => {
+  await withFixture(async (fixture) => {
+    const { response, text } = await call(serve(fixture), `/docs/${encodeURIComponent(HOSTILE)}`);
+    assert.equal(response.status, 200);
+    assert.equal(text, "x");
+  });
+});
+
+test("files() lists the root without a parent link", async () => {
+  await withFixture(async (fixture) => {
+    const { response, text } = await call(serve(fixture), "/");
+    assert.equal(response.status, 200);
+    assert.ok(!text.includes('href="../"'));
+    assert.ok(text.includes('href="caf%C3%A9/"'));
+    assert.ok(text.includes('href="link-in"'));
+    for (const hidden of [".env", ".git", "link-out", "link-up", "link-sibling"]) {
+      assert.ok(!text.includes(hidden), hidden);
+    }
+  });
+});
+
+test("files() answers HEAD for a listing with its headers and no body", async () => {
+  await withFixture(async (fixture) => {
+    const response = await serve(fixture)(
+      new Request("http://localhost/docs/", { method: "HEAD" }),
+    );
+    assert.equal(response.status, 200);
+    assert.equal(response.body, null);
+    assert.equal(response.headers.get("content-type"), "text/html; charset=utf-8");
+  });
+});
+
+test("files() answers 404 to a directory when listing is off", async () => {
+  await withFixture(async (fixture) => {
+    const handler = serve(fixture, { listDirectories: false });
+    assert.equal((await call(handler, "/docs/")).response.status, 404);
+    assert.equal((await call(handler, "/")).response.status, 404);
+    assert.equal((await call(handler, "/site/")).response.status, 200);
+  });
+});
+
+test("files() redirects a directory without its trailing slash, keeping the query", async () => {
+  await withFixture(async (fixture) => {
+    const handler = serve(fixture);
+    const docs = await call(handler, "/docs?sort=name&x=1");
+    assert.equal(docs.response.status, 301);
+    assert.equal(docs.response.headers.get("location"), "/docs/?sort=name&x=1");
+    const cafe = await call(handler, "/caf%C3%A9");
+    assert.equal(cafe.response.status, 301);
+    assert.equal(cafe.response.headers.get("location"), "/caf%C3%A9/");
+  });
+});
+
+test("files() answers 404 to a file asked for with a trailing slash", async () => {
+  await withFixture(async (fixture) => {
+    assert.equal((await call(serve(fixture), "/hello.txt/")).response.status, 404);
+  });
+});
+
+test("files() answers 404 to a missing file", async () => {
+  await withFixture(async (fixture) => {
+    const { response, text } = await call(serve(fixture), "/nope.txt");
+    assert.equal(response.status, 404);
+    assert.equal(text, "Not Found");
+  });
+});
+
+test("files() refuses traversal attempts with 404 and never sends a secret", async () => {
+  await withFixture(async (fixture) => {
+    const handler = serve(fixture, { dotfiles: true });
+    const attempts = [
+      "/../secret.txt",
+      "/../../secret.txt",
+      "/docs/../../secret.txt",
+      "/%2e%2e/secret.txt",
+      "/%2E%2E/secret.txt",
+      "/.%2e/secret.txt",
+      "/docs/%2e%2e/%2e%2e/secret.txt",
+      "/..%2fsecret.txt",
+      "/..%2Fsecret.txt",
+      "/%2e%2e%2fsecret.txt",
+      "/docs%2f..%2f..%2fsecret.txt",
+      "/..%5csecret.txt",
+      "/%5c..%5csecret.txt",
+      "/%2e%2e%5c%2e%2e%5csecret.txt",
+      "/..\\secret.txt",
+      "/docs\\..\\..\\secret.txt",
+      "/%252e%252e/secret.txt",
+      "/%252e%252e%252fsecret.txt",
+      "/..%255csecret.txt",
+      "/secret.txt%00.html",
+      "/..%00/secret.txt",
+      "/hello.txt%00/../../secret.txt",
+      `/${encodeURIComponent(fixture.secret)}`,
+      `/${fixture.secret}`,
+      "/..;/secret.txt",
+      "/.../secret.txt",
+      "/../root-evil/secret.txt",
+      "/link-out",
+      "/link-up/secret.txt",
+      "/link-up/root-evil/secret.txt",
+      "/link-sibling",
+      "/docs/link-out",
+    ];
+    assert.ok(new Set(attempts).size >= 20);
+    for (const path of attempts) {
+      const { response, text } = await call(handler, path);
+      assert.equal(response.status, 404, path);
+      assert.ok(!text.includes(SECRET) && !text.includes(SIBLING_SECRET), path);
+    }
+  });
+});
+
+test("files() answers 400 to a malformed percent-encoding", async () => {
+  await withFixture(async (fixture) => {
+    const handler = serve(fixture);
+    for (const path of ["/%", "/%zz", "/a%2", "/%c0%ae%c0%ae/secret.txt", "/%E0%A4%A"]) {
+      const { response, text } = await call(handler, path);
+      assert.equal(response.status, 400, path);
+      assert.equal(text, "Bad Request");
+    }
+  });
+});
+
+test("files() refuses a symlink out of root and follows one inside it", async () => {
+  await withFixture(async (fixture) => {
+    const handler = serve(fixture);
+    const out = await call(handler, "/link-out");
+    assert.equal(out.response.status, 404);
+    assert.ok(!out.text.includes(SECRET));
+    const inside = await call(handler, "/link-in");
+    assert.equal(inside.response.status, 200);
+    assert.equal(inside.text, "hello, world\n");
+  });
+});
+
+test("files() hides dotfiles unless dotfiles is true", async () => {
+  await withFixture(async (fixture) => {
+    const hidden = serve(fixture);
+    for (const path of ["/.env", "/.git/config", "/.git/", "/docs/.note", "/%2eenv"]) {
+      const { response, text } = await call(hidden, path);
+      assert.equal(response.status, 404, path);
+      assert.ok(!text.includes("DOT ENV") && !text.includes("[core]"), path);
+    }
+    const shown = serve(fixture, { dotfiles: true });
+    assert.equal((await call(shown, "/.env")).text, "DOT ENV");
+    assert.equal((await call(shown, "/.git/config")).text, "[core]");
+    assert.ok((await call(shown, "/docs/")).text.includes('href=".note"'));
+  });
+});
+
+test("files() answers 405 with Allow to other methods", async () => {
+  await withFixture(async (fixture) => {
+    const handler = serve(fixture);
+    for (const method of ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"]) {
+      const { response } = await call(handler, "/hello.txt", { method });
+      assert.equal(response.status, 405, method);
+      assert.equal(response.headers.get("allow"), "GET, HEAD");
+    }
+  });
+});
+
+test("files() reveals no file-system path in error responses", async () => {
+  await withFixture(async (fixture) => {
+    const handler = serve(fixture);
+    for (const path of ["/nope", "/%zz", "/link-out", "/../secret.txt", "/hello.txt/"]) {
+      const { text } = await call(handler, path);
+      assert.ok(!text.includes(fixture.base), path);
+    }
+    const broken = {
+      method: "GET",
+      headers: new Headers(),
+      get url(): string {
+        throw new Error(`failed at ${fixture.root}`);
+      },
+    } as unknown as Request;
+    const response = await handler(broken);
+    assert.equal(response.status, 500);
+    assert.equal(await response.text(), "Internal Server Error");
+  });
+});
+
+test("files() answers 404 when the root does not exist", async () => {
+  await withFixture(async (fixture) => {
+    const { response } = await call(files(join(fixture.base, "missing")), "/hello.txt");
+    assert.equal(response.status, 404);
+  });
+});
+
+test("files() accepts the root as a file: URL", async () => {
+  await withFixture(async (fixture) => {
+    const { text } = await call(files(pathToFileURL(fixture.root)), "/hello.txt");
+    assert.equal(text, "hello, world\n");
+  });
+});
+
+test("files() rejects a bad chunkBytes or index", () => {
+  for (const chunkBytes of [0, -1, 1.5, Number.NaN, Infinity]) {
+    assert.throws(() => files(".", { chunkBytes }), RangeError, String(chunkBytes));
+  }
+  for (const index of ["", ".", "..", "a/b", "a\\b", "a\0b"]) {
+    assert.throws(() => files(".", { index }), TypeError, JSON.stringify(index));
+  }
+});
+
+test("files() leaves no file open after any kind of response", {
+  skip: !existsSync("/proc/self/fd") && "needs /proc/self/fd to count open files",
+}, async () => {
+  await withFixture(async (fixture) => {
+    const handler = serve(fixture, { chunkBytes: 10 });
+    const openFiles = async () => (await readdir("/proc/self/fd")).length;
+    const before = await openFiles();
+    await call(handler, "/digits.txt");
+    await call(handler, "/digits.txt", { method: "HEAD" });
+    await call(handler, "/digits.txt", { headers: { "if-none-match": "*" } });
+    await call(handler, "/digits.txt", { headers: { range: "bytes=5-" } });
+    await call(handler, "/digits.txt", { headers: { range: "bytes=100-" } });
+    await call(handler, "/docs/");
+    await call(handler, "/site/");
+    await call(handler, "/nope");
+    const unread = await handler(new Request("http://localhost/digits.txt"));
+    await unread.body!.cancel();
+    const reader = (await handler(new Request("http://localhost/digits.txt"))).body!.getReader();
+    assert.equal((await reader.read()).value?.length, 10);
+    await reader.cancel();
+    assert.equal(await openFiles(), before);
+  });
+});
+
+test("files() streams a 512 MiB file in full without holding it in memory", async () => {
+  const base = await mkdtemp(join(tmpdir(), "wsport-large-"));
+  try {
+    const size = 512 * 1024 * 1024;
+    const handle = await open(join(base, "large.bin"), "w");
+    await handle.truncate(size);
+    await handle.close();
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const response = await files(base)(new Request("http://localhost/large.bin"));
+    assert.equal(response.headers.get("content-length"), String(size));
+    let received = 0;
+    let chunks = 0;
+    for await (const chunk of response.body!) {
+      received += chunk.length;
+      if (++chunks % 256 === 0) peak = Math.max(peak, process.memoryUsage().rss);
+    }
+    peak = Math.max(peak, process.memoryUsage().rss);
+    assert.equal(received, size);
+    assert.ok(peak - before < 128 * 1024 * 1024, `RSS grew by ${peak - before} bytes`);
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+});
