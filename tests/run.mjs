@@ -20,6 +20,9 @@ for (let i = 0; i < args.length; i++) {
 }
 if (runtimes.length === 0) runtimes.push("node", "deno", "bun");
 
+// Terminal colour codes, stripped before the runners' summaries are read.
+const ANSI_COLOR = new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g");
+
 /** Runs a command, echoing its output, and resolves with the output and exit code. */
 function run(command, commandArgs) {
   return new Promise((resolve) => {
@@ -31,7 +34,7 @@ function run(command, commandArgs) {
     let output = "";
     const collect = (stream, sink) =>
       stream.on("data", (chunk) => {
-        output += String(chunk).replace(/\x1b\[[0-9;]*m/g, "");
+        output += String(chunk).replace(ANSI_COLOR, "");
         sink.write(chunk);
       });
     collect(child.stdout, process.stdout);

@@ -1,0 +1,220 @@
+/**
+ * The Bun.serve adapter: Bun's own HTTP server and `server.upgrade()`, after wsport's
+ * handshake checks.
+ * @module
+ */
+
+import type { UpgradeDecision, WebSocketSite } from "../site/site.ts";
+import { NativeLink } from "./native_link.ts";
+import { closeConnections, type ServeOptions, type Server, tickIntervalFor } from "./server.ts";
+import { Sweeper } from "./sweeper.ts";
+
+type Accepted = Extract<UpgradeDecision, { kind: "accept" }>;
+
+/** What wsport keeps in Bun's per-socket `data`. */
+interface SocketData {
+  site: WebSocketSite;
+  request: Request;
+  decision: Accepted;
+  remoteAddress: string | undefined;
+  sweeper: Sweeper;
+  link?: BunLink;
+}
+
+/** The slice of Bun's `ServerWebSocket` this adapter uses. */
+interface BunWebSocket {
+  readonly data: SocketData;
+  send(data: string | Uint8Array): number;
+  ping(data?: Uint8Array): number;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  getBufferedAmount(): number;
+}
+
+/** The slice of Bun's `Server` this adapter uses. */
+export interface BunServer {
+  readonly port: number;
+  readonly hostname: string;
+  upgrade(request: Request, options: { data: SocketData; headers?: HeadersInit }): boolean;
+  requestIP(request: Request): { address: string } | null;
+  stop(closeActiveConnections?: boolean): Promise<void>;
+}
+
+/** Bun's `websocket` handler object, as `Bun.serve` and `export default` take it. */
+export interface BunWebSocketHandlers {
+  open(ws: BunWebSocket): void;
+  message(ws: BunWebSocket, message: string | Uint8Array): void;
+  pong(ws: BunWebSocket, data: Uint8Array): void;
+  drain(ws: BunWebSocket): void;
+  close(ws: BunWebSocket, code: number, reason: string): void;
+  maxPayloadLength: number;
+  idleTimeout: number;
+  sendPings: boolean;
+  backpressureLimit: number;
+  closeOnBackpressureLimit: boolean;
+  perMessageDeflate: boolean;
+}
+
+/** The slice of the `Bun` namespace this adapter uses. */
+interface BunNamespace {
+  serve(options: {
+    port: number;
+    hostname: string;
+    fetch: (request: Request, server: BunServer) => Promise<Response | undefined>;
+    websocket: BunWebSocketHandlers;
+  }): BunServer;
+}
+
+const bytes = (data: Uint8Array): Uint8Array =>
+  new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+
+class BunLink extends NativeLink {
+  readonly #ws: BunWebSocket;
+
+  constructor(ws: BunWebSocket) {
+    super(ws.data.decision.route.limits, true);
+    this.#ws = ws;
+  }
+
+  send(data: string | Uint8Array): void {
+    // 0 means Bun dropped the message: never lose one silently.
+    if (this.#ws.send(data) === 0) this.terminate(1008, "Send buffer overflow");
+  }
+
+  ping(data: Uint8Array): boolean {
+    this.#ws.ping(data);
+    return true;
+  }
+
+  get bufferedAmount(): number {
+    return this.#ws.getBufferedAmount();
+  }
+
+  protected nativeClose(code: number, reason: string): void {
+    this.#ws.close(code, reason);
+  }
+
+  protected nativeTerminate(): void {
+    this.#ws.terminate();
+  }
+}
+
+/**
+ * The `websocket` handlers for a site on Bun. Bun's own limits are opened wide and its
+ * own pings turned off: wsport enforces each route's limits and runs the heartbeat.
+ */
+export function bunWebSocketHandlers(site: WebSocketSite): BunWebSocketHandlers {
+  let maxMessageBytes = site.limits.maxMessageBytes;
+  let maxSendBufferBytes = site.limits.maxSendBufferBytes;
+  for (const route of site.routes.values()) {
+    maxMessageBytes = Math.max(maxMessageBytes, route.limits.maxMessageBytes);
+    maxSendBufferBytes = Math.max(maxSendBufferBytes, route.limits.maxSendBufferBytes);
+  }
+  return {
+    open(ws) {
+      const { site, request, decision, remoteAddress, sweeper } = ws.data;
+      const link = new BunLink(ws);
+      ws.data.link = link;
+      sweeper.add(link, tickIntervalFor(decision.route.limits));
+      link.session = site.open({
+        link,
+        request,
+        route: decision.route,
+        protocol: decision.acceptance.protocol,
+        data: decision.data,
+        remoteAddress,
+      });
+    },
+    message(ws, message) {
+      ws.data.link?.received(typeof message === "string" ? message : bytes(message));
+    },
+    pong(ws, data) {
+      ws.data.link?.ponged(bytes(data));
+    },
+    drain(ws) {
+      ws.data.link?.session?.writable();
+    },
+    close(ws, code, reason) {
+      const link = ws.data.link;
+      if (link === undefined) return;
+      ws.data.sweeper.delete(link);
+      link.ended({ code, reason, wasClean: code !== 1006 });
+    },
+    // One byte over the largest route limit, so wsport (not Bun) decides on 1009.
+    maxPayloadLength: maxMessageBytes + 1,
+    idleTimeout: 0,
+    sendPings: false,
+    // Above the largest send buffer, so wsport's policy (1008) applies first.
+    backpressureLimit: maxSendBufferBytes * 2,
+    closeOnBackpressureLimit: false,
+    perMessageDeflate: false,
+  };
+}
+
+const sharedSweeper = new Sweeper();
+
+/** The peer's address, from Bun's server. */
+export function bunRemoteAddress(request: Request, server: unknown): string | undefined {
+  return (server as BunServer | undefined)?.requestIP?.(request)?.address;
+}
+
+/** Upgrades an accepted request with Bun's `server.upgrade()`. */
+export function upgradeBun(
+  site: WebSocketSite,
+  request: Request,
+  server: BunServer,
+  decision: Accepted,
+  remoteAddress: string | undefined,
+  sweeper: Sweeper = sharedSweeper,
+): Response | undefined {
+  const protocol = decision.acceptance.protocol;
+  const upgraded = server.upgrade(request, {
+    data: { site, request, decision, remoteAddress, sweeper },
+    headers: protocol === "" ? undefined : { "Sec-WebSocket-Protocol": protocol },
+  });
+  return upgraded ? undefined : new Response("WebSocket upgrade failed\n", { status: 400 });
+}
+
+/**
+ * Serves a site with `Bun.serve`.
+ *
+ * @example
+ * ```ts
+ * const server = await serveBun(site, { port: 8080 });
+ * ```
+ */
+export function serveBun(site: WebSocketSite, options: ServeOptions = {}): Promise<Server> {
+  const sweeper = new Sweeper();
+  const bun = (globalThis as unknown as { Bun: BunNamespace }).Bun;
+  const server = bun.serve({
+    port: options.port ?? 8080,
+    hostname: options.hostname ?? "0.0.0.0",
+    fetch: async (request, server) => {
+      const remoteAddress = bunRemoteAddress(request, server);
+      const decision = await site.decide(request);
+      if (decision.kind === "http") return site.serveHttp(request);
+      if (decision.kind === "reject") return decision.response;
+      return upgradeBun(site, request, server, decision, remoteAddress, sweeper);
+    },
+    websocket: bunWebSocketHandlers(site),
+  });
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((resolve) => resolveFinished = resolve);
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = () =>
+    shuttingDown ??= (async () => {
+      const stopped = server.stop();
+      await closeConnections(sweeper.connections, site.limits.closeTimeoutMs);
+      await server.stop(true);
+      await stopped;
+      resolveFinished();
+    })();
+  options.signal?.addEventListener("abort", () => shutdown(), { once: true });
+  return Promise.resolve({
+    adapter: "bun",
+    port: server.port,
+    hostname: server.hostname,
+    finished,
+    shutdown,
+  });
+}

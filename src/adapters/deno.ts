@@ -1,0 +1,188 @@
+/**
+ * The Deno.serve adapter: Deno's own HTTP server and `Deno.upgradeWebSocket`, after
+ * wsport's handshake checks.
+ * @module
+ */
+
+import type { UpgradeDecision, WebSocketSite } from "../site/site.ts";
+import { NativeLink } from "./native_link.ts";
+import { closeConnections, type ServeOptions, type Server, tickIntervalFor } from "./server.ts";
+import { Sweeper } from "./sweeper.ts";
+
+/** The slice of Deno's WebSocket this adapter uses. */
+interface DenoWebSocket {
+  binaryType: "arraybuffer" | "blob";
+  readonly bufferedAmount: number;
+  onopen: (() => void) | null;
+  onmessage: ((event: { data: string | ArrayBuffer }) => void) | null;
+  onclose: ((event: { code: number; reason: string; wasClean: boolean }) => void) | null;
+  onerror: (() => void) | null;
+  send(data: string | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** The slice of the `Deno` namespace this adapter uses. */
+interface DenoNamespace {
+  serve(
+    options: {
+      port: number;
+      hostname: string;
+      signal?: AbortSignal;
+      onListen?: () => void;
+    },
+    handler: (request: Request, info: DenoServeInfo) => Response | Promise<Response>,
+  ): {
+    addr: { port: number; hostname: string };
+    finished: Promise<void>;
+    shutdown(): Promise<void>;
+  };
+  upgradeWebSocket(
+    request: Request,
+    options?: { protocol?: string; idleTimeout?: number },
+  ): { socket: DenoWebSocket; response: Response };
+}
+
+/** What Deno.serve passes beside the request. */
+interface DenoServeInfo {
+  remoteAddr?: { hostname?: string };
+}
+
+/**
+ * The peer's address from Deno.serve's handler info. Read it before any await: the info
+ * expires with the request's first turn.
+ */
+export function denoRemoteAddress(info: unknown): string | undefined {
+  try {
+    return (info as DenoServeInfo | undefined)?.remoteAddr?.hostname;
+  } catch {
+    return undefined;
+  }
+}
+
+function deno(): DenoNamespace {
+  return (globalThis as unknown as { Deno: DenoNamespace }).Deno;
+}
+
+class DenoLink extends NativeLink {
+  readonly #socket: DenoWebSocket;
+
+  constructor(socket: DenoWebSocket, decision: Accepted) {
+    // Deno has no ping API: its own idleTimeout pings instead (see upgradeDeno).
+    super(decision.route.limits, false);
+    this.#socket = socket;
+  }
+
+  send(data: string | Uint8Array): void {
+    this.#socket.send(data);
+  }
+
+  ping(): boolean {
+    return false;
+  }
+
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
+  }
+
+  protected nativeClose(code: number, reason: string): void {
+    this.#socket.close(code, reason);
+  }
+
+  protected nativeTerminate(code: number, reason: string): void {
+    // Deno cannot drop the TCP connection of an upgraded socket: close is the most it has.
+    if (code === 1006) this.#socket.close();
+    else this.#socket.close(code, reason);
+  }
+}
+
+type Accepted = Extract<UpgradeDecision, { kind: "accept" }>;
+
+const sharedSweeper = new Sweeper();
+
+/**
+ * Upgrades an accepted request with `Deno.upgradeWebSocket` and wires it to the site.
+ * The heartbeat maps to Deno's `idleTimeout` (a ping after half of it, a close 1001 when
+ * the other half passes without a pong), in whole seconds.
+ */
+export function upgradeDeno(
+  site: WebSocketSite,
+  request: Request,
+  decision: Accepted,
+  remoteAddress: string | undefined,
+  sweeper: Sweeper = sharedSweeper,
+): Response {
+  const limits = decision.route.limits;
+  const idleTimeout = limits.heartbeatIntervalMs > 0
+    ? Math.max(1, Math.ceil((limits.heartbeatIntervalMs + limits.heartbeatTimeoutMs) / 1000))
+    : 0;
+  const { socket, response } = deno().upgradeWebSocket(request, {
+    protocol: decision.acceptance.protocol || undefined,
+    idleTimeout,
+  });
+  socket.binaryType = "arraybuffer";
+  const link = new DenoLink(socket, decision);
+  socket.onopen = () => {
+    sweeper.add(link, tickIntervalFor(limits));
+    link.session = site.open({
+      link,
+      request,
+      route: decision.route,
+      protocol: decision.acceptance.protocol,
+      data: decision.data,
+      remoteAddress,
+    });
+  };
+  socket.onmessage = (event) => {
+    const data = event.data;
+    link.received(typeof data === "string" ? data : new Uint8Array(data));
+  };
+  socket.onclose = (event) => {
+    sweeper.delete(link);
+    link.ended({ code: event.code, reason: event.reason, wasClean: event.wasClean });
+  };
+  socket.onerror = () => {};
+  return response;
+}
+
+/**
+ * Serves a site with `Deno.serve`.
+ *
+ * @example
+ * ```ts
+ * const server = await serveDeno(site, { port: 8080 });
+ * ```
+ */
+export function serveDeno(site: WebSocketSite, options: ServeOptions = {}): Promise<Server> {
+  const sweeper = new Sweeper();
+  const controller = new AbortController();
+  const server = deno().serve(
+    {
+      port: options.port ?? 8080,
+      hostname: options.hostname ?? "0.0.0.0",
+      signal: controller.signal,
+      onListen: () => {},
+    },
+    async (request, info) => {
+      const remoteAddress = denoRemoteAddress(info);
+      const decision = await site.decide(request);
+      if (decision.kind === "http") return site.serveHttp(request);
+      if (decision.kind === "reject") return decision.response;
+      return upgradeDeno(site, request, decision, remoteAddress, sweeper);
+    },
+  );
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = () =>
+    shuttingDown ??= (async () => {
+      controller.abort();
+      await closeConnections(sweeper.connections, site.limits.closeTimeoutMs);
+      await server.finished;
+    })();
+  options.signal?.addEventListener("abort", () => shutdown(), { once: true });
+  return Promise.resolve({
+    adapter: "deno",
+    port: server.addr.port,
+    hostname: server.addr.hostname,
+    finished: server.finished,
+    shutdown,
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * What the Deno.serve and Bun.serve adapters share: a link over a runtime's native
+ * WebSocket, with wsport's liveness deadlines and message-size limit on top.
+ * @module
+ */
+
+import { CloseCode } from "../core/constants.ts";
+import type { CloseInfo } from "../core/connection.ts";
+import type { Limits } from "../core/limits.ts";
+import { Liveness } from "../core/liveness.ts";
+import type { Link } from "../site/link.ts";
+import type { Session } from "../site/session.ts";
+import type { TrackedConnection } from "./server.ts";
+
+/**
+ * A native WebSocket as a {@linkcode Link}. Subclasses say how to send, close and drop.
+ *
+ * The runtime does the framing; this adds what it lacks: heartbeat pings where it has a
+ * ping API, the idle and close timeouts, the per-route message size, and one
+ * `connectionLost` with the code wsport chose when it failed the connection itself.
+ */
+export abstract class NativeLink implements Link, TrackedConnection {
+  session: Session | undefined;
+  readonly closed: Promise<void>;
+  readonly #limits: Readonly<Limits>;
+  readonly #liveness: Liveness;
+  #resolveClosed!: () => void;
+  #failure: CloseInfo | undefined;
+  #isClosed = false;
+
+  constructor(limits: Readonly<Limits>, canPing: boolean) {
+    this.#limits = limits;
+    this.#liveness = new Liveness(
+      canPing ? limits : { ...limits, heartbeatIntervalMs: 0 },
+      performance.now(),
+    );
+    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+  }
+
+  abstract send(data: string | Uint8Array): void;
+  abstract ping(data: Uint8Array): boolean;
+  abstract get bufferedAmount(): number;
+  /** Asks the runtime to start the closing handshake. */
+  protected abstract nativeClose(code: number, reason: string): void;
+  /** Drops the connection as fast as the runtime allows. */
+  protected abstract nativeTerminate(code: number, reason: string): void;
+
+  close(code: number, reason: string): void {
+    this.#liveness.closeStarted(performance.now());
+    this.nativeClose(code, reason);
+  }
+
+  terminate(code: number, reason: string): void {
+    if (this.#isClosed) return;
+    this.#failure ??= { code, reason, wasClean: false };
+    this.nativeTerminate(code, reason);
+  }
+
+  /** The runtime delivered a message. */
+  received(message: string | Uint8Array): void {
+    const now = performance.now();
+    this.#liveness.received(now);
+    this.#liveness.messageReceived(now);
+    const size = typeof message === "string" ? message.length : message.byteLength;
+    if (size > this.#limits.maxMessageBytes) {
+      this.terminate(CloseCode.MessageTooBig, "Message too big");
+      return;
+    }
+    this.session?.receive(message);
+  }
+
+  /** The runtime delivered a pong. */
+  ponged(data: Uint8Array): void {
+    this.#liveness.received(performance.now());
+    this.session?.pong(data);
+  }
+
+  /** The runtime reports the connection closed. */
+  ended(info: CloseInfo): void {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    this.session?.closed(this.#failure ?? info);
+    this.#resolveClosed();
+  }
+
+  tick(now: number): void {
+    if (this.#isClosed) return;
+    if (this.bufferedAmount === 0) this.session?.writable();
+    switch (this.#liveness.due(now)) {
+      case "ping":
+        this.ping(new Uint8Array(0));
+        break;
+      case "heartbeat-timeout":
+        this.terminate(CloseCode.GoingAway, "Heartbeat timeout");
+        break;
+      case "idle-timeout":
+        this.session?.close(CloseCode.GoingAway, "Idle timeout");
+        break;
+      case "close-timeout":
+        this.terminate(CloseCode.AbnormalClosure, "Close handshake timed out");
+        break;
+    }
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The Node adapter: a `node:http` server whose `upgrade` event hands the raw socket to
+ * the core, which runs its own framing. It runs on Node, and on Deno and Bun through
+ * their `node:http`.
+ * @module
+ */
+
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { HandshakeError } from "../core/errors.ts";
+import { acceptHeaders } from "../core/handshake.ts";
+import type { Limits } from "../core/limits.ts";
+import type { WebSocketSite } from "../site/site.ts";
+import { toRequest, writeRawResponse, writeResponse } from "./node_http.ts";
+import {
+  closeConnections,
+  type ServeOptions,
+  type Server,
+  tickIntervalFor,
+  type TrackedConnection,
+} from "./server.ts";
+import { SocketLink } from "./socket_link.ts";
+import { Sweeper } from "./sweeper.ts";
+
+/**
+ * A socket whose first request has not arrived in full yet: dropped at the handshake
+ * timeout, against slow-loris.
+ */
+class PendingSocket implements TrackedConnection {
+  readonly session = undefined;
+  readonly closed: Promise<void>;
+  readonly #socket: Socket;
+  readonly #deadline: number;
+
+  constructor(socket: Socket, timeoutMs: number) {
+    this.#socket = socket;
+    this.#deadline = timeoutMs > 0 ? performance.now() + timeoutMs : Infinity;
+    this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
+  }
+
+  tick(now: number): void {
+    if (now >= this.#deadline) this.#socket.destroy();
+  }
+
+  terminate(): void {
+    this.#socket.destroy();
+  }
+}
+
+const delay = (ms: number) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    // An unref'd timer: waiting for it never keeps the process alive.
+    (timer as { unref?: () => void }).unref?.();
+  });
+
+const rejection = (status: number, message: string) =>
+  new HandshakeError(status, message).toResponse();
+
+/** Whether a request has more headers than allowed (Node truncates rather than refuse). */
+function tooManyHeaders(message: IncomingMessage, limits: Readonly<Limits>): boolean {
+  return message.rawHeaders.length / 2 > limits.maxHeaderCount;
+}
+
+/**
+ * Serves a site with `node:http`, framing WebSockets with wsport's core.
+ *
+ * @example
+ * ```ts
+ * const server = await serveNode(site, { port: 8080 });
+ * console.log(`listening on ${server.port}`);
+ * ```
+ */
+export async function serveNode(site: WebSocketSite, options: ServeOptions = {}): Promise<Server> {
+  const limits = site.limits;
+  const sweeper = new Sweeper();
+  const pending = new Map<Socket, PendingSocket>();
+  const settle = (socket: Socket) => {
+    const entry = pending.get(socket);
+    if (entry === undefined) return;
+    pending.delete(socket);
+    sweeper.delete(entry);
+  };
+
+  const server = createServer({ maxHeaderSize: limits.maxHeaderBytes }, (message, response) => {
+    settle(message.socket);
+    serveRequest(site, message, response);
+  });
+  server.maxHeadersCount = limits.maxHeaderCount + 1;
+  if (limits.handshakeTimeoutMs > 0) {
+    server.headersTimeout = limits.handshakeTimeoutMs;
+    server.requestTimeout = Math.max(server.requestTimeout, limits.handshakeTimeoutMs);
+  }
+
+  server.on("connection", (socket: Socket) => {
+    const entry = new PendingSocket(socket, limits.handshakeTimeoutMs);
+    pending.set(socket, entry);
+    sweeper.add(entry, tickIntervalFor(limits));
+    socket.once("close", () => settle(socket));
+  });
+  server.on("upgrade", (message: IncomingMessage, socket: Socket, head: Uint8Array) => {
+    settle(socket);
+    upgrade(site, sweeper, message, socket, head);
+  });
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable) return socket.destroy();
+    const response = error.code === "HPE_HEADER_OVERFLOW"
+      ? rejection(431, "Request header fields too large")
+      : rejection(400, "Malformed HTTP request");
+    writeRawResponse(response, socket).catch(() => socket.destroy());
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 8080, options.hostname ?? "0.0.0.0", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("Not a TCP server");
+
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((resolve) => resolveFinished = resolve);
+  const closed = new Promise<void>((resolve) => server.once("close", () => resolve()));
+  closed.then(resolveFinished);
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = () =>
+    shuttingDown ??= (async () => {
+      server.close();
+      server.closeIdleConnections?.();
+      await closeConnections(sweeper.connections, limits.closeTimeoutMs);
+      server.closeAllConnections?.();
+      // Deno's node:http never reports "close" once a socket was upgraded: do not wait
+      // past the close timeout for it.
+      await Promise.race([closed, delay(limits.closeTimeoutMs)]);
+      resolveFinished();
+    })();
+  options.signal?.addEventListener("abort", () => shutdown(), { once: true });
+  return {
+    adapter: "node",
+    port: address.port,
+    hostname: address.address,
+    finished,
+    shutdown,
+  };
+}
+
+/** Serves a plain HTTP request. */
+async function serveRequest(
+  site: WebSocketSite,
+  message: IncomingMessage,
+  target: ServerResponse,
+): Promise<void> {
+  let response: Response;
+  if (tooManyHeaders(message, site.limits)) {
+    response = rejection(431, "Too many request header fields");
+  } else {
+    const controller = new AbortController();
+    target.once("close", () => controller.abort());
+    let request: Request;
+    try {
+      request = toRequest(message, controller.signal);
+    } catch {
+      await writeResponse(rejection(400, "Malformed request headers"), target);
+      return;
+    }
+    const decision = await site.decide(request);
+    response = decision.kind === "reject" ? decision.response : await site.serveHttp(request);
+  }
+  await writeResponse(response, target);
+}
+
+/** Answers an `upgrade` event: a refusal, plain HTTP, or a WebSocket on the core. */
+async function upgrade(
+  site: WebSocketSite,
+  sweeper: Sweeper,
+  message: IncomingMessage,
+  socket: Socket,
+  head: Uint8Array,
+): Promise<void> {
+  socket.pause();
+  socket.on("error", () => socket.destroy());
+  if (tooManyHeaders(message, site.limits)) {
+    await writeRawResponse(rejection(431, "Too many request header fields"), socket);
+    return;
+  }
+  let request: Request;
+  try {
+    request = toRequest(message);
+  } catch {
+    await writeRawResponse(rejection(400, "Malformed request headers"), socket);
+    return;
+  }
+  const decision = await site.decide(request);
+  if (decision.kind !== "accept") {
+    const response = decision.kind === "reject" ? decision.response : await site.serveHttp(request);
+    await writeRawResponse(response, socket);
+    return;
+  }
+  const headers = await acceptHeaders(decision.acceptance);
+  if (socket.destroyed) return;
+  let response = "HTTP/1.1 101 Switching Protocols\r\n";
+  for (const [name, value] of Object.entries(headers)) response += `${name}: ${value}\r\n`;
+  socket.write(response + "\r\n");
+  const limits = decision.route.limits;
+  const link = new SocketLink(socket, limits);
+  sweeper.add(link, tickIntervalFor(limits));
+  link.closed.then(() => sweeper.delete(link));
+  const session = site.open({
+    link,
+    request,
+    route: decision.route,
+    protocol: decision.acceptance.protocol,
+    data: decision.data,
+    remoteAddress: socket.remoteAddress,
+  });
+  link.attach(session, head);
+}

@@ -1,0 +1,97 @@
+/**
+ * What `serve()` takes and returns, the same on every adapter, and the shutdown every
+ * adapter shares.
+ * @module
+ */
+
+import { CloseCode } from "../core/constants.ts";
+import type { Limits } from "../core/limits.ts";
+import type { Session } from "../site/session.ts";
+
+/** The adapters wsport has. */
+export type AdapterName = "deno" | "bun" | "node";
+
+/** Options of `serve()`. */
+export interface ServeOptions {
+  /**
+   * The TCP port; 0 lets the system pick one (read it from `server.port`).
+   * @default 8080
+   */
+  port?: number;
+  /**
+   * The address to listen on.
+   * @default "0.0.0.0"
+   */
+  hostname?: string;
+  /**
+   * Which adapter to use.
+   * @default the runtime's own server: "deno" on Deno, "bun" on Bun, "node" on Node
+   */
+  adapter?: AdapterName;
+  /** Aborting it shuts the server down, as {@linkcode Server.shutdown} does. */
+  signal?: AbortSignal;
+}
+
+/** A running server. */
+export interface Server {
+  /** The adapter serving. */
+  readonly adapter: AdapterName;
+  /** The bound port. */
+  readonly port: number;
+  /** The bound address. */
+  readonly hostname: string;
+  /** Settles once the server has shut down. */
+  readonly finished: Promise<void>;
+  /**
+   * Stops accepting connections, closes open WebSocket connections with 1001, waits for
+   * them for at most the close timeout, then drops the rest.
+   */
+  shutdown(): Promise<void>;
+}
+
+/** A connection as an adapter tracks it, for deadlines and shutdown. */
+export interface TrackedConnection {
+  /** The session, once open. */
+  readonly session: Session | undefined;
+  /** Settles when the connection is fully closed. */
+  readonly closed: Promise<void>;
+  /** Acts on passed deadlines. */
+  tick(now: number): void;
+  /** Drops the connection at once. */
+  terminate(code: number, reason: string): void;
+}
+
+/**
+ * Closes every connection with 1001 and waits for them, dropping those still open after
+ * `timeoutMs`.
+ */
+export async function closeConnections(
+  connections: ReadonlySet<TrackedConnection>,
+  timeoutMs: number,
+): Promise<void> {
+  const all = [...connections];
+  for (const connection of all) {
+    if (connection.session === undefined) connection.terminate(CloseCode.GoingAway, "");
+    else connection.session.close(CloseCode.GoingAway, "Server shutting down");
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<void>((resolve) => timer = setTimeout(resolve, timeoutMs));
+  await Promise.race([Promise.all(all.map((connection) => connection.closed)), timedOut]);
+  clearTimeout(timer);
+  for (const connection of all) {
+    connection.terminate(CloseCode.GoingAway, "Server shutting down");
+  }
+  await Promise.all(all.map((connection) => connection.closed));
+}
+
+/** How often deadlines must be checked to honour these limits to within a quarter. */
+export function tickIntervalFor(limits: Readonly<Limits>): number {
+  const timeouts = [
+    limits.handshakeTimeoutMs,
+    limits.closeTimeoutMs,
+    limits.heartbeatIntervalMs,
+    limits.heartbeatTimeoutMs,
+    limits.idleTimeoutMs,
+  ].filter((ms) => ms > 0);
+  return Math.min(1000, Math.max(5, Math.floor(Math.min(...timeouts) / 4)));
+}

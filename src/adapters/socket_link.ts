@@ -1,0 +1,162 @@
+/**
+ * A raw TCP socket driven by the core `Connection`: wsport's own framing, on any runtime
+ * that provides `node:net`.
+ * @module
+ */
+
+import type { Socket } from "node:net";
+import { Connection, type ConnectionEvent } from "../core/connection.ts";
+import type { Limits } from "../core/limits.ts";
+import type { Link } from "../site/link.ts";
+import type { Session } from "../site/session.ts";
+import type { TrackedConnection } from "./server.ts";
+
+/**
+ * One upgraded socket. Bytes go through the core; output produced while a chunk is
+ * processed leaves in one write. Reading pauses while the send buffer is above
+ * `sendPauseBytes` or the handler's queue is full. Once the core reports the connection
+ * closed, the socket is ended, and destroyed if the peer has not closed its side within
+ * the close timeout.
+ */
+export class SocketLink implements Link, TrackedConnection {
+  session: Session | undefined;
+  readonly closed: Promise<void>;
+  readonly #socket: Socket;
+  readonly #connection: Connection;
+  readonly #limits: Readonly<Limits>;
+  #receiving = false;
+  #pausedForQueue = false;
+  #pausedForSend = false;
+  #ending = false;
+  #endDeadline = Infinity;
+
+  constructor(socket: Socket, limits: Readonly<Limits>) {
+    this.#socket = socket;
+    this.#limits = limits;
+    this.#connection = new Connection({ limits, now: performance.now() });
+    this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Uint8Array) => this.#onData(chunk));
+    socket.on("end", () => this.#onEnd());
+    socket.on("error", () => this.#onEnd());
+    socket.on("close", () => this.#onEnd());
+    socket.on("drain", () => this.#onDrain());
+  }
+
+  /** Connects the session and processes bytes that came with the handshake. */
+  attach(session: Session, head: Uint8Array): void {
+    this.session = session;
+    if (head.length > 0) this.#onData(head);
+    this.#socket.resume();
+  }
+
+  send(data: string | Uint8Array): void {
+    this.#connection.send(data);
+    if (!this.#receiving) this.#flush();
+  }
+
+  ping(data: Uint8Array): boolean {
+    this.#connection.ping(data);
+    if (!this.#receiving) this.#flush();
+    return true;
+  }
+
+  close(code: number, reason: string): void {
+    this.#connection.close(code, reason, performance.now());
+    if (!this.#receiving) this.#flush();
+  }
+
+  terminate(code: number, reason: string): void {
+    this.#dispatch(this.#connection.fail(code, reason));
+    this.#write(this.#connection.takeOutput());
+    this.#socket.destroy();
+  }
+
+  get bufferedAmount(): number {
+    return this.#connection.outputBytes + this.#socket.writableLength;
+  }
+
+  pause(): void {
+    this.#pausedForQueue = true;
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#pausedForQueue = false;
+    if (!this.#pausedForSend) this.#socket.resume();
+  }
+
+  tick(now: number): void {
+    if (now >= this.#endDeadline) {
+      this.#socket.destroy();
+      return;
+    }
+    this.#dispatch(this.#connection.tick(now));
+    this.#flush();
+  }
+
+  #onData(chunk: Uint8Array): void {
+    // A plain view: messages must be Uint8Arrays, not the runtime's Buffer subclass.
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.#receiving = true;
+    try {
+      this.#dispatch(this.#connection.receive(bytes, performance.now()));
+    } finally {
+      this.#receiving = false;
+    }
+    this.#flush();
+  }
+
+  #onEnd(): void {
+    this.#dispatch(this.#connection.receiveEof());
+    if (!this.#socket.destroyed) this.#end();
+  }
+
+  #onDrain(): void {
+    if (this.#pausedForSend) {
+      this.#pausedForSend = false;
+      if (!this.#pausedForQueue) this.#socket.resume();
+    }
+    this.session?.writable();
+  }
+
+  #dispatch(events: readonly ConnectionEvent[]): void {
+    const session = this.session;
+    if (session === undefined) return;
+    for (const event of events) {
+      if (event.type === "message") session.receive(event.data);
+      else if (event.type === "pong") session.pong(event.data);
+      else if (event.type === "close") session.closed(event.info);
+    }
+  }
+
+  #flush(): void {
+    this.#write(this.#connection.takeOutput());
+    if (this.#connection.state === "closed") {
+      this.#end();
+    } else if (!this.#pausedForSend && this.#socket.writableLength > this.#limits.sendPauseBytes) {
+      this.#pausedForSend = true;
+      this.#socket.pause();
+    }
+  }
+
+  #write(chunks: Uint8Array[]): void {
+    if (chunks.length === 0 || this.#socket.destroyed) return;
+    if (chunks.length === 1) {
+      this.#socket.write(chunks[0]);
+      return;
+    }
+    this.#socket.cork();
+    for (const chunk of chunks) this.#socket.write(chunk);
+    this.#socket.uncork();
+  }
+
+  /** Sends FIN; the socket is destroyed at the close timeout if the peer lingers. */
+  #end(): void {
+    if (this.#ending) return;
+    this.#ending = true;
+    const timeout = this.#limits.closeTimeoutMs;
+    if (timeout > 0) this.#endDeadline = performance.now() + timeout;
+    this.#socket.end();
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * One connection's life on a site: the handler, its message queue, and the policies
+ * every adapter shares (backpressure, errors, exactly-once `connectionLost`).
+ * @module
+ */
+
+import { checkCloseArguments } from "../core/close.ts";
+import { CloseCode, MAX_CONTROL_PAYLOAD_BYTES } from "../core/constants.ts";
+import type { CloseInfo } from "../core/connection.ts";
+import type { Limits } from "../core/limits.ts";
+import type { HandlerClass, WebSocketHandler } from "./handler.ts";
+import type { Link } from "./link.ts";
+import type { Transport } from "./transport.ts";
+
+const EMPTY = new Uint8Array(0);
+
+/** Everything a session is made from, given by the adapter. */
+export interface SessionInit<Data> {
+  link: Link;
+  handler: HandlerClass<Data>;
+  limits: Readonly<Limits>;
+  request: Request;
+  protocol: string;
+  data: Data;
+  remoteAddress: string | undefined;
+  /** Reports an error thrown by the handler. */
+  onError: (error: unknown, transport: Transport<Data>) => void;
+  /** Called once when the connection has closed. */
+  onClosed: (session: Session<Data>) => void;
+}
+
+/**
+ * A connection as its handler sees it: the {@linkcode Transport} every adapter gives.
+ *
+ * Messages reach `frameReceived` one at a time: while an async `frameReceived` runs,
+ * later messages wait in a queue of at most `maxReceiveQueueBytes`; past it, reading
+ * pauses where the link can pause, and otherwise the connection closes with 1008. A send
+ * buffer above `maxSendBufferBytes` fails the connection with 1008.
+ */
+export class Session<Data = unknown> implements Transport<Data> {
+  readonly protocol: string;
+  readonly request: Request;
+  readonly data: Data;
+  readonly remoteAddress: string | undefined;
+  readonly #init: SessionInit<Data>;
+  readonly #link: Link;
+  #handler: WebSocketHandler<Data> | undefined;
+  #open = true;
+  #lost = false;
+  #busy = false;
+  #queue: (string | Uint8Array)[] = [];
+  #queuedBytes = 0;
+  #paused = false;
+  #drainWaiters: (() => void)[] = [];
+
+  constructor(init: SessionInit<Data>) {
+    this.#init = init;
+    this.#link = init.link;
+    this.protocol = init.protocol;
+    this.request = init.request;
+    this.data = init.data;
+    this.remoteAddress = init.remoteAddress;
+  }
+
+  get isOpen(): boolean {
+    return this.#open;
+  }
+
+  get bufferedAmount(): number {
+    return this.#lost ? 0 : this.#link.bufferedAmount;
+  }
+
+  /** Makes the handler; called by the adapter once the connection is open. */
+  start(): void {
+    try {
+      this.#handler = new this.#init.handler(this);
+    } catch (error) {
+      this.#handlerFailed(error);
+    }
+  }
+
+  write(data: string | Uint8Array | ArrayBuffer): boolean {
+    if (typeof data !== "string") {
+      if (data instanceof ArrayBuffer) data = new Uint8Array(data);
+      else if (!(data instanceof Uint8Array)) {
+        throw new TypeError("write() takes a string, a Uint8Array or an ArrayBuffer");
+      }
+    }
+    if (!this.#open) return false;
+    this.#link.send(data);
+    if (this.#link.bufferedAmount > this.#init.limits.maxSendBufferBytes) {
+      this.#open = false;
+      this.#link.terminate(CloseCode.PolicyViolation, "Send buffer overflow");
+    }
+    return true;
+  }
+
+  close(code: number = CloseCode.NormalClosure, reason = ""): void {
+    checkCloseArguments(code, reason);
+    if (!this.#open) return;
+    this.#open = false;
+    this.#link.close(code, reason);
+  }
+
+  ping(data: Uint8Array = EMPTY): boolean {
+    if (data.length > MAX_CONTROL_PAYLOAD_BYTES) {
+      throw new RangeError(`Ping payload is ${data.length} bytes; at most 125 are allowed`);
+    }
+    if (!this.#open) return false;
+    if (!this.#link.ping(data)) {
+      throw new Error("Cannot send a ping: this runtime's WebSocket server has no ping API");
+    }
+    return true;
+  }
+
+  drained(): Promise<void> {
+    if (this.#lost || this.#link.bufferedAmount === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  /** Delivers a received message to the handler, or queues it while one is running. */
+  receive(message: string | Uint8Array): void {
+    if (this.#lost || this.#handler === undefined) return;
+    if (this.#busy || this.#queue.length > 0) {
+      this.#queue.push(message);
+      this.#queuedBytes += message.length;
+      if (this.#queuedBytes > this.#init.limits.maxReceiveQueueBytes) this.#queueFull();
+      return;
+    }
+    this.#deliver(message);
+  }
+
+  /** Passes a pong to the handler. */
+  pong(data: Uint8Array): void {
+    if (this.#lost || this.#handler === undefined) return;
+    try {
+      this.#handler.pongReceived(data);
+    } catch (error) {
+      this.#handlerFailed(error);
+    }
+  }
+
+  /** Wakes those waiting in {@linkcode drained}; called by the adapter on drain. */
+  writable(): void {
+    if (this.#link.bufferedAmount > 0 && !this.#lost) return;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Ends the session: `connectionLost` is called once, whatever calls this. */
+  closed(info: CloseInfo): void {
+    if (this.#lost) return;
+    this.#lost = true;
+    this.#open = false;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.writable();
+    this.#init.onClosed(this);
+    const handler = this.#handler;
+    if (handler === undefined) return;
+    try {
+      handler.connectionLost(info);
+    } catch (error) {
+      this.#init.onError(error, this);
+    }
+  }
+
+  #deliver(message: string | Uint8Array): void {
+    let result: void | Promise<void>;
+    try {
+      result = this.#handler!.frameReceived(message);
+    } catch (error) {
+      this.#handlerFailed(error);
+      return;
+    }
+    if (result === undefined || typeof result.then !== "function") return;
+    this.#busy = true;
+    result.then(() => this.#settled(), (error) => {
+      this.#handlerFailed(error);
+      this.#settled();
+    });
+  }
+
+  #settled(): void {
+    this.#busy = false;
+    while (!this.#busy && !this.#lost && this.#queue.length > 0) {
+      const message = this.#queue.shift()!;
+      this.#queuedBytes -= message.length;
+      this.#deliver(message);
+    }
+    if (this.#paused && this.#queuedBytes <= this.#init.limits.maxReceiveQueueBytes / 2) {
+      this.#paused = false;
+      this.#link.resume?.();
+    }
+  }
+
+  #queueFull(): void {
+    if (this.#link.pause !== undefined) {
+      if (!this.#paused) {
+        this.#paused = true;
+        this.#link.pause();
+      }
+      return;
+    }
+    this.#open = false;
+    this.#link.terminate(CloseCode.PolicyViolation, "Receive queue overflow");
+  }
+
+  #handlerFailed(error: unknown): void {
+    this.#init.onError(error, this);
+    if (!this.#open) return;
+    this.#open = false;
+    this.#link.close(CloseCode.InternalError, "Internal error");
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * `WebSocketSite`: routes WebSocket upgrades to handlers and everything else to an
+ * ordinary `(Request) => Response` handler.
+ * @module
+ */
+
+import { HandshakeError } from "../core/errors.ts";
+import {
+  checkHandshake,
+  type HandshakeAcceptance,
+  type HandshakeOptions,
+  headerList,
+} from "../core/handshake.ts";
+import { type Limits, resolveLimits } from "../core/limits.ts";
+import type { HandlerClass } from "./handler.ts";
+import type { Link } from "./link.ts";
+import { Session } from "./session.ts";
+import type { Transport } from "./transport.ts";
+
+/** An ordinary HTTP handler: what the site calls for everything that is not an upgrade. */
+export type HttpHandler = (request: Request) => Response | Promise<Response>;
+
+/** Options of one route, given to {@linkcode WebSocketSite.addHandler}. */
+export interface RouteOptions<Data = unknown> extends HandshakeOptions {
+  /**
+   * Largest message accepted on this route; larger ones close with 1009.
+   * @default 16 MiB, or the site's `limits.maxMessageBytes`
+   */
+  maxMessageBytes?: number;
+  /** Other limits for this route, over the site's. */
+  limits?: Partial<Limits>;
+  /**
+   * Runs before the upgrade, after the handshake checks: authenticate here. Return a
+   * `Response` to refuse the upgrade (for example a 401), or the per-connection data
+   * that the transport will carry as `transport.data`.
+   *
+   * @example Requiring a token
+   * ```ts
+   * site.addHandler("/chat", Chat, {
+   *   onUpgrade(request) {
+   *     const user = new URL(request.url).searchParams.get("token");
+   *     return user ? { user } : new Response("Unauthorized", { status: 401 });
+   *   },
+   * });
+   * ```
+   */
+  onUpgrade?: (request: Request) => Data | Response | Promise<Data | Response>;
+}
+
+/** Options of a {@linkcode WebSocketSite}. */
+export interface SiteOptions {
+  /** Limits for every route, over the defaults. */
+  limits?: Partial<Limits>;
+  /**
+   * Called with every error a handler throws (after which its connection closes with
+   * 1011) or an `onUpgrade` hook throws (answered with 500).
+   * @default logs with `console.error`
+   */
+  onError?: (error: unknown, transport?: Transport<unknown>) => void;
+}
+
+/** A route: its handler and resolved options. */
+export interface Route<Data = unknown> {
+  readonly path: string;
+  readonly handler: HandlerClass<Data>;
+  readonly options: RouteOptions<Data>;
+  readonly limits: Readonly<Limits>;
+}
+
+/** What the site decided for a request. */
+export type UpgradeDecision =
+  /** Not a WebSocket request for any route: serve it as plain HTTP. */
+  | { kind: "http" }
+  /** A WebSocket request refused with this response. */
+  | { kind: "reject"; response: Response }
+  /** A valid upgrade: the adapter performs it and opens a session. */
+  | { kind: "accept"; route: Route; acceptance: HandshakeAcceptance; data: unknown };
+
+/** What an adapter knows about a connection it has upgraded. */
+export interface OpenedConnection {
+  link: Link;
+  request: Request;
+  route: Route;
+  protocol: string;
+  data: unknown;
+  remoteAddress: string | undefined;
+}
+
+/**
+ * How `site.fetch` upgrades inside a runtime's own server (`Deno.serve(site.fetch)`,
+ * `export default site`): provided by the adapters for the runtime in use.
+ */
+export interface RuntimeBinding {
+  /**
+   * The peer's address, read from what the runtime passed beside the request. Called
+   * before anything is awaited: Deno's request info expires at the first await.
+   */
+  remoteAddress(request: Request, context: unknown): string | undefined;
+  /** Upgrades an accepted request with the runtime's native WebSocket. */
+  upgrade(
+    site: WebSocketSite,
+    request: Request,
+    context: unknown,
+    decision: Extract<UpgradeDecision, { kind: "accept" }>,
+    remoteAddress: string | undefined,
+  ): Response | undefined | Promise<Response | undefined>;
+  /** Bun's `websocket` handler object for a site, on Bun. */
+  websocket?(site: WebSocketSite): unknown;
+}
+
+let runtimeBinding: RuntimeBinding | undefined;
+
+/** Sets how `site.fetch` upgrades in this runtime; called by the adapters module. */
+export function setRuntimeBinding(binding: RuntimeBinding): void {
+  runtimeBinding = binding;
+}
+
+const plainText = (status: number, text: string) =>
+  new Response(text + "\n", {
+    status,
+    headers: { "Content-Type": "text/plain; charset=utf-8" },
+  });
+const notFound: HttpHandler = () => plainText(404, "Not Found");
+const internalServerError = () => plainText(500, "Internal Server Error");
+
+/** Whether a request asks for a WebSocket (an `Upgrade: websocket` header). */
+export function isWebSocketRequest(request: Request): boolean {
+  return headerList(request.headers.get("upgrade")).some((item) =>
+    item.toLowerCase() === "websocket"
+  );
+}
+
+/**
+ * A site: WebSocket handlers on paths, and an HTTP handler for everything else.
+ *
+ * @example The classic echo site
+ * ```ts
+ * import { serve, WebSocketHandler, WebSocketSite, files } from "wsport";
+ * class Echo extends WebSocketHandler {
+ *   override frameReceived(frame: string | Uint8Array) {
+ *     this.transport.write(frame);
+ *   }
+ * }
+ * const site = new WebSocketSite(files("."));
+ * site.addHandler("/echo", Echo);
+ * serve(site, { port: 8080 });
+ * ```
+ */
+export class WebSocketSite {
+  /** The limits every route starts from. */
+  readonly limits: Readonly<Limits>;
+  readonly #limitOverrides: Partial<Limits>;
+  readonly #http: HttpHandler;
+  readonly #onError: (error: unknown, transport?: Transport<unknown>) => void;
+  readonly #routes = new Map<string, Route>();
+  readonly #sessions = new Set<Session>();
+
+  /**
+   * @param http Serves plain HTTP requests and upgrades to paths with no handler.
+   * @default a 404 for everything
+   * @param options Site-wide limits and the error hook.
+   */
+  constructor(http: HttpHandler = notFound, options: SiteOptions = {}) {
+    this.#http = http;
+    this.#limitOverrides = { ...options.limits };
+    this.limits = resolveLimits(options.limits);
+    this.#onError = options.onError ?? ((error) => console.error("wsport:", error));
+  }
+
+  /**
+   * Serves WebSocket connections on `path` with a new `Handler` for each.
+   *
+   * @param path The exact URL path, starting with "/".
+   * @returns The site, so calls chain.
+   * @throws {TypeError} For a path not starting with "/" or one that has a handler.
+   */
+  addHandler<Data = unknown>(
+    path: string,
+    handler: HandlerClass<Data>,
+    options: RouteOptions<Data> = {},
+  ): this {
+    if (!path.startsWith("/")) throw new TypeError(`Path must start with "/", got "${path}"`);
+    if (this.#routes.has(path)) throw new TypeError(`Path "${path}" already has a handler`);
+    if (typeof handler !== "function") throw new TypeError("Handler must be a class");
+    const limits = resolveLimits({
+      ...this.#limitOverrides,
+      ...options.limits,
+      ...(options.maxMessageBytes === undefined
+        ? {}
+        : { maxMessageBytes: options.maxMessageBytes }),
+    });
+    this.#routes.set(path, { path, handler, options, limits } as Route);
+    return this;
+  }
+
+  /** The routes, by path. */
+  get routes(): ReadonlyMap<string, Route> {
+    return this.#routes;
+  }
+
+  /** The open connections, on every adapter this site is served by. */
+  get connections(): ReadonlySet<Transport> {
+    return this.#sessions;
+  }
+
+  /**
+   * Decides what to do with a request: plain HTTP, a refused handshake, or an upgrade.
+   * Adapters call it; applications rarely need to.
+   */
+  async decide(request: Request): Promise<UpgradeDecision> {
+    const route = this.#routes.get(new URL(request.url).pathname);
+    if (route === undefined || !isWebSocketRequest(request)) return { kind: "http" };
+    let acceptance: HandshakeAcceptance;
+    try {
+      acceptance = checkHandshake(request, route.options);
+    } catch (error) {
+      if (error instanceof HandshakeError) return { kind: "reject", response: error.toResponse() };
+      throw error;
+    }
+    let data: unknown = undefined;
+    if (route.options.onUpgrade !== undefined) {
+      try {
+        data = await route.options.onUpgrade(request);
+      } catch (error) {
+        this.#onError(error);
+        return {
+          kind: "reject",
+          response: internalServerError(),
+        };
+      }
+      if (data instanceof Response) return { kind: "reject", response: data };
+    }
+    return { kind: "accept", route, acceptance, data };
+  }
+
+  /**
+   * Serves a plain HTTP request with the site's HTTP handler; an error it throws goes to
+   * `onError` and is answered with 500.
+   */
+  async serveHttp(request: Request): Promise<Response> {
+    try {
+      return await this.#http(request);
+    } catch (error) {
+      this.#onError(error);
+      return internalServerError();
+    }
+  }
+
+  /**
+   * Opens a session for an upgraded connection and makes its handler. Adapters call it
+   * once the runtime reports the connection open.
+   */
+  open(connection: OpenedConnection): Session {
+    const session: Session = new Session({
+      link: connection.link,
+      handler: connection.route.handler,
+      limits: connection.route.limits,
+      request: connection.request,
+      protocol: connection.protocol,
+      data: connection.data,
+      remoteAddress: connection.remoteAddress,
+      onError: this.#onError,
+      onClosed: (closed) => this.#sessions.delete(closed),
+    });
+    this.#sessions.add(session);
+    session.start();
+    return session;
+  }
+
+  /**
+   * A fetch handler for the runtime's own server: `Deno.serve(site.fetch)`, or
+   * `export default site` for `deno serve` and `bun run`.
+   */
+  fetch = async (request: Request, context?: unknown): Promise<Response> => {
+    const remoteAddress = runtimeBinding?.remoteAddress(request, context);
+    const decision = await this.decide(request);
+    if (decision.kind === "http") return this.serveHttp(request);
+    if (decision.kind === "reject") return decision.response;
+    if (runtimeBinding === undefined) {
+      return new HandshakeError(
+        501,
+        "This runtime's fetch server cannot upgrade: use serve() from wsport",
+      ).toResponse();
+    }
+    const response = await runtimeBinding.upgrade(
+      this,
+      request,
+      context,
+      decision,
+      remoteAddress,
+    );
+    // Bun answers the upgrade itself: its fetch handler must then return undefined.
+    return response as Response;
+  };
+
+  /** Bun's `websocket` handlers, for `export default { fetch: site.fetch, websocket: site.websocket }`. */
+  get websocket(): unknown {
+    return runtimeBinding?.websocket?.(this);
+  }
+}

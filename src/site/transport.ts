@@ -1,0 +1,53 @@
+/**
+ * The transport a handler talks through: one per WebSocket connection.
+ * @module
+ */
+
+/**
+ * What a {@linkcode WebSocketHandler} uses to talk to its peer.
+ *
+ * Writing after the connection started closing is a no-op that returns `false`: a
+ * handler racing a disconnect never crashes.
+ *
+ * @typeParam Data What the route's `onUpgrade` hook attached to the connection.
+ */
+export interface Transport<Data = unknown> {
+  /**
+   * Sends a message: text for a string, binary for bytes.
+   *
+   * Bytes are not copied when large: do not change them after writing.
+   * @returns `false` (and sends nothing) when the connection is closing or closed.
+   * @throws {TypeError} When `data` is neither a string nor bytes.
+   */
+  write(data: string | Uint8Array | ArrayBuffer): boolean;
+  /**
+   * Starts the closing handshake; a no-op when it has already started.
+   * @param code 1000 (the default), 1001-1003, 1007-1014 or 3000-4999.
+   * @param reason At most 123 UTF-8 bytes.
+   * @throws {RangeError} For a code that may not be sent or a reason that is too long.
+   */
+  close(code?: number, reason?: string): void;
+  /**
+   * Sends a ping. The Deno.serve adapter cannot (Deno has no ping API) and throws.
+   * @returns `false` when the connection is closing or closed.
+   * @throws {RangeError} When `data` exceeds 125 bytes.
+   */
+  ping(data?: Uint8Array): boolean;
+  /** Bytes written but not yet handed to the operating system. */
+  readonly bufferedAmount: number;
+  /**
+   * Resolves once the send buffer has drained (or the connection closed): await it
+   * between large writes to respect backpressure.
+   */
+  drained(): Promise<void>;
+  /** Whether messages can still be written. */
+  readonly isOpen: boolean;
+  /** The negotiated subprotocol, or `""`. */
+  readonly protocol: string;
+  /** The opening handshake's request (its body is not readable). */
+  readonly request: Request;
+  /** What the route's `onUpgrade` hook returned for this connection. */
+  readonly data: Data;
+  /** The peer's IP address, where the runtime gives it. */
+  readonly remoteAddress: string | undefined;
+}
