@@ -1,0 +1,33 @@
+/**
+ * What every example shares: where to listen, and the line that says where.
+ * @module
+ */
+
+import process from "node:process";
+import type { ServeOptions, Server } from "../mod.ts";
+
+/** Reads an environment variable where allowed (Deno asks for --allow-env). */
+function env(name: string): string | undefined {
+  const deno = (globalThis as {
+    Deno?: { permissions: { querySync(p: { name: string; variable: string }): { state: string } } };
+  }).Deno;
+  if (deno && deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
+    return undefined;
+  }
+  return process.env[name];
+}
+
+/** `PORT` (default 8080) and `HOST` (default all interfaces) from the environment. */
+export function listenOptions(): ServeOptions {
+  const port = Number(env("PORT") ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`PORT must be a TCP port number, got "${env("PORT")}"`);
+  }
+  const adapter = env("WSPORT_ADAPTER") as ServeOptions["adapter"];
+  return { port, hostname: env("HOST"), adapter };
+}
+
+/** Prints the URL a server serves, with its adapter. */
+export function announce(server: Server, path = "/"): void {
+  console.log(`wsport (${server.adapter} adapter) serving http://localhost:${server.port}${path}`);
+}
