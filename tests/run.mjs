@@ -4,7 +4,7 @@
 //
 // Usage: node tests/run.mjs [--runtime node|deno|bun]... [path filter]
 import { spawn } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -43,6 +43,19 @@ function run(command, commandArgs) {
   });
 }
 
+/**
+ * Removes compiled files whose source is gone, so a deleted test does not run on. (The
+ * build folder itself is kept: several runs may share it at once.)
+ */
+function pruneStaleOutput(directory) {
+  for (const entry of readdirSync(directory, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith(".js")) continue;
+    const compiled = join(entry.parentPath ?? entry.path, entry.name);
+    const source = join(root, compiled.slice(directory.length + 1)).replace(/\.js$/, ".ts");
+    if (!existsSync(source)) rmSync(compiled);
+  }
+}
+
 const lastNumber = (output, pattern) => {
   const matches = [...output.matchAll(pattern)];
   return matches.length === 0 ? undefined : Number(matches.at(-1)[1]);
@@ -52,9 +65,9 @@ const target = (base) => (filter === "" ? base : join(base, filter));
 
 const suites = {
   async node() {
-    rmSync(join(root, ".build"), { recursive: true, force: true });
     const compiled = await run(bin("tsc"), ["-p", "tsconfig.json"]);
     if (compiled.code !== 0) return { passed: 0, failed: 1, note: "tsc failed" };
+    pruneStaleOutput(join(root, ".build"));
     const result = await run(process.execPath, [
       "--test",
       "--test-reporter=tap",
