@@ -17,7 +17,7 @@ export interface Limits {
   maxMessageBytes: number;
   /**
    * Largest single frame payload accepted; a larger one closes with 1009.
-   * @default 16 MiB (16_777_216)
+   * @default the same as `maxMessageBytes`
    */
   maxFrameBytes: number;
   /**
@@ -26,6 +26,12 @@ export interface Limits {
    * @default 16 MiB (16_777_216)
    */
   maxSendBufferBytes: number;
+  /**
+   * Send-buffer level above which a raw socket stops reading from its peer until the
+   * buffer drains: a peer that sends but never reads is slowed, not buffered.
+   * @default 1 MiB (1_048_576)
+   */
+  sendPauseBytes: number;
   /**
    * Largest HTTP request head (request line and headers) accepted on raw sockets; a
    * larger one gets 431.
@@ -90,6 +96,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxMessageBytes: 16 * MiB,
   maxFrameBytes: 16 * MiB,
   maxSendBufferBytes: 16 * MiB,
+  sendPauseBytes: MiB,
   maxHeaderBytes: 16 * 1024,
   maxHeaderCount: 100,
   handshakeTimeoutMs: 10_000,
@@ -121,5 +128,6 @@ export function resolveLimits(overrides: Partial<Limits> = {}): Readonly<Limits>
     }
     limits[key] = value;
   }
+  if (overrides.maxFrameBytes === undefined) limits.maxFrameBytes = limits.maxMessageBytes;
   return Object.freeze(limits);
 }
