@@ -24,6 +24,7 @@ interface SocketData {
 /** The slice of Bun's `ServerWebSocket` this adapter uses. */
 interface BunWebSocket {
   readonly data: SocketData;
+  readonly readyState: number;
   send(data: string | Uint8Array): number;
   ping(data?: Uint8Array): number;
   close(code?: number, reason?: string): void;
@@ -65,6 +66,9 @@ interface BunNamespace {
   }): BunServer;
 }
 
+/** `readyState` of an open WebSocket. */
+const OPEN = 1;
+
 const bytes = (data: Uint8Array): Uint8Array =>
   new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 
@@ -77,8 +81,11 @@ class BunLink extends NativeLink {
   }
 
   send(data: string | Uint8Array): void {
-    // 0 means Bun dropped the message: never lose one silently.
-    if (this.#ws.send(data) === 0) this.terminate(1008, "Send buffer overflow");
+    // 0 means Bun dropped the message: never lose one silently, unless the socket is
+    // already closing (the peer's Close arrived before the session heard of it).
+    if (this.#ws.send(data) === 0 && this.#ws.readyState === OPEN) {
+      this.terminate(1008, "Send buffer overflow");
+    }
   }
 
   ping(data: Uint8Array): boolean {

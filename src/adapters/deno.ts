@@ -12,6 +12,7 @@ import { Sweeper } from "./sweeper.ts";
 /** The slice of Deno's WebSocket this adapter uses. */
 interface DenoWebSocket {
   binaryType: "arraybuffer" | "blob";
+  readonly readyState: number;
   readonly bufferedAmount: number;
   onopen: (() => void) | null;
   onmessage: ((event: { data: string | ArrayBuffer }) => void) | null;
@@ -63,6 +64,9 @@ function deno(): DenoNamespace {
   return (globalThis as unknown as { Deno: DenoNamespace }).Deno;
 }
 
+/** `readyState` of an open WebSocket. */
+const OPEN = 1;
+
 class DenoLink extends NativeLink {
   readonly #socket: DenoWebSocket;
 
@@ -73,7 +77,8 @@ class DenoLink extends NativeLink {
   }
 
   send(data: string | Uint8Array): void {
-    this.#socket.send(data);
+    // Closing already (the peer's Close arrived before the session heard of it): drop.
+    if (this.#socket.readyState === OPEN) this.#socket.send(data);
   }
 
   ping(): boolean {

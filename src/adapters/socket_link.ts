@@ -51,11 +51,15 @@ export class SocketLink implements Link, TrackedConnection {
   }
 
   send(data: string | Uint8Array): void {
+    // The peer's Close may have been answered already, earlier in this chunk, before the
+    // session hears of it: then the message is dropped, as RFC 6455 §5.5.1 requires.
+    if (this.#connection.state !== "open") return;
     this.#connection.send(data);
     if (!this.#receiving) this.#flush();
   }
 
   ping(data: Uint8Array): boolean {
+    if (this.#connection.state !== "open") return true;
     this.#connection.ping(data);
     if (!this.#receiving) this.#flush();
     return true;
