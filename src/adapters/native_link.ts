@@ -20,13 +20,13 @@ import type { TrackedConnection } from "./server.ts";
  * `connectionLost` with the code wsport chose when it failed the connection itself.
  */
 export abstract class NativeLink implements Link, TrackedConnection {
-  session: Session | undefined;
   readonly closed: Promise<void>;
   readonly #limits: Readonly<Limits>;
   readonly #liveness: Liveness;
   #resolveClosed!: () => void;
+  #session: Session | undefined;
   #failure: CloseInfo | undefined;
-  #isClosed = false;
+  #closedWith: CloseInfo | undefined;
 
   constructor(limits: Readonly<Limits>, canPing: boolean) {
     this.#limits = limits;
@@ -35,6 +35,20 @@ export abstract class NativeLink implements Link, TrackedConnection {
       performance.now(),
     );
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+  }
+
+  /** The session, once open. */
+  get session(): Session | undefined {
+    return this.#session;
+  }
+
+  /**
+   * Connects the session. A connection that closed while its handler was being made (Bun
+   * reports a close from inside `open`) is reported to it at once.
+   */
+  set session(session: Session | undefined) {
+    this.#session = session;
+    if (this.#closedWith !== undefined) session?.closed(this.#closedWith);
   }
 
   abstract send(data: string | Uint8Array): void;
@@ -51,7 +65,7 @@ export abstract class NativeLink implements Link, TrackedConnection {
   }
 
   terminate(code: number, reason: string): void {
-    if (this.#isClosed) return;
+    if (this.#closedWith !== undefined) return;
     this.#failure ??= { code, reason, wasClean: false };
     this.nativeTerminate(code, reason);
   }
@@ -77,14 +91,14 @@ export abstract class NativeLink implements Link, TrackedConnection {
 
   /** The runtime reports the connection closed. */
   ended(info: CloseInfo): void {
-    if (this.#isClosed) return;
-    this.#isClosed = true;
-    this.session?.closed(this.#failure ?? info);
+    if (this.#closedWith !== undefined) return;
+    this.#closedWith = this.#failure ?? info;
+    this.#session?.closed(this.#closedWith);
     this.#resolveClosed();
   }
 
   tick(now: number): void {
-    if (this.#isClosed) return;
+    if (this.#closedWith !== undefined) return;
     if (this.bufferedAmount === 0) this.session?.writable();
     switch (this.#liveness.due(now)) {
       case "ping":
