@@ -81,9 +81,10 @@ class BunLink extends NativeLink {
   }
 
   send(data: string | Uint8Array): void {
-    // 0 means Bun dropped the message: never lose one silently, unless the socket is
-    // already closing (the peer's Close arrived before the session heard of it).
-    if (this.#ws.send(data) === 0 && this.#ws.readyState === OPEN) {
+    // 0 means Bun dropped the message (or sent an empty one): never lose one silently,
+    // unless the socket is already closing (the peer's Close arrived before the session
+    // heard of it).
+    if (this.#ws.send(data) === 0 && data.length > 0 && this.#ws.readyState === OPEN) {
       this.terminate(1008, "Send buffer overflow");
     }
   }
