@@ -1,0 +1,167 @@
+/**
+ * Starting a site on each adapter this runtime offers, and running the examples, for the
+ * adapter tests.
+ * @module
+ */
+
+import { type ChildProcess, spawn } from "node:child_process";
+import process from "node:process";
+import { detectRuntime } from "../../src/adapters/runtime.ts";
+import { serve } from "../../src/adapters/serve.ts";
+import type { AdapterName, Server } from "../../src/adapters/server.ts";
+import { WebSocketHandler } from "../../src/site/handler.ts";
+import type { WebSocketSite } from "../../src/site/site.ts";
+import { assertRefused, within } from "./client.ts";
+import { repoRoot } from "./paths.ts";
+
+/** The runtime running the tests. */
+export const runtime: AdapterName = detectRuntime();
+
+/** An adapter in a runtime, as the tests name it: `deno/node-adapter`. */
+export interface Pair {
+  readonly runtime: AdapterName;
+  readonly adapter: AdapterName;
+  /** Whether the adapter is the runtime's own server (Deno.serve, Bun.serve). */
+  readonly native: boolean;
+  readonly name: string;
+}
+
+const pair = (adapter: AdapterName): Pair => ({
+  runtime,
+  adapter,
+  native: adapter !== "node",
+  name: `${runtime}/${adapter}-adapter`,
+});
+
+/**
+ * The pairs to test in this runtime: its own server where it has one, and the Node
+ * adapter (which runs everywhere).
+ */
+export const pairs: readonly Pair[] = runtime === "node"
+  ? [pair("node")]
+  : [pair(runtime), pair("node")];
+
+/** A `ws://` URL for `path` on a server. */
+export function wsUrl(server: Server, path: string): string {
+  return `ws://127.0.0.1:${server.port}${path}`;
+}
+
+/** An `http://` URL for `path` on a server. */
+export function httpUrl(server: Server, path: string): string {
+  return `http://127.0.0.1:${server.port}${path}`;
+}
+
+/**
+ * Serves `site` on the pair's adapter (127.0.0.1, a free port), runs `body`, then shuts
+ * the server down, checks `finished` settles and that the port refuses connections.
+ */
+export async function withSite(
+  site: WebSocketSite,
+  pair: Pair,
+  body: (server: Server) => Promise<void>,
+): Promise<void> {
+  const server = await serve(site, { port: 0, hostname: "127.0.0.1", adapter: pair.adapter });
+  try {
+    await body(server);
+  } finally {
+    await within(server.shutdown(), `${pair.name} shutting down`);
+    await within(server.finished, `${pair.name} finishing`);
+  }
+  await assertRefused(server.port);
+}
+
+/** A promise with its resolve function outside: handlers signal tests with it. */
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+}
+
+/** Makes a {@linkcode Deferred}. */
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((done) => resolve = done);
+  return { promise, resolve };
+}
+
+/** Writes every message back. */
+export class Echo extends WebSocketHandler {
+  override frameReceived(frame: string | Uint8Array): void {
+    this.transport.write(frame);
+  }
+}
+
+/** An example program running as a child process. */
+export interface RunningExample {
+  /** The port it announced. */
+  readonly port: number;
+  /** Everything it printed to stdout so far. */
+  readonly output: () => string;
+  /** Resolves once stdout contains `text`. */
+  printed(text: string): Promise<void>;
+  /** Kills it and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** The command that runs an example in this runtime. */
+function exampleCommand(name: string): string[] {
+  if (runtime === "deno") {
+    return [process.execPath, "run", "--allow-net", "--allow-env", `examples/${name}.ts`];
+  }
+  if (runtime === "bun") return [process.execPath, "run", `examples/${name}.ts`];
+  // Node runs the build of the test runner's tsc step.
+  return [process.execPath, `.build/examples/${name}.js`];
+}
+
+/**
+ * Runs `examples/<name>` in this runtime with `PORT=0 HOST=127.0.0.1
+ * WSPORT_ADAPTER=<adapter>` and waits for the line announcing its port.
+ */
+export async function startExample(name: string, adapter: AdapterName): Promise<RunningExample> {
+  const [command, ...args] = exampleCommand(name);
+  const child: ChildProcess = spawn(command, args, {
+    cwd: repoRoot,
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", WSPORT_ADAPTER: adapter, NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let stdout = "";
+  let stderr = "";
+  const watchers: { text: string; resolve: () => void }[] = [];
+  child.stdout!.setEncoding("utf8");
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (text: string) => stderr += text);
+  child.stdout!.on("data", (text: string) => {
+    stdout += text;
+    for (const watcher of watchers.filter((watcher) => stdout.includes(watcher.text))) {
+      watchers.splice(watchers.indexOf(watcher), 1);
+      watcher.resolve();
+    }
+  });
+  const printed = (text: string) =>
+    within(
+      Promise.race([
+        new Promise<void>((resolve) => {
+          if (stdout.includes(text)) resolve();
+          else watchers.push({ text, resolve });
+        }),
+        exited.then(() => {
+          if (!stdout.includes(text)) {
+            throw new Error(`${name} exited without printing "${text}": ${stdout}${stderr}`);
+          }
+        }),
+      ]),
+      `${name} to print "${text}"`,
+    );
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+    await within(exited, `${name} to exit`);
+  };
+  try {
+    await printed("serving http://localhost:");
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const port = Number(/serving http:\/\/localhost:(\d+)/.exec(stdout)![1]);
+  return { port, output: () => stdout, printed, stop };
+}

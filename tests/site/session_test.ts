@@ -1,0 +1,306 @@
+/**
+ * The transport and handler contract, on every adapter this runtime offers: what a
+ * handler sees and what the peer gets back.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { CloseInfo } from "../../src/core/connection.ts";
+import { type HandlerClass, WebSocketHandler } from "../../src/site/handler.ts";
+import { WebSocketSite } from "../../src/site/site.ts";
+import type { Transport } from "../../src/site/transport.ts";
+import { Client, within } from "../helpers/client.ts";
+import { deferred, Echo, pairs, withSite, wsUrl } from "../helpers/server.ts";
+
+const MiB = 1024 * 1024;
+/** Sizes around each frame-length encoding boundary, up to several MiB. */
+const SIZES = [0, 1, 125, 126, 65535, 65536, 4 * MiB];
+
+const ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
+const text = (size: number) => ALPHABET.repeat(Math.ceil(size / ALPHABET.length)).slice(0, size);
+const bytes = (size: number, seed: number) => {
+  const data = new Uint8Array(size);
+  for (let i = 0; i < size; i++) data[i] = (i * 31 + seed) & 0xff;
+  return data;
+};
+
+/** A site with one handler class at `/ws`, errors collected instead of logged. */
+function siteWith(
+  handler: HandlerClass,
+  errors: unknown[] = [],
+): WebSocketSite {
+  const site = new WebSocketSite(undefined, { onError: (error) => errors.push(error) });
+  site.addHandler("/ws", handler);
+  return site;
+}
+
+for (const pair of pairs) {
+  test(`echo on ${pair.name}: text 0 B to 4 MiB, in order`, async () => {
+    await withSite(siteWith(Echo), pair, async (server) => {
+      const client = await Client.open(wsUrl(server, "/ws"));
+      const sent = SIZES.map(text);
+      for (const message of sent) client.send(message);
+      const received = await client.take(sent.length);
+      assert.deepEqual(received.map((message) => message.length), SIZES);
+      assert.deepEqual(received, sent);
+      assert.deepEqual(await client.closeAndWait(), { code: 1000, reason: "", wasClean: true });
+    });
+  });
+
+  test(`echo on ${pair.name}: binary 0 B to 4 MiB, in order`, async () => {
+    await withSite(siteWith(Echo), pair, async (server) => {
+      const client = await Client.open(wsUrl(server, "/ws"));
+      const sent = SIZES.map((size, i) => bytes(size, i));
+      for (const message of sent) client.send(message);
+      const received = await client.take(sent.length);
+      for (const [i, message] of received.entries()) {
+        assert.ok(message instanceof Uint8Array, `message ${i} is binary`);
+        assert.deepEqual(message, sent[i], `message ${i} (${SIZES[i]} bytes)`);
+      }
+      await client.closeAndWait();
+    });
+  });
+
+  test(`transport.write on ${pair.name}: returns false after close, without throwing`, async () => {
+    const results: Record<string, unknown> = {};
+    const lost = deferred();
+    class CloseThenWrite extends WebSocketHandler {
+      override frameReceived(): void {
+        this.transport.close(4000, "closing");
+        results.afterClose = this.transport.write("late");
+        results.bytesAfterClose = this.transport.write(new Uint8Array(3));
+        results.isOpen = this.transport.isOpen;
+      }
+      override connectionLost(): void {
+        results.afterLost = this.transport.write("later");
+        results.pingAfterLost = this.transport.ping();
+        lost.resolve();
+      }
+    }
+    const errors: unknown[] = [];
+    await withSite(siteWith(CloseThenWrite, errors), pair, async (server) => {
+      const client = await Client.open(wsUrl(server, "/ws"));
+      client.send("close please");
+      assert.deepEqual(await within(client.closed, "the close"), {
+        code: 4000,
+        reason: "closing",
+        wasClean: true,
+      });
+      await within(lost.promise, "connectionLost");
+      assert.equal(client.pending, 0, "nothing written after close() arrived");
+    });
+    assert.deepEqual(results, {
+      afterClose: false,
+      bytesAfterClose: false,
+      isOpen: false,
+      afterLost: false,
+      pingAfterLost: false,
+    });
+    assert.deepEqual(errors, []);
+  });
+
+  test(`transport.close on ${pair.name}: throws RangeError for 999 and a long reason`, async () => {
+    class BadClose extends WebSocketHandler {
+      override frameReceived(): void {
+        const attempts: [number, string][] = [[999, ""], [1005, ""], [1000, "x".repeat(124)]];
+        for (const [code, reason] of attempts) {
+          try {
+            this.transport.close(code, reason);
+            this.transport.write(`${code}: no error`);
+          } catch (error) {
+            this.transport.write(`${code}: ${(error as Error).name}`);
+          }
+        }
+        this.transport.write(`open: ${this.transport.isOpen}`);
+      }
+    }
+    await withSite(siteWith(BadClose), pair, async (server) => {
+      const client = await Client.open(wsUrl(server, "/ws"));
+      client.send("go");
+      assert.deepEqual(await client.take(4), [
+        "999: RangeError",
+        "1005: RangeError",
+        "1000: RangeError",
+        "open: true",
+      ]);
+      await client.closeAndWait();
+    });
+  });
+
+  test(`connectionLost on ${pair.name}: once, with the client's code, reason and wasClean`, async () => {
+    const calls: CloseInfo[] = [];
+    const lost = deferred();
+    class Recorder extends WebSocketHandler {
+      override connectionLost(info: CloseInfo): void {
+        calls.push(info);
+        this.transport.close(4999, "too late");
+        lost.resolve();
+      }
+    }
+    await withSite(siteWith(Recorder), pair, async (server) => {
+      const client = await Client.open(wsUrl(server, "/ws"));
+      client.close(4001, "bye");
+      assert.deepEqual(await within(client.closed, "the close"), {
+        code: 4001,
+        reason: "bye",
+        wasClean: true,
+      });
+      await within(lost.promise, "connectionLost");
+    });
+    assert.deepEqual(calls, [{ code: 4001, reason: "bye", wasClean: true }]);
+  });
+
+  test(`connectionLost on ${pair.name}: once when the handler closes first`, async () => {
+    const calls: CloseInfo[] = [];
+    const lost = deferred();
+    class Closer extends WebSocketHandler {
+      constructor(transport: Transport) {
+        super(transport);
+        transport.close(4002, "done");
+      }
+      override connectionLost(info: CloseInfo): void {
+        calls.push(info);
+        lost.resolve();
+      }
+    }
+    await withSite(siteWith(Closer), pair, async (server) => {
+      const client = await Client.open(wsUrl(server, "/ws"));
+      assert.deepEqual(await within(client.closed, "the close"), {
+        code: 4002,
+        reason: "done",
+        wasClean: true,
+      });
+      await within(lost.promise, "connectionLost");
+    });
+    assert.deepEqual(calls, [{ code: 4002, reason: "done", wasClean: true }]);
+  });
+
+  test(`transport.remoteAddress on ${pair.name}: is 127.0.0.1`, async () => {
+    class Address extends WebSocketHandler {
+      constructor(transport: Transport) {
+        super(transport);
+        transport.write(String(transport.remoteAddress));
+      }
+    }
+    await withSite(siteWith(Address), pair, async (server) => {
+      const client = await Client.open(wsUrl(server, "/ws"));
+      assert.equal(await client.next(), "127.0.0.1");
+      await client.closeAndWait();
+    });
+  });
+
+  test(`handler errors on ${pair.name}: 1011 for a throw, a rejection and a throwing constructor`, async () => {
+    const errors: unknown[] = [];
+    const transports: unknown[] = [];
+    class Throws extends WebSocketHandler {
+      override frameReceived(): void {
+        throw new Error("thrown");
+      }
+    }
+    class Rejects extends WebSocketHandler {
+      override async frameReceived(): Promise<void> {
+        await Promise.resolve();
+        throw new Error("rejected");
+      }
+    }
+    class BadConstructor extends WebSocketHandler {
+      constructor(transport: Transport) {
+        super(transport);
+        throw new Error("constructor");
+      }
+    }
+    const site = new WebSocketSite(undefined, {
+      onError: (error, transport) => {
+        errors.push((error as Error).message);
+        transports.push(transport);
+      },
+    });
+    site.addHandler("/echo", Echo);
+    site.addHandler("/throws", Throws);
+    site.addHandler("/rejects", Rejects);
+    site.addHandler("/constructor", BadConstructor);
+    await withSite(site, pair, async (server) => {
+      const bystander = await Client.open(wsUrl(server, "/echo"));
+      const failed = { code: 1011, reason: "Internal error", wasClean: true };
+      for (const path of ["/throws", "/rejects"]) {
+        const client = await Client.open(wsUrl(server, path));
+        client.send("boom");
+        assert.deepEqual(await within(client.closed, `${path} closing`), failed, path);
+      }
+      const client = await Client.open(wsUrl(server, "/constructor"));
+      assert.deepEqual(await within(client.closed, "/constructor closing"), failed);
+      bystander.send("still here");
+      assert.equal(await bystander.next(), "still here");
+      await bystander.closeAndWait();
+    });
+    assert.deepEqual(errors, ["thrown", "rejected", "constructor"]);
+    assert.ok(
+      transports.every((transport) => transport !== undefined),
+      "onError got the transport",
+    );
+  });
+
+  test(`async frameReceived on ${pair.name}: one message at a time, in order`, async () => {
+    const seen: string[] = [];
+    let running = 0;
+    let mostRunning = 0;
+    class Slow extends WebSocketHandler {
+      override async frameReceived(frame: string | Uint8Array): Promise<void> {
+        running++;
+        mostRunning = Math.max(mostRunning, running);
+        seen.push(frame as string);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        this.transport.write(frame);
+        running--;
+      }
+    }
+    await withSite(siteWith(Slow), pair, async (server) => {
+      const client = await Client.open(wsUrl(server, "/ws"));
+      const sent = Array.from({ length: 40 }, (_, i) => `message ${i}`);
+      for (const message of sent) client.send(message);
+      assert.deepEqual(await client.take(sent.length), sent);
+      assert.deepEqual(seen, sent);
+      assert.equal(mostRunning, 1);
+      await client.closeAndWait();
+    });
+  });
+
+  test(`transport.drained on ${pair.name}: resolves once a large write has left`, async () => {
+    const buffered: number[] = [];
+    class Big extends WebSocketHandler {
+      override async frameReceived(): Promise<void> {
+        this.transport.write(bytes(8 * MiB, 7));
+        buffered.push(this.transport.bufferedAmount);
+        await this.transport.drained();
+        buffered.push(this.transport.bufferedAmount);
+        this.transport.write("drained");
+      }
+    }
+    await withSite(siteWith(Big), pair, async (server) => {
+      const client = await Client.open(wsUrl(server, "/ws"));
+      client.send("go");
+      const [big, after] = await client.take(2);
+      assert.deepEqual(big, bytes(8 * MiB, 7));
+      assert.equal(after, "drained");
+      await client.closeAndWait();
+    });
+    assert.equal(buffered[1], 0, "nothing buffered once drained() resolved");
+  });
+
+  test(`onUpgrade on ${pair.name}: what it returns is transport.data`, async () => {
+    class Greeter extends WebSocketHandler<{ user: string }> {
+      constructor(transport: Transport<{ user: string }>) {
+        super(transport);
+        transport.write(`hello ${transport.data.user}`);
+      }
+    }
+    const site = new WebSocketSite();
+    site.addHandler("/ws", Greeter, {
+      onUpgrade: (request) => ({ user: new URL(request.url).searchParams.get("user") ?? "" }),
+    });
+    await withSite(site, pair, async (server) => {
+      const client = await Client.open(wsUrl(server, "/ws?user=ada"));
+      assert.equal(await client.next(), "hello ada");
+      await client.closeAndWait();
+    });
+  });
+}
