@@ -103,6 +103,9 @@ export async function writeRawResponse(response: Response, socket: Socket): Prom
     }
   }
   socket.end();
+  // Read on (discarding) until the peer's FIN: Deno's node:net never reports a paused
+  // socket closed, which kept the server's shutdown waiting for it.
+  socket.resume();
 }
 
 const STATUS_TEXT: Record<number, string> = {
