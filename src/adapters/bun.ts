@@ -175,10 +175,11 @@ export function upgradeBun(
   remoteAddress: string | undefined,
   sweeper: Sweeper = sharedSweeper,
 ): Response | undefined {
-  const protocol = decision.acceptance.protocol;
   const upgraded = server.upgrade(request, {
     data: { site, request, decision, remoteAddress, sweeper },
-    headers: protocol === "" ? undefined : { "Sec-WebSocket-Protocol": protocol },
+    // Always set: without the header Bun accepts the client's first offer itself; an
+    // empty value makes it send none.
+    headers: { "Sec-WebSocket-Protocol": decision.acceptance.protocol },
   });
   return upgraded ? undefined : new Response("WebSocket upgrade failed\n", { status: 400 });
 }
