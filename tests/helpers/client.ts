@@ -348,9 +348,34 @@ export class RawClient {
   }
 }
 
+/** Decodes a chunked body (RFC 9112 §7.1), or `undefined` while it is incomplete. */
+function dechunk(bytes: Uint8Array): Uint8Array | undefined {
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  while (true) {
+    const text = decoder.decode(bytes.subarray(offset, offset + 20));
+    const lineEnd = text.indexOf("\r\n");
+    if (lineEnd < 0) return undefined;
+    const size = parseInt(text.slice(0, lineEnd), 16);
+    const start = offset + lineEnd + 2;
+    if (start + size + 2 > bytes.length) return undefined;
+    if (size === 0) break;
+    parts.push(bytes.subarray(start, start + size));
+    offset = start + size + 2;
+  }
+  const body = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    body.set(part, at);
+    at += part.length;
+  }
+  return body;
+}
+
 /**
- * Sends `request` over a fresh raw socket and reads the whole response, until the server
- * closes the connection or, when `Content-Length` is given, the body is complete.
+ * Sends `request` over a fresh raw socket and reads the whole response: until the server
+ * closes the connection, or the body is as long as `Content-Length` or its last chunk
+ * came, or (for a 101) the head has arrived. The socket is closed afterwards.
  */
 export async function rawRequest(port: number, request: string): Promise<RawResponse> {
   const socket = connect(port, "127.0.0.1");
@@ -372,10 +397,15 @@ export async function rawRequest(port: number, request: string): Promise<RawResp
             return;
           }
           const head = parseHead(decoder.decode(bytes.subarray(0, end)));
-          const body = bytes.subarray(end + HEAD_END.length);
+          const raw = bytes.subarray(end + HEAD_END.length);
+          const chunked = head.headers.get("transfer-encoding") === "chunked";
+          const body = chunked ? dechunk(raw) : raw;
           const length = head.headers.get("content-length");
-          if (atEnd || (length !== null && body.length >= Number(length))) {
-            resolve({ ...head, body: decoder.decode(body) });
+          const complete = head.status === 101 || (chunked && body !== undefined) ||
+            (length !== null && raw.length >= Number(length));
+          if (complete || atEnd) {
+            if (body === undefined) reject(new Error("The chunked body ended early"));
+            else resolve({ ...head, body: decoder.decode(body) });
           }
         };
         socket.on("data", (chunk: Uint8Array) => {

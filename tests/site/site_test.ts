@@ -1,0 +1,254 @@
+/**
+ * Routing and the opening handshake on every adapter this runtime offers, and
+ * `site.fetch` inside the runtime's own server.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { contentType } from "../../src/files/content_type.ts";
+import { files } from "../../src/files/files.ts";
+import { WebSocketHandler } from "../../src/site/handler.ts";
+import { WebSocketSite } from "../../src/site/site.ts";
+import type { Transport } from "../../src/site/transport.ts";
+import { assertRefused, Client, rawRequest, upgradeRequest, within } from "../helpers/client.ts";
+import { repoRoot } from "../helpers/paths.ts";
+import { Echo, pairs, runtime, withSite, wsUrl } from "../helpers/server.ts";
+
+/** Writes the negotiated subprotocol, then echoes. */
+class Protocol extends Echo {
+  constructor(transport: Transport) {
+    super(transport);
+    transport.write(`protocol: "${transport.protocol}"`);
+  }
+}
+
+const get = (path: string) =>
+  `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`;
+
+for (const pair of pairs) {
+  test(`plain HTTP on ${pair.name}: the site's HTTP handler answers on the same port`, async () => {
+    const site = new WebSocketSite(files(repoRoot));
+    site.addHandler("/echo", Echo);
+    await withSite(site, pair, async (server) => {
+      const file = await rawRequest(server.port, get("/deno.json"));
+      assert.equal(file.status, 200);
+      assert.equal(file.headers.get("content-type"), contentType("deno.json"));
+      const expected = readFileSync(join(repoRoot, "deno.json"), "utf8");
+      assert.equal(file.body, expected);
+      if (pair.adapter === "bun") {
+        // Bun.serve drops Content-Length for a pulled stream (see DIFFERENCES.md).
+        assert.equal(file.headers.get("transfer-encoding"), "chunked");
+      } else {
+        assert.equal(file.headers.get("content-length"), String(expected.length));
+      }
+      const listing = await rawRequest(server.port, get("/"));
+      assert.equal(listing.status, 200);
+      assert.match(listing.headers.get("content-type") ?? "", /^text\/html/);
+      assert.match(listing.body, /deno\.json/);
+      const echo = await rawRequest(server.port, get("/echo"));
+      assert.equal(echo.status, 404, "a plain GET to a WebSocket path goes to the HTTP handler");
+      const client = await Client.open(wsUrl(server, "/echo"));
+      client.send("and a WebSocket beside it");
+      assert.equal(await client.next(), "and a WebSocket beside it");
+      await client.closeAndWait();
+    });
+  });
+
+  test(`unknown path on ${pair.name}: an upgrade gets 404`, async () => {
+    const site = new WebSocketSite();
+    site.addHandler("/echo", Echo);
+    await withSite(site, pair, async (server) => {
+      const response = await rawRequest(server.port, upgradeRequest("/nowhere"));
+      assert.equal(response.status, 404);
+      assert.equal(response.body, "Not Found\n");
+    });
+  });
+
+  test(`subprotocols on ${pair.name}: the server's preference among the client's offers`, async () => {
+    const site = new WebSocketSite();
+    site.addHandler("/chat", Protocol, { protocols: ["v2.chat", "v1.chat"] });
+    site.addHandler("/plain", Protocol);
+    await withSite(site, pair, async (server) => {
+      const offers: [string, string, string | null][] = [
+        ["/chat", "v1.chat, v2.chat", "v2.chat"],
+        ["/chat", "v1.chat, other", "v1.chat"],
+        ["/chat", "other", null],
+        ["/plain", "v1.chat", null],
+      ];
+      for (const [path, offer, chosen] of offers) {
+        const response = await rawRequest(
+          server.port,
+          upgradeRequest(path, { "Sec-WebSocket-Protocol": offer }),
+        );
+        assert.equal(response.status, 101, `${path} offering ${offer}`);
+        assert.equal(response.headers.get("sec-websocket-protocol"), chosen, `${path}: ${offer}`);
+      }
+      const client = await Client.open(wsUrl(server, "/chat"), ["v1.chat", "v2.chat"]);
+      assert.equal(client.protocol, "v2.chat");
+      assert.equal(await client.next(), 'protocol: "v2.chat"');
+      await client.closeAndWait();
+      const none = await Client.open(wsUrl(server, "/chat"));
+      assert.equal(none.protocol, "");
+      assert.equal(await none.next(), 'protocol: ""');
+      await none.closeAndWait();
+    });
+  });
+
+  test(`origins on ${pair.name}: 403 for a refused origin, 101 for an allowed one`, async () => {
+    const site = new WebSocketSite();
+    site.addHandler("/echo", Echo, { allowedOrigins: ["https://good.example"] });
+    await withSite(site, pair, async (server) => {
+      const refused = await rawRequest(
+        server.port,
+        upgradeRequest("/echo", { Origin: "https://evil.example" }),
+      );
+      assert.equal(refused.status, 403);
+      assert.equal(refused.body, "Origin not allowed\n");
+      const allowed = await rawRequest(
+        server.port,
+        upgradeRequest("/echo", { Origin: "https://GOOD.example" }),
+      );
+      assert.equal(allowed.status, 101);
+    });
+  });
+
+  test(`onUpgrade on ${pair.name}: a returned Response refuses the upgrade`, async () => {
+    const site = new WebSocketSite();
+    let opened = 0;
+    class Counted extends WebSocketHandler {
+      constructor(transport: Transport) {
+        super(transport);
+        opened++;
+      }
+    }
+    site.addHandler("/private", Counted, {
+      onUpgrade: (request) =>
+        request.headers.get("authorization") === "Bearer secret"
+          ? { user: "ada" }
+          : new Response("Unauthorized\n", {
+            status: 401,
+            headers: { "WWW-Authenticate": "Bearer" },
+          }),
+    });
+    await withSite(site, pair, async (server) => {
+      const refused = await rawRequest(server.port, upgradeRequest("/private"));
+      assert.equal(refused.status, 401);
+      assert.equal(refused.headers.get("www-authenticate"), "Bearer");
+      assert.equal(refused.body, "Unauthorized\n");
+      const accepted = await rawRequest(
+        server.port,
+        upgradeRequest("/private", { Authorization: "Bearer secret" }),
+      );
+      assert.equal(accepted.status, 101);
+    });
+    assert.ok(opened <= 1, "only the authorized upgrade made a handler");
+  });
+
+  test(`version on ${pair.name}: 426 with Sec-WebSocket-Version: 13 for version 8`, async () => {
+    const site = new WebSocketSite();
+    site.addHandler("/echo", Echo);
+    await withSite(site, pair, async (server) => {
+      const response = await rawRequest(
+        server.port,
+        upgradeRequest("/echo", { "Sec-WebSocket-Version": "8" }),
+      );
+      assert.equal(response.status, 426);
+      assert.equal(response.headers.get("sec-websocket-version"), "13");
+    });
+  });
+
+  test(`maxMessageBytes on ${pair.name}: 1009 above the route's limit, others unaffected`, async () => {
+    const site = new WebSocketSite(undefined, { onError: () => {} });
+    site.addHandler("/small", Echo, { maxMessageBytes: 1024 });
+    site.addHandler("/echo", Echo);
+    await withSite(site, pair, async (server) => {
+      const bystander = await Client.open(wsUrl(server, "/echo"));
+      const client = await Client.open(wsUrl(server, "/small"));
+      client.send("x".repeat(1024));
+      assert.equal(await client.next(), "x".repeat(1024));
+      client.send(new Uint8Array(4096));
+      const closed = await within(client.closed, "the close after an oversized message");
+      assert.deepEqual(closed, tooBig[pair.adapter]);
+      bystander.send(new Uint8Array(4096));
+      assert.deepEqual(await bystander.next(), new Uint8Array(4096));
+      await bystander.closeAndWait();
+    });
+  });
+}
+
+/** What the client sees when its message is too big, by adapter (see DIFFERENCES.md). */
+const tooBig = {
+  deno: { code: 1009, reason: "Message too big", wasClean: true },
+  bun: { code: 1006, reason: "", wasClean: false },
+  node: { code: 1009, reason: "Frame too big", wasClean: true },
+};
+
+/** The slice of `Deno.serve` used here. */
+interface DenoServe {
+  serve(
+    options: { port: number; hostname: string; onListen?: () => void },
+    handler: (request: Request, info: unknown) => Response | Promise<Response>,
+  ): { addr: { port: number }; shutdown(): Promise<void> };
+}
+
+/** The slice of `Bun.serve` used here. */
+interface BunServe {
+  serve(options: {
+    port: number;
+    hostname: string;
+    fetch: (request: Request, server: unknown) => Promise<Response>;
+    websocket: unknown;
+  }): { port: number; stop(closeActiveConnections?: boolean): Promise<void> };
+}
+
+/** A site with an echo handler and an HTTP handler, for the runtime's own server. */
+function fetchSite(): WebSocketSite {
+  const site = new WebSocketSite(() => new Response("plain\n"));
+  site.addHandler("/echo", Echo);
+  return site;
+}
+
+/** Checks plain HTTP and a WebSocket echo against a server on `port`. */
+async function checkFetchServer(port: number): Promise<void> {
+  const plain = await rawRequest(port, get("/"));
+  assert.equal(plain.status, 200);
+  assert.equal(plain.body, "plain\n");
+  const client = await Client.open(`ws://127.0.0.1:${port}/echo`);
+  client.send("through site.fetch");
+  client.send(new Uint8Array([1, 2, 3]));
+  assert.deepEqual(await client.take(2), ["through site.fetch", new Uint8Array([1, 2, 3])]);
+  assert.deepEqual(await client.closeAndWait(), { code: 1000, reason: "", wasClean: true });
+}
+
+test("site.fetch on deno: Deno.serve(site.fetch) serves HTTP and upgrades", {
+  skip: runtime !== "deno",
+}, async () => {
+  const deno = (globalThis as unknown as { Deno: DenoServe }).Deno;
+  const server = deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, fetchSite().fetch);
+  try {
+    await checkFetchServer(server.addr.port);
+  } finally {
+    await within(server.shutdown(), "Deno.serve shutting down");
+  }
+  await assertRefused(server.addr.port);
+});
+
+test("site.fetch on bun: Bun.serve({fetch, websocket}) serves HTTP and upgrades", {
+  skip: runtime !== "bun",
+}, async () => {
+  const bun = (globalThis as unknown as { Bun: BunServe }).Bun;
+  const site = fetchSite();
+  const server = bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: site.fetch,
+    websocket: site.websocket,
+  });
+  try {
+    await checkFetchServer(server.port);
+  } finally {
+    await within(server.stop(true), "Bun.serve stopping");
+  }
+  await assertRefused(server.port);
+});
