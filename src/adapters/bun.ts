@@ -102,7 +102,10 @@ class BunLink extends NativeLink {
     this.#ws.close(code, reason);
   }
 
-  protected nativeTerminate(): void {
+  protected nativeTerminate(code: number, reason: string): void {
+    // Queue the Close frame first, so the peer learns why (terminate() alone just drops
+    // TCP, and the peer sees 1006).
+    if (code !== 1006 && this.#ws.readyState === OPEN) this.#ws.close(code, reason);
     this.#ws.terminate();
   }
 }
