@@ -175,13 +175,30 @@ for (const pair of pairs) {
       await bystander.closeAndWait();
     });
   });
+
+  test(`maxMessageBytes on ${pair.name}: 1009 above the site-wide limit`, async () => {
+    const site = new WebSocketSite(undefined, { limits: { maxMessageBytes: 1024 } });
+    site.addHandler("/echo", Echo);
+    await withSite(site, pair, async (server) => {
+      const client = await Client.open(wsUrl(server, "/echo"));
+      client.send(new Uint8Array(4096));
+      const closed = await within(client.closed, "the close after an oversized message");
+      assert.deepEqual(closed, tooBigSiteWide[pair.adapter]);
+    });
+  });
 }
 
 /** What the client sees when its message is too big, by adapter (see DIFFERENCES.md). */
 const tooBig = {
   deno: { code: 1009, reason: "Message too big", wasClean: true },
-  bun: { code: 1006, reason: "", wasClean: false },
+  bun: { code: 1009, reason: "Message too big", wasClean: true },
   node: { code: 1009, reason: "Frame too big", wasClean: true },
+};
+
+/** The same when no route allows it: Bun's own `maxPayloadLength` refuses it first. */
+const tooBigSiteWide = {
+  ...tooBig,
+  bun: { code: 1009, reason: "Received too big message", wasClean: true },
 };
 
 /** The slice of `Deno.serve` used here. */
