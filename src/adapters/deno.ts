@@ -4,6 +4,7 @@
  * @module
  */
 
+import { HandshakeError } from "../core/errors.ts";
 import type { UpgradeDecision, WebSocketSite } from "../site/site.ts";
 import { NativeLink } from "./native_link.ts";
 import { closeConnections, type ServeOptions, type Server, tickIntervalFor } from "./server.ts";
@@ -160,6 +161,7 @@ export function upgradeDeno(
 export function serveDeno(site: WebSocketSite, options: ServeOptions = {}): Promise<Server> {
   const sweeper = new Sweeper();
   const controller = new AbortController();
+  let shuttingDown: Promise<void> | undefined;
   const server = deno().serve(
     {
       port: options.port ?? 8080,
@@ -172,14 +174,18 @@ export function serveDeno(site: WebSocketSite, options: ServeOptions = {}): Prom
       const decision = await site.decide(request);
       if (decision.kind === "http") return site.serveHttp(request);
       if (decision.kind === "reject") return decision.response;
+      if (shuttingDown !== undefined) {
+        return new HandshakeError(503, "Server shutting down").toResponse();
+      }
       return upgradeDeno(site, request, decision, remoteAddress, sweeper);
     },
   );
-  let shuttingDown: Promise<void> | undefined;
   const shutdown = () =>
     shuttingDown ??= (async () => {
-      controller.abort();
+      // Close the WebSockets before stopping the server: once it is aborted, Deno cuts
+      // their closing handshakes short and reports 1005 instead of the peer's answer.
       await closeConnections(sweeper.connections, site.limits.closeTimeoutMs);
+      controller.abort();
       await server.finished;
     })();
   options.signal?.addEventListener("abort", () => shutdown(), { once: true });
