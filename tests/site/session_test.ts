@@ -286,6 +286,36 @@ for (const pair of pairs) {
     assert.equal(buffered[1], 0, "nothing buffered once drained() resolved");
   });
 
+  test(`transport.ping on ${pair.name}: the client's pong reaches pongReceived`, async () => {
+    const pong = deferred<Uint8Array>();
+    class Pinger extends WebSocketHandler {
+      constructor(transport: Transport) {
+        super(transport);
+        try {
+          transport.ping(new Uint8Array([1, 2, 3]));
+        } catch (error) {
+          transport.write(`${(error as Error).name}: ${(error as Error).message}`);
+        }
+      }
+      override pongReceived(data: Uint8Array): void {
+        pong.resolve(data);
+      }
+    }
+    await withSite(siteWith(Pinger), pair, async (server) => {
+      const client = await Client.open(wsUrl(server, "/ws"));
+      if (pair.adapter === "deno") {
+        // Deno has no ping API (see DIFFERENCES.md).
+        assert.equal(
+          await client.next(),
+          "Error: Cannot send a ping: this runtime's WebSocket server has no ping API",
+        );
+      } else {
+        assert.deepEqual(await within(pong.promise, "the pong"), new Uint8Array([1, 2, 3]));
+      }
+      await client.closeAndWait();
+    });
+  });
+
   test(`onUpgrade on ${pair.name}: what it returns is transport.data`, async () => {
     class Greeter extends WebSocketHandler<{ user: string }> {
       constructor(transport: Transport<{ user: string }>) {
