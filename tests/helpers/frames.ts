@@ -1,0 +1,148 @@
+/**
+ * Byte and frame helpers for the core's unit tests: hex literals, a seeded PRNG, masked
+ * frames, and decoding what a connection queued to send.
+ * @module
+ */
+
+import type { Connection, ConnectionEvent } from "../../src/core/connection.ts";
+import {
+  buildFrame,
+  type BuildFrameOptions,
+  type Frame,
+  FrameParser,
+} from "../../src/core/frame.ts";
+
+/** Bytes from hex, spaces allowed: `hex("81 05 48 65")`. */
+export function hex(text: string): Uint8Array {
+  const digits = text.replace(/\s+/g, "");
+  if (digits.length % 2 !== 0 || /[^0-9a-fA-F]/.test(digits)) {
+    throw new TypeError(`Not hex: ${text}`);
+  }
+  const bytes = new Uint8Array(digits.length / 2);
+  for (let i = 0; i < bytes.length; i++) {
+    bytes[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
+  }
+  return bytes;
+}
+
+/** Bytes as lower-case hex, one space between bytes. */
+export function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join(" ");
+}
+
+/** Joins byte arrays into a new one. */
+export function join(...parts: Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const part of parts) total += part.length;
+  const result = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    result.set(part, offset);
+    offset += part.length;
+  }
+  return result;
+}
+
+/** UTF-8 bytes of a string. */
+export function utf8(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
+}
+
+/**
+ * A seeded PRNG (mulberry32): the same seed gives the same sequence on every runtime, so
+ * a failing randomized test can be replayed.
+ * @returns A function giving integers in `[0, bound)`.
+ */
+export function seededRandom(seed: number): (bound: number) => number {
+  let state = seed >>> 0;
+  return (bound: number) => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const value = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return Math.floor(value * bound);
+  };
+}
+
+/** `length` pseudo-random bytes from `random`. */
+export function randomBytes(random: (bound: number) => number, length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) bytes[i] = random(256);
+  return bytes;
+}
+
+/**
+ * Cuts `bytes` into copies of random sizes in `[1, maxChunk]`. The copies matter: the
+ * parser and the connection unmask what they are given in place.
+ */
+export function randomChunks(
+  bytes: Uint8Array,
+  random: (bound: number) => number,
+  maxChunk: number,
+): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length;) {
+    const size = 1 + random(maxChunk);
+    chunks.push(bytes.slice(at, at + size));
+    at += size;
+  }
+  return chunks;
+}
+
+/** Cuts `bytes` into one-byte copies. */
+export function byteByByte(bytes: Uint8Array): Uint8Array[] {
+  return Array.from(bytes, (byte) => Uint8Array.of(byte));
+}
+
+/** The masking key of RFC 6455 §5.7's examples, used for every client frame in tests. */
+export const KEY: Uint8Array = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
+
+/** A frame as a client sends it: masked with {@linkcode KEY}. */
+export function clientFrame(
+  opcode: number,
+  payload: Uint8Array | string,
+  options: Omit<BuildFrameOptions, "mask"> = {},
+): Uint8Array {
+  const bytes = typeof payload === "string" ? utf8(payload) : payload;
+  return buildFrame(opcode, bytes, { ...options, mask: KEY });
+}
+
+/** Every frame in `chunks`, parsed as `role` would, failing on leftover bytes. */
+export function parseFrames(chunks: Uint8Array[], role: "server" | "client"): Frame[] {
+  const parser = new FrameParser({ role, maxFrameBytes: Number.MAX_SAFE_INTEGER });
+  const frames: Frame[] = [];
+  for (const chunk of chunks) {
+    parser.push(chunk.slice());
+    for (let frame; (frame = parser.next()) !== undefined;) frames.push(frame);
+  }
+  if (parser.bufferedBytes !== 0) {
+    throw new Error(`${parser.bufferedBytes} bytes left after the last whole frame`);
+  }
+  return frames;
+}
+
+/** The frames a server-role connection queued, taken from it and decoded. */
+export function sentFrames(connection: Connection): Frame[] {
+  return parseFrames(connection.takeOutput(), "client");
+}
+
+/** A Close frame's payload as code and reason, or `undefined` code when it is empty. */
+export function decodeClose(payload: Uint8Array): { code?: number; reason: string } {
+  if (payload.length === 0) return { reason: "" };
+  return {
+    code: (payload[0] << 8) | payload[1],
+    reason: new TextDecoder("utf-8", { fatal: true }).decode(payload.subarray(2)),
+  };
+}
+
+/** Feeds `chunks` to a connection one by one and gathers every event, in order. */
+export function feed(
+  connection: Connection,
+  chunks: Uint8Array[],
+  now = 0,
+): ConnectionEvent[] {
+  const events: ConnectionEvent[] = [];
+  for (const chunk of chunks) events.push(...connection.receive(chunk, now));
+  return events;
+}
