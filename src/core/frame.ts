@@ -83,6 +83,8 @@ export class FrameParser {
   #headerFilled = 0;
   /** The frame whose payload is being collected, if any. */
   #header: FrameHeader | undefined;
+  /** The size of that frame's header, counted as buffered until the frame is returned. */
+  #headerSize = 0;
   readonly #key = new Uint8Array(4);
   #pieces: Uint8Array[] = [];
   #received = 0;
@@ -96,7 +98,8 @@ export class FrameParser {
 
   /** Bytes received but not yet returned as frames. */
   get bufferedBytes(): number {
-    return this.#headerFilled + this.#received + this.#chunk.length - this.#position;
+    return this.#headerFilled + this.#headerSize + this.#received + this.#chunk.length -
+      this.#position;
   }
 
   /**
@@ -199,6 +202,7 @@ export class FrameParser {
     const header: FrameHeader = { fin, rsv, opcode, masked, length };
     this.#onHeader?.(header);
     this.#header = header;
+    this.#headerSize = offset - at;
     this.#received = 0;
     return true;
   }
@@ -228,6 +232,7 @@ export class FrameParser {
       this.#pieces = [];
     }
     this.#header = undefined;
+    this.#headerSize = 0;
     this.#received = 0;
     return {
       fin: header.fin,
