@@ -229,7 +229,6 @@ export class RawClient {
   readonly #parser = new FrameParser({ role: "client", maxFrameBytes: 1 << 30 });
   #head: Uint8Array | undefined = new Uint8Array(0);
   #headWaiter: ((head: string) => void) | undefined;
-  #received = 0;
   #endedNow = false;
 
   private constructor(socket: Socket) {
@@ -275,11 +274,6 @@ export class RawClient {
   /** Whether the socket has closed. */
   get isEnded(): boolean {
     return this.#endedNow;
-  }
-
-  /** Bytes received after the response head. */
-  get received(): number {
-    return this.#received;
   }
 
   write(data: string | Uint8Array): boolean {
@@ -338,7 +332,6 @@ export class RawClient {
       this.#headWaiter?.(decoder.decode(bytes.subarray(0, end)));
       chunk = bytes.subarray(end + HEAD_END.length);
     }
-    this.#received += chunk.length;
     if (chunk.length === 0) return;
     // The parser unmasks in place and keeps views: give it its own copy.
     this.#parser.push(chunk.slice());

@@ -46,11 +46,6 @@ export function wsUrl(server: Server, path: string): string {
   return `ws://127.0.0.1:${server.port}${path}`;
 }
 
-/** An `http://` URL for `path` on a server. */
-export function httpUrl(server: Server, path: string): string {
-  return `http://127.0.0.1:${server.port}${path}`;
-}
-
 /**
  * Serves `site` on the pair's adapter (127.0.0.1, a free port), runs `body`, then shuts
  * the server down, checks `finished` settles and that the port refuses connections.
