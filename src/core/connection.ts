@@ -34,6 +34,12 @@ export interface CloseInfo extends CloseStatus {
 export type ConnectionEvent =
   /** A complete message: a `string` for text, bytes for binary. */
   | { type: "message"; data: string | Uint8Array }
+  /**
+   * A compressed message (RSV1 set, RFC 7692), its fragments joined: decompress it and
+   * pass the result to {@linkcode Connection.decompressed}. Frames received after it
+   * wait until then. Only on a connection with `compression` on.
+   */
+  | { type: "compressed"; text: boolean; data: Uint8Array }
   /** A ping; the pong has already been queued. */
   | { type: "ping"; data: Uint8Array }
   /** A pong. */
@@ -51,6 +57,14 @@ export interface ConnectionOptions {
   /** Limits to override; see {@linkcode Limits}. */
   limits?: Partial<Limits>;
   /**
+   * Whether a per-message compression extension was negotiated (RFC 7692): RSV1 may
+   * then mark a data message as compressed, reported as a `compressed` event, and
+   * {@linkcode Connection.sendCompressed} may be used. Otherwise any RSV bit fails the
+   * connection with 1002.
+   * @default false
+   */
+  compression?: boolean;
+  /**
    * The current time in milliseconds, from the clock the caller will keep passing in.
    * @default 0
    */
@@ -59,6 +73,8 @@ export interface ConnectionOptions {
 
 const NO_EVENTS: readonly ConnectionEvent[] = Object.freeze([]);
 const EMPTY: Uint8Array = new Uint8Array(0);
+/** RSV1 in {@linkcode FrameHeader.rsv}: the "Per-Message Compressed" bit (RFC 7692 §6). */
+const RSV1 = 0x4;
 
 /**
  * One WebSocket connection after the opening handshake.
@@ -88,12 +104,20 @@ export class Connection {
   readonly #output: OutputBuffer;
   readonly #liveness: Liveness;
   readonly #utf8 = new Utf8Validator();
+  readonly #compression: boolean;
   #state: ConnectionState = "open";
   #events: ConnectionEvent[] = [];
   /** The opcode of the message being received (Text or Binary), or 0 between messages. */
   #messageOpcode = 0;
   /** Whether the text message being received is checked piece by piece. */
   #validatingPieces = false;
+  /** Whether the message being received has RSV1 set. */
+  #messageCompressed = false;
+  /** The kind of compressed message handed out for decompression, if one is. */
+  #awaiting: "text" | "binary" | undefined;
+  /** Chunks received while a compressed message is being decompressed. */
+  #pendingInput: Uint8Array[] = [];
+  #pendingBytes = 0;
   #parts: Uint8Array[] = [];
   #messageBytes = 0;
   #closeSent: CloseStatus | undefined;
@@ -102,6 +126,7 @@ export class Connection {
   constructor(options: ConnectionOptions = {}) {
     const role = options.role ?? "server";
     this.limits = resolveLimits(options.limits);
+    this.#compression = options.compression ?? false;
     this.#output = new OutputBuffer(role === "client");
     this.#liveness = new Liveness(this.limits, options.now ?? 0);
     this.#parser = new FrameParser({
@@ -127,9 +152,12 @@ export class Connection {
     return this.#output.byteLength;
   }
 
-  /** Bytes received but not yet delivered: a partial frame or a partial message. */
+  /**
+   * Bytes received but not yet delivered: a partial frame or a partial message, and
+   * what arrived while a compressed message was being decompressed.
+   */
   get bufferedInputBytes(): number {
-    return this.#parser.bufferedBytes + this.#messageBytes;
+    return this.#parser.bufferedBytes + this.#messageBytes + this.#pendingBytes;
   }
 
   /**
@@ -143,21 +171,40 @@ export class Connection {
   receive(chunk: Uint8Array, now: number): readonly ConnectionEvent[] {
     if (this.#state === "closed") return NO_EVENTS;
     this.#liveness.received(now);
-    const parser = this.#parser;
-    parser.push(chunk);
-    try {
-      let frame: Frame | undefined;
-      while (this.#closeInfo === undefined && (frame = parser.next()) !== undefined) {
-        if (frame.opcode >= 0x8) this.#handleControl(frame);
-        else this.#handleData(frame, now);
-      }
-    } catch (error) {
-      this.#fail(
-        error instanceof WebSocketError
-          ? error
-          : new WebSocketError(CloseCode.InternalError, "Internal error"),
-      );
+    if (this.#awaiting !== undefined) {
+      this.#pendingInput.push(chunk);
+      this.#pendingBytes += chunk.length;
+      return NO_EVENTS;
     }
+    this.#parser.push(chunk);
+    this.#parse(now);
+    return this.#takeEvents();
+  }
+
+  /**
+   * Delivers the decompressed payload of the message the last `compressed` event
+   * reported (checking that text is UTF-8, else 1007), then goes on with the frames
+   * received after it.
+   *
+   * @param data The message, decompressed.
+   * @param now The current time in milliseconds.
+   * @returns What happened, in order: the message first.
+   * @throws {Error} When no compressed message is waiting.
+   */
+  decompressed(data: Uint8Array, now: number): readonly ConnectionEvent[] {
+    if (this.#state === "closed") return NO_EVENTS;
+    const kind = this.#awaiting;
+    if (kind === undefined) {
+      throw new Error("Cannot deliver a decompressed message: none is waiting");
+    }
+    this.#awaiting = undefined;
+    try {
+      this.#deliver(kind === "text" ? Opcode.Text : Opcode.Binary, data, now);
+    } catch (error) {
+      this.#fail(error as WebSocketError);
+      return this.#takeEvents();
+    }
+    this.#parse(now);
     return this.#takeEvents();
   }
 
@@ -180,6 +227,22 @@ export class Connection {
     this.#assertOpen("send a message");
     if (typeof data === "string") this.#output.writeText(data);
     else this.#output.writeFrame(Opcode.Binary, data);
+  }
+
+  /**
+   * Queues a compressed message: one frame with RSV1 set (RFC 7692 §6).
+   *
+   * @param payload The compressed payload, as `MessageCodec.compress` returns it.
+   * @param text Whether the message is text (UTF-8 before compression).
+   * @throws {Error} When no compression was negotiated, or the connection is closing or
+   *   closed.
+   */
+  sendCompressed(payload: Uint8Array, text: boolean): void {
+    if (!this.#compression) {
+      throw new Error("Cannot send a compressed message: no compression was negotiated");
+    }
+    this.#assertOpen("send a message");
+    this.#output.writeFrame(text ? Opcode.Text : Opcode.Binary, payload, true, RSV1);
   }
 
   /**
@@ -258,9 +321,42 @@ export class Connection {
     return this.#takeEvents();
   }
 
+  /** Parses and handles frames until input runs out, a compressed message waits, or the end. */
+  #parse(now: number): void {
+    const parser = this.#parser;
+    try {
+      while (this.#closeInfo === undefined && this.#awaiting === undefined) {
+        const frame = parser.next();
+        if (frame === undefined) {
+          const chunk = this.#pendingInput.shift();
+          if (chunk === undefined) break;
+          this.#pendingBytes -= chunk.length;
+          parser.push(chunk);
+        } else if (frame.opcode >= 0x8) {
+          this.#handleControl(frame);
+        } else {
+          this.#handleData(frame, now);
+        }
+      }
+    } catch (error) {
+      this.#fail(
+        error instanceof WebSocketError
+          ? error
+          : new WebSocketError(CloseCode.InternalError, "Internal error"),
+      );
+    }
+  }
+
   #checkHeader(header: FrameHeader): void {
-    if (header.rsv !== 0) throw protocolError("Reserved bits set with no extension");
     const opcode = header.opcode;
+    if (header.rsv !== 0) {
+      if (header.rsv !== RSV1 || !this.#compression) {
+        throw protocolError("Reserved bits set with no extension");
+      }
+      // RSV1 marks a whole message as compressed: only its first frame carries it.
+      if (opcode >= 0x8) throw protocolError("RSV1 set on a control frame");
+      if (opcode === Opcode.Continuation) throw protocolError("RSV1 set on a continuation frame");
+    }
     if (opcode >= 0x8) return;
     if (opcode === Opcode.Continuation) {
       if (this.#messageOpcode === 0) throw protocolError("Continuation frame with no message");
@@ -269,7 +365,8 @@ export class Connection {
         throw protocolError("New data frame inside a fragmented message");
       }
       this.#messageOpcode = opcode;
-      this.#validatingPieces = opcode === Opcode.Text && !header.fin;
+      this.#messageCompressed = header.rsv !== 0;
+      this.#validatingPieces = opcode === Opcode.Text && !header.fin && header.rsv === 0;
     }
     if (this.#messageBytes + header.length > this.limits.maxMessageBytes) {
       throw new WebSocketError(CloseCode.MessageTooBig, "Message too big");
@@ -278,6 +375,8 @@ export class Connection {
 
   #checkPayload(piece: Uint8Array, offset: number, header: FrameHeader): void {
     if (header.opcode >= 0x8 || this.#messageOpcode !== Opcode.Text) return;
+    // Compressed text is checked once decompressed.
+    if (this.#messageCompressed) return;
     if (!this.#validatingPieces) {
       // A whole single-frame message is validated when decoded; a split one as it comes.
       if (offset === 0 && piece.length === header.length) return;
@@ -293,17 +392,32 @@ export class Connection {
     }
     if (!frame.fin) return;
     const bytes = this.#parts.length === 0 ? EMPTY : concat(this.#parts, this.#messageBytes);
+    const opcode = this.#messageOpcode;
+    const compressed = this.#messageCompressed;
+    if (opcode === Opcode.Text && this.#validatingPieces && !this.#utf8.end()) {
+      throw invalidText();
+    }
+    this.#messageOpcode = 0;
+    this.#messageCompressed = false;
+    this.#validatingPieces = false;
+    this.#parts = [];
+    this.#messageBytes = 0;
+    if (compressed) {
+      this.#awaiting = opcode === Opcode.Text ? "text" : "binary";
+      this.#events.push({ type: "compressed", text: opcode === Opcode.Text, data: bytes });
+    } else {
+      this.#deliver(opcode, bytes, now);
+    }
+  }
+
+  /** Reports a whole message, decoding text (1007 when it is not UTF-8). */
+  #deliver(opcode: number, bytes: Uint8Array, now: number): void {
     let data: string | Uint8Array = bytes;
-    if (this.#messageOpcode === Opcode.Text) {
-      if (this.#validatingPieces && !this.#utf8.end()) throw invalidText();
+    if (opcode === Opcode.Text) {
       const text = decodeUtf8(bytes);
       if (text === undefined) throw invalidText();
       data = text;
     }
-    this.#messageOpcode = 0;
-    this.#validatingPieces = false;
-    this.#parts = [];
-    this.#messageBytes = 0;
     this.#liveness.messageReceived(now);
     this.#events.push({ type: "message", data });
   }
@@ -340,6 +454,9 @@ export class Connection {
     this.#closeInfo = info;
     this.#parts = [];
     this.#messageBytes = 0;
+    this.#awaiting = undefined;
+    this.#pendingInput = [];
+    this.#pendingBytes = 0;
     this.#events.push({ type: "close", info });
   }
 

@@ -5,7 +5,12 @@
  */
 
 import { GUID } from "./constants.ts";
+import { type DeflateSetting, resolveDeflateOptions } from "./deflate_options.ts";
 import { HandshakeError } from "./errors.ts";
+import {
+  negotiatePerMessageDeflate,
+  type PerMessageDeflateAgreement,
+} from "./permessage_deflate.ts";
 
 /** Options of {@linkcode checkHandshake}. */
 export interface HandshakeOptions {
@@ -22,6 +27,12 @@ export interface HandshakeOptions {
    * @default undefined: every origin is allowed
    */
   allowedOrigins?: readonly string[] | ((origin: string) => boolean);
+  /**
+   * Whether to negotiate permessage-deflate (RFC 7692), and how; see
+   * `DeflateOptions`. Off, the `Sec-WebSocket-Extensions` header is ignored.
+   * @default false
+   */
+  perMessageDeflate?: DeflateSetting;
 }
 
 /** What a valid opening handshake asked for and was granted. */
@@ -32,6 +43,12 @@ export interface HandshakeAcceptance {
   protocol: string;
   /** The client's `Sec-WebSocket-Extensions` offer, or `""`. */
   extensions: string;
+  /**
+   * The permessage-deflate parameters agreed, whose `response` goes in the 101's
+   * `Sec-WebSocket-Extensions`; absent when compression is off or no offer was
+   * acceptable.
+   */
+  perMessageDeflate?: PerMessageDeflateAgreement;
 }
 
 const KEY_PATTERN = /^[A-Za-z0-9+/]{22}==$/;
@@ -58,7 +75,9 @@ function hasToken(value: string | null, token: string): boolean {
  *
  * @throws {HandshakeError} 405 for a method other than GET; 400 for missing `Upgrade` /
  *   `Connection` tokens or a bad `Sec-WebSocket-Key`; 426 for a version other than 13;
- *   403 for an origin that is not allowed. Its `toResponse()` gives the answer to send.
+ *   403 for an origin that is not allowed; 400 for a `Sec-WebSocket-Extensions` header
+ *   that breaks RFC 6455 §9.1's grammar when `perMessageDeflate` is on. Its
+ *   `toResponse()` gives the answer to send.
  *
  * @example
  * ```ts
@@ -103,11 +122,16 @@ export function checkHandshake(
   if (origin !== null && !isOriginAllowed(origin, options.allowedOrigins)) {
     throw new HandshakeError(403, "Origin not allowed");
   }
-  return {
+  const extensions = headers.get("sec-websocket-extensions") ?? "";
+  const acceptance: HandshakeAcceptance = {
     key,
     protocol: chooseProtocol(headers.get("sec-websocket-protocol"), options.protocols ?? []),
-    extensions: headers.get("sec-websocket-extensions") ?? "",
+    extensions,
   };
+  const deflate = resolveDeflateOptions(options.perMessageDeflate);
+  const agreement = deflate && negotiatePerMessageDeflate(extensions, deflate);
+  if (agreement !== undefined) acceptance.perMessageDeflate = agreement;
+  return acceptance;
 }
 
 function isOriginAllowed(
