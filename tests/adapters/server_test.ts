@@ -133,7 +133,7 @@ for (const pair of pairs) {
   test(`backpressure on ${pair.name}: a client that never reads cannot grow the send buffer`, async () => {
     const limits = {
       sendPauseBytes: 64 * KiB,
-      maxSendBufferBytes: 1024 * KiB,
+      maxSendBufferBytes: 2048 * KiB,
       closeTimeoutMs: 500,
     };
     let received = 0;
