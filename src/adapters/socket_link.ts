@@ -58,6 +58,14 @@ export class SocketLink implements Link, TrackedConnection {
     if (!this.#receiving) this.#flush();
   }
 
+  sendFrame(frame: Uint8Array): void {
+    if (this.#connection.state !== "open") return;
+    // What the core has queued goes first; the shared frame itself is never copied.
+    const queued = this.#connection.takeOutput();
+    this.#write(queued.length === 0 ? [frame] : [...queued, frame]);
+    this.#flush();
+  }
+
   ping(data: Uint8Array): boolean {
     if (this.#connection.state !== "open") return true;
     this.#connection.ping(data);

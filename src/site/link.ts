@@ -13,6 +13,11 @@
 export interface Link {
   /** Sends a message: text for a string, binary for bytes. */
   send(data: string | Uint8Array): void;
+  /**
+   * Sends a whole data frame encoded already, the same bytes for many connections
+   * (links that do their own framing only; the others are sent the message itself).
+   */
+  sendFrame?(frame: Uint8Array): void;
   /** Sends a ping; `false` when the runtime has no ping API. */
   ping(data: Uint8Array): boolean;
   /** Starts the closing handshake with a validated code and reason. */

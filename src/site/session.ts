@@ -10,6 +10,8 @@ import type { CloseInfo } from "../core/connection.ts";
 import type { Limits } from "../core/limits.ts";
 import type { HandlerClass, WebSocketHandler } from "./handler.ts";
 import type { Link } from "./link.ts";
+import { type PreparedMessage, toMessage } from "./message.ts";
+import type { Subscriber, Topics } from "./topics.ts";
 import type { Transport } from "./transport.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -23,6 +25,8 @@ export interface SessionInit<Data> {
   protocol: string;
   data: Data;
   remoteAddress: string | undefined;
+  /** The site's topic index, for subscriptions and publishing. */
+  topics: Topics;
   /** Reports an error thrown by the handler. */
   onError: (error: unknown, transport: Transport<Data>) => void;
   /** Called once when the connection has closed. */
@@ -35,9 +39,10 @@ export interface SessionInit<Data> {
  * Messages reach `frameReceived` one at a time: while an async `frameReceived` runs,
  * later messages wait in a queue of at most `maxReceiveQueueBytes`; past it, reading
  * pauses where the link can pause, and otherwise the connection closes with 1008. A send
- * buffer above `maxSendBufferBytes` fails the connection with 1008.
+ * buffer above `maxSendBufferBytes` after a write or a published message fails the
+ * connection with 1008: a slow reader is dropped, not buffered without end.
  */
-export class Session<Data = unknown> implements Transport<Data> {
+export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   readonly protocol: string;
   readonly request: Request;
   readonly data: Data;
@@ -52,6 +57,7 @@ export class Session<Data = unknown> implements Transport<Data> {
   #queuedBytes = 0;
   #paused = false;
   #drainWaiters: (() => void)[] = [];
+  readonly #subscriptions = new Set<string>();
 
   constructor(init: SessionInit<Data>) {
     this.#init = init;
@@ -80,19 +86,39 @@ export class Session<Data = unknown> implements Transport<Data> {
   }
 
   write(data: string | Uint8Array | ArrayBuffer): boolean {
-    if (typeof data !== "string") {
-      if (data instanceof ArrayBuffer) data = new Uint8Array(data);
-      else if (!(data instanceof Uint8Array)) {
-        throw new TypeError("write() takes a string, a Uint8Array or an ArrayBuffer");
-      }
-    }
+    const message = toMessage(data, "write()");
     if (!this.#open) return false;
-    this.#link.send(data);
-    if (this.#link.bufferedAmount > this.#init.limits.maxSendBufferBytes) {
-      this.#open = false;
-      this.#link.terminate(CloseCode.PolicyViolation, "Send buffer overflow");
-    }
+    this.#link.send(message);
+    this.#checkSendBuffer();
     return true;
+  }
+
+  /** Sends a published message: the shared frame where the link takes one. */
+  writePrepared(message: PreparedMessage): boolean {
+    if (!this.#open) return false;
+    if (this.#link.sendFrame === undefined) this.#link.send(message.data);
+    else this.#link.sendFrame(message.frame);
+    this.#checkSendBuffer();
+    return true;
+  }
+
+  subscribe(topic: string): void {
+    if (!this.#open) return;
+    this.#init.topics.add(topic, this);
+    this.#subscriptions.add(topic);
+  }
+
+  unsubscribe(topic: string): void {
+    this.#init.topics.delete(topic, this);
+    this.#subscriptions.delete(topic);
+  }
+
+  isSubscribed(topic: string): boolean {
+    return this.#subscriptions.has(topic);
+  }
+
+  publish(topic: string, data: string | Uint8Array | ArrayBuffer): void {
+    this.#init.topics.publish(topic, toMessage(data, "publish()"), new Set([this]));
   }
 
   close(code: number = CloseCode.NormalClosure, reason = ""): void {
@@ -153,6 +179,8 @@ export class Session<Data = unknown> implements Transport<Data> {
     if (this.#lost) return;
     this.#lost = true;
     this.#open = false;
+    for (const topic of this.#subscriptions) this.#init.topics.delete(topic, this);
+    this.#subscriptions.clear();
     this.#queue = [];
     this.#queuedBytes = 0;
     this.writable();
@@ -205,6 +233,14 @@ export class Session<Data = unknown> implements Transport<Data> {
     }
     this.#open = false;
     this.#link.terminate(CloseCode.PolicyViolation, "Receive queue overflow");
+  }
+
+  /** Fails the connection when its send buffer is over the limit. */
+  #checkSendBuffer(): void {
+    if (this.#link.bufferedAmount > this.#init.limits.maxSendBufferBytes) {
+      this.#open = false;
+      this.#link.terminate(CloseCode.PolicyViolation, "Send buffer overflow");
+    }
   }
 
   #handlerFailed(error: unknown): void {

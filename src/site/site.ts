@@ -12,9 +12,12 @@ import {
   headerList,
 } from "../core/handshake.ts";
 import { type Limits, resolveLimits } from "../core/limits.ts";
+import type { Backplane } from "./backplane.ts";
 import type { HandlerClass } from "./handler.ts";
 import type { Link } from "./link.ts";
+import { toMessage } from "./message.ts";
 import { Session } from "./session.ts";
+import { Topics } from "./topics.ts";
 import type { Transport } from "./transport.ts";
 
 /** An ordinary HTTP handler: what the site calls for everything that is not an upgrade. */
@@ -57,6 +60,18 @@ export interface SiteOptions {
    * @default logs with `console.error`
    */
   onError?: (error: unknown, transport?: Transport<unknown>) => void;
+  /**
+   * Carries published messages to the same site in other processes (for example
+   * `RedisBackplane`), so that `publish` reaches their subscribers too.
+   * @default none: messages reach this process's subscribers only
+   */
+  backplane?: Backplane;
+}
+
+/** Options of {@linkcode WebSocketSite.publish}. */
+export interface PublishOptions {
+  /** Connections of this process not to send the message to, such as its sender. */
+  except?: Transport | readonly Transport[];
 }
 
 /** A route: its handler and resolved options. */
@@ -154,6 +169,7 @@ export class WebSocketSite {
   readonly #onError: (error: unknown, transport?: Transport<unknown>) => void;
   readonly #routes = new Map<string, Route>();
   readonly #sessions = new Set<Session>();
+  readonly #topics: Topics;
 
   /**
    * @param http Serves plain HTTP requests and upgrades to paths with no handler.
@@ -165,6 +181,7 @@ export class WebSocketSite {
     this.#limitOverrides = { ...options.limits };
     this.limits = resolveLimits(options.limits);
     this.#onError = options.onError ?? ((error) => console.error("wsport:", error));
+    this.#topics = new Topics(options.backplane, this.#onError);
   }
 
   /**
@@ -201,6 +218,51 @@ export class WebSocketSite {
   /** The open connections, on every adapter this site is served by. */
   get connections(): ReadonlySet<Transport> {
     return this.#sessions;
+  }
+
+  /**
+   * Sends a message to every connection subscribed to `topic`, on every adapter this
+   * site is served by, and through the backplane to the other processes. Each
+   * subscriber gets the messages of a topic in the order they were published; a
+   * subscriber whose send buffer is over `maxSendBufferBytes` is closed with 1008.
+   *
+   * @param data Text for a string, binary for bytes; bytes are not copied, so do not
+   *   change them after.
+   * @throws {TypeError} When `topic` is not a string or `data` neither a string nor bytes.
+   *
+   * @example A room, skipping the sender
+   * ```ts
+   * import { type Transport, WebSocketHandler, WebSocketSite } from "wsport";
+   * const site = new WebSocketSite();
+   * class Room extends WebSocketHandler {
+   *   constructor(transport: Transport) {
+   *     super(transport);
+   *     transport.subscribe("lobby");
+   *   }
+   *   override frameReceived(frame: string | Uint8Array) {
+   *     site.publish("lobby", frame, { except: this.transport });
+   *   }
+   * }
+   * site.addHandler("/lobby", Room);
+   * ```
+   */
+  publish(
+    topic: string,
+    data: string | Uint8Array | ArrayBuffer,
+    options: PublishOptions = {},
+  ): void {
+    const message = toMessage(data, "publish()");
+    const except = options.except;
+    this.#topics.publish(
+      topic,
+      message,
+      except === undefined ? undefined : new Set(Array.isArray(except) ? except : [except]),
+    );
+  }
+
+  /** How many connections of this process subscribe to `topic`. */
+  subscriberCount(topic: string): number {
+    return this.#topics.count(topic);
   }
 
   /**
@@ -259,6 +321,7 @@ export class WebSocketSite {
       protocol: connection.protocol,
       data: connection.data,
       remoteAddress: connection.remoteAddress,
+      topics: this.#topics,
       onError: this.#onError,
       onClosed: (closed) => this.#sessions.delete(closed),
     });

@@ -33,6 +33,27 @@ export interface Transport<Data = unknown> {
    * @throws {RangeError} When `data` exceeds 125 bytes.
    */
   ping(data?: Uint8Array): boolean;
+  /**
+   * Subscribes to a topic: messages published on it with `site.publish` (from this
+   * process, or from others through the site's backplane) are written to this
+   * connection. Subscriptions end by themselves when the connection closes; once it is
+   * closing, this is a no-op.
+   * @throws {TypeError} When `topic` is not a string.
+   */
+  subscribe(topic: string): void;
+  /**
+   * Ends a subscription; a no-op when there is none.
+   * @throws {TypeError} When `topic` is not a string.
+   */
+  unsubscribe(topic: string): void;
+  /** Whether this connection subscribes to a topic. */
+  isSubscribed(topic: string): boolean;
+  /**
+   * Publishes a message on a topic to every subscriber but this connection: the same as
+   * `site.publish(topic, data, { except: transport })`.
+   * @throws {TypeError} When `topic` is not a string or `data` neither a string nor bytes.
+   */
+  publish(topic: string, data: string | Uint8Array | ArrayBuffer): void;
   /** Bytes written but not yet handed to the operating system. */
   readonly bufferedAmount: number;
   /**

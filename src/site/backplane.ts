@@ -1,0 +1,38 @@
+/**
+ * The interface that carries published messages between processes.
+ * @module
+ */
+
+/**
+ * Carries messages published on a site to the same site in other processes, so that
+ * `site.publish` reaches subscribers wherever they are connected.
+ *
+ * The site calls {@linkcode Backplane.onMessage} once, when it is made, then
+ * {@linkcode Backplane.publish} with every message published in this process (after
+ * delivering it to this process's subscribers). A backplane delivers each message to the
+ * other processes at most once, never back to the process that published it, and keeps
+ * text as text and bytes as bytes.
+ *
+ * @example A backplane over a BroadcastChannel, between workers
+ * ```ts
+ * import type { Backplane } from "./backplane.ts";
+ * function channelBackplane(name: string): Backplane {
+ *   const channel = new BroadcastChannel(name);
+ *   return {
+ *     publish: (topic, data) => channel.postMessage({ topic, data }),
+ *     onMessage: (listener) => {
+ *       channel.onmessage = (event) => listener(event.data.topic, event.data.data);
+ *     },
+ *   };
+ * }
+ * ```
+ */
+export interface Backplane {
+  /**
+   * Sends a message published in this process to the other processes. It must not
+   * throw: a backplane that cannot send reports that its own way and drops the message.
+   */
+  publish(topic: string, data: string | Uint8Array): void;
+  /** Sets the function that delivers messages from other processes to this one. */
+  onMessage(listener: (topic: string, data: string | Uint8Array) => void): void;
+}
