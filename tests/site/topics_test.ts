@@ -1,0 +1,382 @@
+/**
+ * Topics without a network: the index, delivery order, `except`, the backplane hand-off,
+ * the shared frame and the slow-reader check, through sessions over fake links.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { CloseInfo } from "../../src/core/connection.ts";
+import type { Backplane } from "../../src/site/backplane.ts";
+import { WebSocketHandler } from "../../src/site/handler.ts";
+import type { Link } from "../../src/site/link.ts";
+import { PreparedMessage, toMessage } from "../../src/site/message.ts";
+import type { Session } from "../../src/site/session.ts";
+import { type SiteOptions, WebSocketSite } from "../../src/site/site.ts";
+import { type Subscriber, Topics } from "../../src/site/topics.ts";
+import { hex, toHex } from "../helpers/frames.ts";
+
+const CLOSED: CloseInfo = { code: 1000, reason: "", wasClean: true };
+
+/** A link as a native adapter has it: messages only, no shared frames. */
+class NativeLike implements Link {
+  readonly sent: (string | Uint8Array)[] = [];
+  terminated: { code: number; reason: string } | undefined;
+  bufferedAmount = 0;
+
+  send(data: string | Uint8Array): void {
+    this.sent.push(data);
+    this.bufferedAmount += data.length;
+  }
+  ping(): boolean {
+    return true;
+  }
+  close(): void {}
+  terminate(code: number, reason: string): void {
+    this.terminated = { code, reason };
+  }
+}
+
+/** A link as the raw-socket adapter has it: shared frames too. */
+class FramingLike extends NativeLike {
+  readonly frames: Uint8Array[] = [];
+
+  sendFrame(frame: Uint8Array): void {
+    this.frames.push(frame);
+    this.bufferedAmount += frame.length;
+  }
+}
+
+/** A site with one route, `/t`, and a way to open sessions on fake links. */
+function siteWith(options: SiteOptions = {}) {
+  const site = new WebSocketSite(undefined, options);
+  site.addHandler("/t", WebSocketHandler, { limits: { maxSendBufferBytes: 100 } });
+  const open = (link: Link = new NativeLike()): Session =>
+    site.open({
+      link,
+      request: new Request("http://localhost/t"),
+      route: site.routes.get("/t")!,
+      protocol: "",
+      data: undefined,
+      remoteAddress: undefined,
+    });
+  return { site, open };
+}
+
+/** A subscriber that records what it was sent under a name. */
+function recorder(log: string[], name: string, onWrite?: () => void): Subscriber {
+  return {
+    writePrepared(message) {
+      log.push(`${name}:${message.data}`);
+      onWrite?.();
+      return true;
+    },
+  };
+}
+
+test("Topics.publish() reaches each subscriber of the topic once, in subscription order", () => {
+  const topics = new Topics(undefined, () => {});
+  const log: string[] = [];
+  const [a, b, c] = ["a", "b", "c"].map((name) => recorder(log, name));
+  topics.add("news", b);
+  topics.add("news", a);
+  topics.add("news", b);
+  topics.add("sport", c);
+  topics.publish("news", "one");
+  topics.publish("weather", "lost");
+  assert.deepEqual(log, ["b:one", "a:one"]);
+  assert.equal(topics.count("news"), 2);
+  assert.equal(topics.count("weather"), 0);
+});
+
+test("Topics.publish() skips the subscribers in except", () => {
+  const topics = new Topics(undefined, () => {});
+  const log: string[] = [];
+  const [a, b, c] = ["a", "b", "c"].map((name) => recorder(log, name));
+  for (const subscriber of [a, b, c]) topics.add("t", subscriber);
+  topics.publish("t", "x", new Set([a, c]));
+  assert.deepEqual(log, ["b:x"]);
+});
+
+test("Topics.delete() removes a subscriber, and the topic with its last one", () => {
+  const topics = new Topics(undefined, () => {});
+  const log: string[] = [];
+  const a = recorder(log, "a");
+  topics.add("t", a);
+  topics.delete("t", a);
+  topics.delete("t", a);
+  topics.delete("never", a);
+  topics.publish("t", "x");
+  assert.deepEqual(log, []);
+  assert.equal(topics.count("t"), 0);
+});
+
+test("Topics.publish() made during a delivery waits, so every subscriber sees one order", () => {
+  const topics = new Topics(undefined, () => {});
+  const log: string[] = [];
+  let nested = false;
+  const a = recorder(log, "a", () => {
+    if (nested) return;
+    nested = true;
+    topics.publish("t", "second");
+    log.push("published second");
+  });
+  const b = recorder(log, "b");
+  topics.add("t", a);
+  topics.add("t", b);
+  topics.publish("t", "first");
+  assert.deepEqual(log, ["a:first", "published second", "b:first", "a:second", "b:second"]);
+});
+
+test("Topics.publish() keeps delivering after a subscriber threw", () => {
+  const topics = new Topics(undefined, () => {});
+  const log: string[] = [];
+  topics.add("t", {
+    writePrepared() {
+      throw new Error("boom");
+    },
+  });
+  assert.throws(() => topics.publish("t", "x"), /boom/);
+  topics.add("u", recorder(log, "a"));
+  topics.publish("u", "y");
+  assert.deepEqual(log, ["a:y"]);
+});
+
+test("Topics rejects a topic that is not a string with a TypeError", () => {
+  const topics = new Topics(undefined, () => {});
+  const a = recorder([], "a");
+  for (
+    const call of [
+      () => topics.add(1 as unknown as string, a),
+      () => topics.delete(undefined as unknown as string, a),
+      () => topics.publish({} as unknown as string, "x"),
+    ]
+  ) {
+    assert.throws(call, { name: "TypeError", message: "A topic must be a string" });
+  }
+});
+
+/** A backplane that records what it is given and lets the test deliver messages. */
+function fakeBackplane(throwing = false) {
+  const published: [string, string | Uint8Array][] = [];
+  let deliver: ((topic: string, data: string | Uint8Array) => void) | undefined;
+  const backplane: Backplane = {
+    publish(topic, data) {
+      if (throwing) throw new Error("backplane down");
+      published.push([topic, data]);
+    },
+    onMessage(listener) {
+      deliver = listener;
+    },
+  };
+  return {
+    backplane,
+    published,
+    deliver: (topic: string, data: string | Uint8Array) => deliver!(topic, data),
+  };
+}
+
+test("Topics forwards each publish to the backplane, after delivering it here", () => {
+  const { backplane, published } = fakeBackplane();
+  const topics = new Topics(backplane, () => {});
+  const log: string[] = [];
+  topics.add("t", recorder(log, "a", () => log.push(`backplane had ${published.length}`)));
+  const bytes = new Uint8Array([1, 2]);
+  topics.publish("t", "x");
+  topics.publish("empty", bytes);
+  assert.deepEqual(log, ["a:x", "backplane had 0"]);
+  assert.deepEqual(published, [["t", "x"], ["empty", bytes]]);
+  assert.equal(published[1][1], bytes);
+});
+
+test("Topics delivers the backplane's messages to every local subscriber", () => {
+  const { backplane, published, deliver } = fakeBackplane();
+  const topics = new Topics(backplane, () => {});
+  const log: string[] = [];
+  topics.add("t", recorder(log, "a"));
+  topics.add("t", recorder(log, "b"));
+  deliver("t", "from afar");
+  deliver("other", "nobody");
+  assert.deepEqual(log, ["a:from afar", "b:from afar"]);
+  assert.deepEqual(published, [], "a message from the backplane is not sent back");
+});
+
+test("Topics reports a backplane that throws, and local delivery goes on", () => {
+  const { backplane } = fakeBackplane(true);
+  const errors: unknown[] = [];
+  const topics = new Topics(backplane, (error) => errors.push(error));
+  const log: string[] = [];
+  topics.add("t", recorder(log, "a"));
+  topics.publish("t", "x");
+  assert.deepEqual(log, ["a:x"]);
+  assert.equal((errors[0] as Error).message, "backplane down");
+});
+
+test("PreparedMessage.frame is one unmasked frame, built once", () => {
+  const text = new PreparedMessage("Hello");
+  assert.equal(toHex(text.frame), "81 05 48 65 6c 6c 6f");
+  assert.equal(text.frame, text.frame);
+  const binary = new PreparedMessage(new Uint8Array(300).fill(7));
+  assert.equal(toHex(binary.frame.subarray(0, 5)), "82 7e 01 2c 07");
+  assert.equal(binary.frame.length, 304);
+  assert.equal(toHex(new PreparedMessage("").frame), "81 00");
+  assert.equal(toHex(new PreparedMessage("é").frame), toHex(hex("81 02 c3 a9")));
+});
+
+test("toMessage() passes strings and Uint8Arrays, wraps ArrayBuffers, refuses the rest", () => {
+  const bytes = new Uint8Array([1]);
+  assert.equal(toMessage("x", "write()"), "x");
+  assert.equal(toMessage(bytes, "write()"), bytes);
+  assert.deepEqual(toMessage(new Uint8Array([5, 6]).buffer, "write()"), new Uint8Array([5, 6]));
+  assert.throws(() => toMessage(42 as unknown as string, "publish()"), {
+    name: "TypeError",
+    message: "publish() takes a string, a Uint8Array or an ArrayBuffer",
+  });
+});
+
+test("site.publish() sends links that frame the shared frame, and the others the message", () => {
+  const { site, open } = siteWith();
+  const framing = [new FramingLike(), new FramingLike()];
+  const native = new NativeLike();
+  for (const link of [...framing, native]) open(link).subscribe("t");
+  site.publish("t", "hi");
+  site.publish("t", new Uint8Array([9]).buffer);
+  assert.deepEqual(native.sent, ["hi", new Uint8Array([9])]);
+  assert.deepEqual(framing[0].sent, []);
+  assert.equal(toHex(framing[0].frames[0]), "81 02 68 69");
+  assert.equal(toHex(framing[0].frames[1]), "82 01 09");
+  assert.equal(framing[0].frames[0], framing[1].frames[0], "the very same bytes");
+});
+
+test("site.publish() with except skips one transport or a list of them", () => {
+  const { site, open } = siteWith();
+  const links = [new NativeLike(), new NativeLike(), new NativeLike()];
+  const sessions = links.map((link) => open(link));
+  for (const session of sessions) session.subscribe("t");
+  site.publish("t", "one", { except: sessions[0] });
+  site.publish("t", "two", { except: [sessions[0], sessions[2]] });
+  site.publish("t", "three", { except: [] });
+  assert.deepEqual(links.map((link) => link.sent), [
+    ["three"],
+    ["one", "two", "three"],
+    ["one", "three"],
+  ]);
+});
+
+test("transport.publish() reaches every subscriber but its sender", () => {
+  const { open } = siteWith();
+  const links = [new NativeLike(), new NativeLike()];
+  const [a, b] = links.map((link) => open(link));
+  a.subscribe("t");
+  b.subscribe("t");
+  a.publish("t", "from a");
+  const c = open();
+  c.publish("t", "from c, not subscribed");
+  assert.deepEqual(links.map((link) => link.sent), [
+    ["from c, not subscribed"],
+    ["from a", "from c, not subscribed"],
+  ]);
+});
+
+test("transport.subscribe(), unsubscribe() and isSubscribed() keep the site's count", () => {
+  const { site, open } = siteWith();
+  const a = open();
+  assert.equal(a.isSubscribed("t"), false);
+  a.subscribe("t");
+  a.subscribe("t");
+  assert.equal(a.isSubscribed("t"), true);
+  assert.equal(site.subscriberCount("t"), 1);
+  a.unsubscribe("t");
+  a.unsubscribe("t");
+  assert.equal(a.isSubscribed("t"), false);
+  assert.equal(site.subscriberCount("t"), 0);
+  assert.throws(() => a.subscribe(7 as unknown as string), TypeError);
+});
+
+test("A closed session is unsubscribed from every topic, and cannot subscribe again", () => {
+  const { site, open } = siteWith();
+  const link = new NativeLike();
+  const a = open(link);
+  a.subscribe("t");
+  a.subscribe("u");
+  a.closed(CLOSED);
+  assert.equal(site.subscriberCount("t"), 0);
+  assert.equal(site.subscriberCount("u"), 0);
+  assert.equal(a.isSubscribed("t"), false);
+  a.subscribe("t");
+  assert.equal(site.subscriberCount("t"), 0);
+  site.publish("t", "after");
+  assert.deepEqual(link.sent, []);
+});
+
+test("A closing session stays subscribed until closed but is sent nothing", () => {
+  const { site, open } = siteWith();
+  const link = new NativeLike();
+  const a = open(link);
+  a.subscribe("t");
+  a.close();
+  site.publish("t", "late");
+  assert.deepEqual(link.sent, []);
+  assert.equal(a.writePrepared(new PreparedMessage("x")), false);
+  assert.equal(site.subscriberCount("t"), 1);
+});
+
+test("A subscriber whose send buffer passes maxSendBufferBytes is failed with 1008", () => {
+  const { site, open } = siteWith();
+  const slow = new FramingLike();
+  const fast = new NativeLike();
+  open(slow).subscribe("t");
+  const fastSession = open(fast);
+  fastSession.subscribe("t");
+  const message = "x".repeat(60);
+  site.publish("t", message);
+  fast.bufferedAmount = 0;
+  assert.equal(slow.terminated, undefined);
+  site.publish("t", message);
+  assert.deepEqual(slow.terminated, { code: 1008, reason: "Send buffer overflow" });
+  fast.bufferedAmount = 0;
+  site.publish("t", message);
+  assert.equal(slow.frames.length, 2, "nothing more is sent to the failed subscriber");
+  assert.equal(fast.sent.length, 3);
+  assert.equal(fast.terminated, undefined);
+});
+
+test("A connectionLost that publishes during a delivery is sent after it, to everyone", () => {
+  const links: NativeLike[] = [];
+  const site = new WebSocketSite();
+  class Member extends WebSocketHandler {
+    override connectionLost(): void {
+      site.publish("t", "someone left");
+    }
+  }
+  site.addHandler("/t", Member);
+  const open = (link: NativeLike) => {
+    links.push(link);
+    return site.open({
+      link,
+      request: new Request("http://localhost/t"),
+      route: site.routes.get("/t")!,
+      protocol: "",
+      data: undefined,
+      remoteAddress: undefined,
+    });
+  };
+  /** A link whose session closes while a message is written to it. */
+  class Dropping extends NativeLike {
+    session: Session | undefined;
+    override send(data: string | Uint8Array): void {
+      super.send(data);
+      if (data === "news") this.session!.closed({ code: 1006, reason: "", wasClean: false });
+    }
+  }
+  const a = open(new NativeLike());
+  const dropping = new Dropping();
+  const b = open(dropping);
+  dropping.session = b;
+  const c = open(new NativeLike());
+  for (const session of [a, b, c]) session.subscribe("t");
+  site.publish("t", "news");
+  assert.deepEqual(links.map((link) => link.sent), [
+    ["news", "someone left"],
+    ["news"],
+    ["news", "someone left"],
+  ]);
+});
