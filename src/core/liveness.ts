@@ -32,6 +32,7 @@ export class Liveness {
   #lastReceivedAt: number;
   #lastMessageAt: number;
   #pingSentAt = -1;
+  #closing = false;
   #closeDeadline = Infinity;
 
   /**
@@ -58,16 +59,19 @@ export class Liveness {
     this.#lastMessageAt = now;
   }
 
-  /** Starts the close-handshake deadline (once; later calls keep the first). */
+  /**
+   * Starts the close-handshake deadline (once; later calls keep the first). From now on
+   * the heartbeat and idle timers are off, even when `closeTimeoutMs` is 0.
+   */
   closeStarted(now: number): void {
-    if (this.#closeDeadline === Infinity && this.#closeTimeoutMs > 0) {
-      this.#closeDeadline = now + this.#closeTimeoutMs;
-    }
+    if (this.#closing) return;
+    this.#closing = true;
+    if (this.#closeTimeoutMs > 0) this.#closeDeadline = now + this.#closeTimeoutMs;
   }
 
   /** The earliest time at which {@linkcode Liveness.due} may have something to do. */
   nextDeadline(): number {
-    if (this.#closeDeadline !== Infinity) return this.#closeDeadline;
+    if (this.#closing) return this.#closeDeadline;
     let next = Infinity;
     if (this.#heartbeatIntervalMs > 0) {
       next = this.#pingSentAt < 0
@@ -83,7 +87,7 @@ export class Liveness {
    * sent, so the next call waits for its answer.
    */
   due(now: number): LivenessAction | undefined {
-    if (this.#closeDeadline !== Infinity) {
+    if (this.#closing) {
       return now >= this.#closeDeadline ? "close-timeout" : undefined;
     }
     if (this.#idleTimeoutMs > 0 && now >= this.#lastMessageAt + this.#idleTimeoutMs) {
