@@ -72,6 +72,23 @@ function assertRejected(
 const message = (data: string | Uint8Array): ConnectionEvent => ({ type: "message", data });
 const EMPTY = new Uint8Array(0);
 
+test("Connection resolves its limits once and rejects bad ones with a RangeError", () => {
+  const connection = server({ maxMessageBytes: 2048 });
+  assert.equal(connection.limits.maxMessageBytes, 2048);
+  assert.equal(connection.limits.maxFrameBytes, 2048);
+  assert.ok(Object.isFrozen(connection.limits));
+  assert.throws(() => server({ maxFrameBytes: 0 }), {
+    name: "RangeError",
+    message: 'Limit "maxFrameBytes" must be at least 1, got 0',
+  });
+});
+
+test("Connection starts its heartbeat from the time it is given", () => {
+  assert.equal(new Connection({ now: 1234 }).nextDeadline(), 1234 + 20_000);
+  assert.equal(new Connection().nextDeadline(), 20_000);
+  assert.equal(server({ heartbeatIntervalMs: 0 }).nextDeadline(), Infinity);
+});
+
 // Messages.
 
 test("Connection delivers RFC 6455 §5.7's masked Hello as a text message", () => {
