@@ -61,6 +61,7 @@ interface BunNamespace {
   serve(options: {
     port: number;
     hostname: string;
+    reusePort: boolean;
     fetch: (request: Request, server: BunServer) => Promise<Response | undefined>;
     websocket: BunWebSocketHandlers;
   }): BunServer;
@@ -201,6 +202,7 @@ export function serveBun(site: WebSocketSite, options: ServeOptions = {}): Promi
   const server = bun.serve({
     port: options.port ?? 8080,
     hostname: options.hostname ?? "0.0.0.0",
+    reusePort: options.reusePort ?? false,
     fetch: async (request, server) => {
       const remoteAddress = bunRemoteAddress(request, server);
       const decision = await site.decide(request);

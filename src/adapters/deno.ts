@@ -29,6 +29,7 @@ interface DenoNamespace {
     options: {
       port: number;
       hostname: string;
+      reusePort: boolean;
       signal?: AbortSignal;
       onListen?: () => void;
     },
@@ -42,6 +43,8 @@ interface DenoNamespace {
     request: Request,
     options?: { protocol?: string; idleTimeout?: number },
   ): { socket: DenoWebSocket; response: Response };
+  /** Present only with `--unstable-net`, which `reusePort` needs. */
+  listenDatagram?: unknown;
 }
 
 /** What Deno.serve passes beside the request. */
@@ -153,12 +156,21 @@ export function upgradeDeno(
 /**
  * Serves a site with `Deno.serve`.
  *
+ * @throws {TypeError} For `reusePort` without Deno's `--unstable-net` flag (without it,
+ *   Deno would end the process).
+ *
  * @example
  * ```ts
  * const server = await serveDeno(site, { port: 8080 });
  * ```
  */
 export function serveDeno(site: WebSocketSite, options: ServeOptions = {}): Promise<Server> {
+  const reusePort = options.reusePort ?? false;
+  if (reusePort && typeof deno().listenDatagram !== "function") {
+    throw new TypeError(
+      "reusePort with Deno.serve needs Deno's --unstable-net flag (or use the node adapter)",
+    );
+  }
   const sweeper = new Sweeper();
   const controller = new AbortController();
   let shuttingDown: Promise<void> | undefined;
@@ -166,6 +178,7 @@ export function serveDeno(site: WebSocketSite, options: ServeOptions = {}): Prom
     {
       port: options.port ?? 8080,
       hostname: options.hostname ?? "0.0.0.0",
+      reusePort,
       signal: controller.signal,
       onListen: () => {},
     },

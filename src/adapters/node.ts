@@ -6,12 +6,14 @@
  */
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { Socket } from "node:net";
+import type { ListenOptions, Socket } from "node:net";
+import process from "node:process";
 import { HandshakeError } from "../core/errors.ts";
 import { acceptHeaders } from "../core/handshake.ts";
 import type { Limits } from "../core/limits.ts";
 import type { WebSocketSite } from "../site/site.ts";
 import { toRequest, writeRawResponse, writeResponse } from "./node_http.ts";
+import { detectRuntime } from "./runtime.ts";
 import {
   closeConnections,
   type ServeOptions,
@@ -64,8 +66,26 @@ function tooManyHeaders(message: IncomingMessage, limits: Readonly<Limits>): boo
 
 /**
  * Serves a site with `node:http`, framing WebSockets with wsport's core.
+ * Why `reusePort` cannot be had here, or `undefined` when it can: Node has it from 22.12
+ * (and 23.1), Deno's `node:net` has it, Bun's has not.
+ */
+function reusePortRefusal(): string | undefined {
+  const runtime = detectRuntime();
+  if (runtime === "deno") return undefined;
+  if (runtime === "bun") return "The node adapter on Bun has no reusePort: use the bun adapter";
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  if (major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12)) {
+    return undefined;
+  }
+  return `reusePort needs Node 22.12 or later, not ${process.versions.node}: on Node 20, ` +
+    "run the workers with node:cluster, which share one listening socket";
+}
+
+/**
  *
  * @example
+ * @throws {TypeError} For `reusePort` where `node:net` lacks it (Node 20, Bun).
+ *
  * ```ts
  * const server = await serveNode(site, { port: 8080 });
  * console.log(`listening on ${server.port}`);
@@ -73,6 +93,9 @@ function tooManyHeaders(message: IncomingMessage, limits: Readonly<Limits>): boo
  */
 export async function serveNode(site: WebSocketSite, options: ServeOptions = {}): Promise<Server> {
   const limits = site.limits;
+  const reusePort = options.reusePort ?? false;
+  const refusal = reusePort ? reusePortRefusal() : undefined;
+  if (refusal !== undefined) throw new TypeError(refusal);
   const sweeper = new Sweeper();
   const pending = new Map<Socket, PendingSocket>();
   const settle = (socket: Socket) => {
@@ -111,8 +134,13 @@ export async function serveNode(site: WebSocketSite, options: ServeOptions = {})
   });
 
   await new Promise<void>((resolve, reject) => {
+  const listenOptions: ListenOptions & { reusePort: boolean } = {
+    port: options.port ?? 8080,
+    host: options.hostname ?? "0.0.0.0",
+    reusePort,
+  };
     server.once("error", reject);
-    server.listen(options.port ?? 8080, options.hostname ?? "0.0.0.0", () => {
+    server.listen(listenOptions, () => {
       server.off("error", reject);
       resolve();
     });

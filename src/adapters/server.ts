@@ -28,6 +28,16 @@ export interface ServeOptions {
    * @default the runtime's own server: "deno" on Deno, "bun" on Bun, "node" on Node
    */
   adapter?: AdapterName;
+  /**
+   * Lets several processes listen on the same port (`SO_REUSEPORT`, on Linux and the
+   * BSDs), the kernel spreading connections among them: run one process per core and
+   * share topics through a backplane. The Bun adapter has it; the Deno adapter with
+   * Deno's `--unstable-net` flag; the Node adapter on Node 22.12 or later and on Deno.
+   * On Node 20, run the workers with `node:cluster` instead: they share one listening
+   * socket without it.
+   * @default false
+   */
+  reusePort?: boolean;
   /** Aborting it shuts the server down, as {@linkcode Server.shutdown} does. */
   signal?: AbortSignal;
 }

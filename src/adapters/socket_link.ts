@@ -51,9 +51,9 @@ export class SocketLink implements Link, TrackedConnection {
   }
 
   send(data: string | Uint8Array): void {
-    // The peer's Close may have been answered already, earlier in this chunk, before the
-    // session hears of it: then the message is dropped, as RFC 6455 §5.5.1 requires.
-    if (this.#connection.state !== "open") return;
+    // Replies to the messages that came with the peer's Close (or a violation) still go
+    // out before our Close frame; later writes are dropped, as RFC 6455 §5.5.1 requires.
+    if (!this.#connection.canSend) return;
     this.#connection.send(data);
     if (!this.#receiving) this.#flush();
   }

@@ -11,7 +11,7 @@ import {
 } from "./close.ts";
 import { CloseCode, MAX_CONTROL_PAYLOAD_BYTES, Opcode } from "./constants.ts";
 import { WebSocketError } from "./errors.ts";
-import { concat, type Frame, type FrameHeader, FrameParser } from "./frame.ts";
+import { concat, type Frame, type FrameHeader, frameHeaderSize, FrameParser } from "./frame.ts";
 import { type Limits, resolveLimits } from "./limits.ts";
 import { Liveness } from "./liveness.ts";
 import { OutputBuffer } from "./output.ts";
@@ -85,6 +85,11 @@ const RSV1 = 0x4;
  * violation never throws: it queues a Close frame with the RFC's code and ends in a
  * `close` event (RFC 6455 §7.1.7). Misuse by the caller throws.
  *
+ * A Close frame sent in answer to received bytes (the peer's Close, or a violation)
+ * enters the output at the next {@linkcode Connection.takeOutput}: until then the
+ * messages delivered with it may still be answered, so the replies do not depend on how
+ * TCP cut the bytes into chunks (see {@linkcode Connection.canSend}).
+ *
  * @example An echo loop
  * ```ts
  * import { Connection } from "./connection.ts";
@@ -105,6 +110,8 @@ export class Connection {
   readonly #liveness: Liveness;
   readonly #utf8 = new Utf8Validator();
   readonly #compression: boolean;
+  /** Whether our frames are masked (the client role). */
+  readonly #masking: boolean;
   #state: ConnectionState = "open";
   #events: ConnectionEvent[] = [];
   /** The opcode of the message being received (Text or Binary), or 0 between messages. */
@@ -121,13 +128,16 @@ export class Connection {
   #parts: Uint8Array[] = [];
   #messageBytes = 0;
   #closeSent: CloseStatus | undefined;
+  /** The payload of a Close frame decided while receiving, written by takeOutput(). */
+  #deferredClose: Uint8Array | undefined;
   #closeInfo: CloseInfo | undefined;
 
   constructor(options: ConnectionOptions = {}) {
     const role = options.role ?? "server";
     this.limits = resolveLimits(options.limits);
     this.#compression = options.compression ?? false;
-    this.#output = new OutputBuffer(role === "client");
+    this.#masking = role === "client";
+    this.#output = new OutputBuffer(this.#masking);
     this.#liveness = new Liveness(this.limits, options.now ?? 0);
     this.#parser = new FrameParser({
       role,
@@ -149,7 +159,18 @@ export class Connection {
 
   /** Bytes queued by this connection and not yet taken by {@linkcode takeOutput}. */
   get outputBytes(): number {
-    return this.#output.byteLength;
+    const close = this.#deferredClose;
+    return this.#output.byteLength +
+      (close === undefined ? 0 : frameHeaderSize(close.length, this.#masking) + close.length);
+  }
+
+  /**
+   * Whether {@linkcode Connection.send} may be called: the connection is open, or it
+   * closed while receiving and its Close frame waits, until the next
+   * {@linkcode Connection.takeOutput}, for replies to the messages delivered with it.
+   */
+  get canSend(): boolean {
+    return this.#state === "open" || this.#deferredClose !== undefined;
   }
 
   /**
@@ -201,7 +222,7 @@ export class Connection {
     try {
       this.#deliver(kind === "text" ? Opcode.Text : Opcode.Binary, data, now);
     } catch (error) {
-      this.#fail(error as WebSocketError);
+      this.#fail(error as WebSocketError, true);
       return this.#takeEvents();
     }
     this.#parse(now);
@@ -289,6 +310,10 @@ export class Connection {
    * @returns The chunks; empty when there is nothing to send.
    */
   takeOutput(): Uint8Array[] {
+    if (this.#deferredClose !== undefined) {
+      this.#output.writeFrame(Opcode.Close, this.#deferredClose);
+      this.#deferredClose = undefined;
+    }
     return this.#output.take();
   }
 
@@ -343,6 +368,7 @@ export class Connection {
         error instanceof WebSocketError
           ? error
           : new WebSocketError(CloseCode.InternalError, "Internal error"),
+        true,
       );
     }
   }
@@ -431,20 +457,23 @@ export class Connection {
       this.#events.push({ type: "pong", data: payload });
     } else {
       const received = parseClosePayload(payload);
-      if (this.#state === "open") this.#sendClose(received);
+      if (this.#state === "open") this.#sendClose(received, true);
       this.#closed({ ...received, wasClean: true });
     }
   }
 
-  #sendClose(status: CloseStatus): void {
+  /** Queues a Close frame; `whileReceiving` defers it to the next takeOutput(). */
+  #sendClose(status: CloseStatus, whileReceiving = false): void {
     this.#closeSent = status;
-    this.#output.writeFrame(Opcode.Close, buildClosePayload(status.code, status.reason));
+    const payload = buildClosePayload(status.code, status.reason);
+    if (whileReceiving) this.#deferredClose = payload;
+    else this.#output.writeFrame(Opcode.Close, payload);
   }
 
-  #fail(error: WebSocketError): void {
+  #fail(error: WebSocketError, whileReceiving = false): void {
     if (this.#state === "closed") return;
     if (this.#closeSent === undefined) {
-      this.#sendClose({ code: error.closeCode, reason: error.reason });
+      this.#sendClose({ code: error.closeCode, reason: error.reason }, whileReceiving);
     }
     this.#closed({ code: error.closeCode, reason: error.reason, wasClean: false });
   }
@@ -468,7 +497,7 @@ export class Connection {
   }
 
   #assertOpen(action: string): void {
-    if (this.#state !== "open") {
+    if (!this.canSend) {
       throw new Error(`Cannot ${action}: the connection is ${this.#state}`);
     }
   }
