@@ -67,8 +67,9 @@ export interface Limits {
    */
   heartbeatTimeoutMs: number;
   /**
-   * Time with no data message in either direction after which the connection is closed
-   * with 1001 ("idle timeout"); `0` disables it. Off by default: the heartbeat already
+   * Time with no data message received from the peer after which the connection is
+   * closed with 1001 ("Idle timeout"); `0` disables it. Only received messages count, as
+   * in Bun: a peer that only listens to broadcasts is idle. Off by default: the heartbeat already
    * finds dead peers, and quiet live peers are normal for WebSockets.
    * @default 0
    */
