@@ -4,6 +4,7 @@
  * @module
  */
 
+import { CloseCode } from "../core/constants.ts";
 import { HandshakeError } from "../core/errors.ts";
 import type { UpgradeDecision, WebSocketSite } from "../site/site.ts";
 import { NativeLink } from "./native_link.ts";
@@ -147,7 +148,10 @@ export function upgradeDeno(
   };
   socket.onclose = (event) => {
     sweeper.delete(link);
-    link.ended({ code: event.code, reason: event.reason, wasClean: event.wasClean });
+    // Deno reports code 0 when it dropped the connection on a protocol error, without a
+    // Close frame: that is an abnormal closure (RFC 6455 §7.1.5).
+    const code = event.code === 0 ? CloseCode.AbnormalClosure : event.code;
+    link.ended({ code, reason: event.reason, wasClean: event.wasClean });
   };
   socket.onerror = () => {};
   return response;
