@@ -21,6 +21,7 @@ export * from "./src/site/link.ts";
 export * from "./src/site/session.ts";
 export * from "./src/site/site.ts";
 export type { Backplane } from "./src/site/backplane.ts";
+export * from "./src/backplane/redis.ts";
 export * from "./src/adapters/server.ts";
 export * from "./src/adapters/serve.ts";
 export { detectRuntime } from "./src/adapters/runtime.ts";

@@ -1,0 +1,385 @@
+/**
+ * A backplane over Redis pub/sub, on the Redis client you already use.
+ * @module
+ */
+
+import type { Backplane } from "../site/backplane.ts";
+
+/**
+ * The three Redis commands the backplane needs, on the client of your choice: a few
+ * lines adapt node-redis, ioredis or Bun's `RedisClient` (see
+ * {@linkcode RedisBackplane}). Redis wants a connection of its own for subscribing, so
+ * `subscribe` and `unsubscribe` use one and `publish` another.
+ */
+export interface RedisPubSub {
+  /** PUBLISH: resolves once Redis took the message. */
+  publish(channel: string, message: string): Promise<unknown>;
+  /** SUBSCRIBE: resolves once Redis confirmed; `listener` gets each message after. */
+  subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
+  /** UNSUBSCRIBE from the channel, dropping the listener. */
+  unsubscribe(channel: string): Promise<unknown>;
+}
+
+/**
+ * Where a {@linkcode RedisBackplane} stands: subscribing for the first time, up (its
+ * last probe came back through Redis), down (one did not, or Redis refused a command),
+ * or closed.
+ */
+export type BackplaneStatus = "connecting" | "up" | "down" | "closed";
+
+/** Options of a {@linkcode RedisBackplane}. */
+export interface RedisBackplaneOptions {
+  /**
+   * The Redis channel: every process whose backplane uses the same channel shares
+   * topics.
+   * @default "wsport"
+   */
+  channel?: string;
+  /**
+   * How often a probe goes through Redis and back, and how long it may take: a probe
+   * that has not come back when the next is due means Redis is down.
+   * @default 2_000
+   */
+  probeIntervalMs?: number;
+  /**
+   * The first wait before subscribing again once Redis is down; it doubles on each
+   * failed attempt up to `retryMaxMs`.
+   * @default 100
+   */
+  retryMinMs?: number;
+  /**
+   * The longest wait between attempts to subscribe again.
+   * @default 10_000
+   */
+  retryMaxMs?: number;
+  /**
+   * Most messages sent to Redis and not yet acknowledged; past it, messages reach this
+   * process's subscribers only, so a slow or hung Redis cannot grow memory without end.
+   * @default 1_024
+   */
+  maxPendingPublishes?: number;
+  /** Called on each change of {@linkcode RedisBackplane.status}. */
+  onStatus?: (status: BackplaneStatus) => void;
+  /**
+   * Called with what went wrong: Redis going down, a failed attempt to subscribe again,
+   * messages dropped at `maxPendingPublishes`, a malformed message on the channel.
+   * @default logs with `console.error`
+   */
+  onError?: (error: unknown) => void;
+}
+
+/** The version of the message format, first in every header. */
+const FORMAT = 1;
+
+/** What a message on the channel carries, after its header. */
+const Kind = { Text: "t", Binary: "b", Probe: "p" } as const;
+type Kind = typeof Kind[keyof typeof Kind];
+
+/**
+ * Carries a site's published messages between processes through one Redis pub/sub
+ * channel. Each message says which process sent it, so none is delivered twice to its
+ * own process, and whether it is text or bytes (bytes travel as base64).
+ *
+ * A probe goes round through Redis every `probeIntervalMs`. When one does not come back
+ * (Redis stopped, a connection lost) the status turns `"down"`, the error is reported,
+ * and the backplane subscribes again with exponential backoff until a probe comes back.
+ * While down, published messages reach this process's subscribers only: none are queued
+ * for later. The Redis clients stay yours: reconnecting them is their job (node-redis,
+ * ioredis and Bun reconnect by themselves), and {@linkcode RedisBackplane.close} leaves
+ * them open.
+ *
+ * @example With node-redis
+ * ```ts
+ * import { createClient } from "redis";
+ * import { RedisBackplane, WebSocketSite } from "wsport";
+ * const publisher = createClient({ url: "redis://127.0.0.1:6379" });
+ * const subscriber = publisher.duplicate();
+ * // The backplane reports outages; node-redis needs a listener to not throw.
+ * publisher.on("error", () => {});
+ * subscriber.on("error", () => {});
+ * await Promise.all([publisher.connect(), subscriber.connect()]);
+ * const backplane = new RedisBackplane({
+ *   publish: (channel, message) => publisher.publish(channel, message),
+ *   subscribe: (channel, listener) => subscriber.subscribe(channel, listener),
+ *   unsubscribe: (channel) => subscriber.unsubscribe(channel),
+ * });
+ * const site = new WebSocketSite(undefined, { backplane });
+ * ```
+ *
+ * @example With ioredis
+ * ```ts
+ * import Redis from "ioredis";
+ * const publisher = new Redis("redis://127.0.0.1:6379");
+ * const subscriber = new Redis("redis://127.0.0.1:6379");
+ * const listeners = new Map<string, (message: string) => void>();
+ * subscriber.on("message", (channel, message) => listeners.get(channel)?.(message));
+ * const backplane = new RedisBackplane({
+ *   publish: (channel, message) => publisher.publish(channel, message),
+ *   subscribe: (channel, listener) => {
+ *     listeners.set(channel, listener);
+ *     return subscriber.subscribe(channel);
+ *   },
+ *   unsubscribe: (channel) => {
+ *     listeners.delete(channel);
+ *     return subscriber.unsubscribe(channel);
+ *   },
+ * });
+ * ```
+ *
+ * @example With Bun's RedisClient
+ * ```ts
+ * import { RedisClient } from "bun";
+ * const publisher = new RedisClient("redis://127.0.0.1:6379");
+ * const subscriber = await publisher.duplicate();
+ * const backplane = new RedisBackplane({
+ *   publish: (channel, message) => publisher.publish(channel, message),
+ *   subscribe: (channel, listener) => subscriber.subscribe(channel, (message) => listener(message)),
+ *   unsubscribe: (channel) => subscriber.unsubscribe(channel),
+ * });
+ * ```
+ */
+export class RedisBackplane implements Backplane {
+  /** This process's id, sent with each message. */
+  readonly origin: string = crypto.randomUUID();
+  readonly #redis: RedisPubSub;
+  readonly #channel: string;
+  readonly #probeIntervalMs: number;
+  readonly #retryMinMs: number;
+  readonly #retryMaxMs: number;
+  readonly #maxPendingPublishes: number;
+  readonly #onStatus: (status: BackplaneStatus) => void;
+  readonly #onError: (error: unknown) => void;
+  readonly #receive = (message: string) => this.#received(message);
+  #listener: ((topic: string, data: string | Uint8Array) => void) | undefined;
+  #status: BackplaneStatus = "connecting";
+  #pending = 0;
+  #overflowing = false;
+  #probeId = 0;
+  /** Resolves the probe under way, when it comes back. */
+  #probeReturned: (() => void) | undefined;
+  /** Ends the wait under way (a backoff, an interval, a probe), for close(). */
+  #wake: (() => void) | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Starts subscribing at once; the status turns `"up"` when the first probe comes back.
+   *
+   * @param redis The Redis commands, on your client.
+   * @param options The channel, the probe interval, the backoff and the hooks.
+   * @throws {RangeError} For a negative or non-integer interval, backoff or maximum.
+   */
+  constructor(redis: RedisPubSub, options: RedisBackplaneOptions = {}) {
+    this.#redis = redis;
+    this.#channel = options.channel ?? "wsport";
+    this.#probeIntervalMs = positive("probeIntervalMs", options.probeIntervalMs ?? 2_000);
+    this.#retryMinMs = positive("retryMinMs", options.retryMinMs ?? 100);
+    this.#retryMaxMs = positive("retryMaxMs", options.retryMaxMs ?? 10_000);
+    this.#maxPendingPublishes = positive(
+      "maxPendingPublishes",
+      options.maxPendingPublishes ?? 1_024,
+    );
+    this.#onStatus = options.onStatus ?? (() => {});
+    this.#onError = options.onError ?? ((error) => console.error("wsport backplane:", error));
+    this.#run();
+  }
+
+  /** Where the backplane stands. */
+  get status(): BackplaneStatus {
+    return this.#status;
+  }
+
+  publish(topic: string, data: string | Uint8Array): void {
+    if (this.#status === "down" || this.#status === "closed") return;
+    if (this.#pending >= this.#maxPendingPublishes) {
+      if (!this.#overflowing) {
+        this.#overflowing = true;
+        this.#onError(
+          new Error(
+            `${this.#pending} messages are waiting for Redis: ` +
+              "later ones reach this process only until it catches up",
+          ),
+        );
+      }
+      return;
+    }
+    const isText = typeof data === "string";
+    this.#send(isText ? Kind.Text : Kind.Binary, topic, isText ? data : toBase64(data));
+  }
+
+  onMessage(listener: (topic: string, data: string | Uint8Array) => void): void {
+    this.#listener = listener;
+  }
+
+  /**
+   * Stops probing and unsubscribes; the Redis clients stay open. Later messages reach
+   * this process's subscribers only.
+   * @returns Settles once Redis confirmed, or after `probeIntervalMs` if it does not.
+   */
+  async close(): Promise<void> {
+    if (this.#status === "closed") return;
+    this.#setStatus("closed");
+    this.#wake?.();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#redis.unsubscribe(this.#channel).catch(this.#onError),
+      new Promise((resolve) => timer = setTimeout(resolve, this.#probeIntervalMs)),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** Subscribes, then probes until a probe is lost; then again, after a backoff. */
+  async #run(): Promise<void> {
+    let attempt = 0;
+    while (!this.#closed()) {
+      try {
+        if (attempt > 0) await this.#redis.unsubscribe(this.#channel);
+        await this.#redis.subscribe(this.#channel, this.#receive);
+      } catch (error) {
+        if (this.#closed()) return;
+        this.#onError(error);
+        this.#down();
+        await this.#sleep(this.#backoff(attempt++));
+        continue;
+      }
+      while (!this.#closed() && await this.#probe()) {
+        attempt = 0;
+        this.#setStatus("up");
+        await this.#sleep(this.#probeIntervalMs);
+      }
+      if (this.#closed()) return;
+      if (this.#status !== "down") {
+        this.#onError(new Error(`Redis did not echo a probe within ${this.#probeIntervalMs} ms`));
+        this.#down();
+      }
+      await this.#sleep(this.#backoff(attempt++));
+    }
+  }
+
+  /** Sends a probe; resolves with whether it came back within the probe interval. */
+  #probe(): Promise<boolean> {
+    const id = String(++this.#probeId);
+    const returned = new Promise<boolean>((resolve) => {
+      this.#probeReturned = () => resolve(true);
+      this.#timer = setTimeout(() => resolve(false), this.#probeIntervalMs);
+      unref(this.#timer);
+      this.#wake = () => resolve(false);
+    });
+    this.#send(Kind.Probe, id, "");
+    return returned.finally(() => {
+      clearTimeout(this.#timer);
+      this.#probeReturned = undefined;
+      this.#wake = undefined;
+    });
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#timer = setTimeout(resolve, ms);
+      unref(this.#timer);
+      this.#wake = resolve;
+    }).finally(() => {
+      clearTimeout(this.#timer);
+      this.#wake = undefined;
+    });
+  }
+
+  /** The wait before attempt `attempt` + 1: doubling, capped, with jitter. */
+  #backoff(attempt: number): number {
+    const ceiling = Math.min(this.#retryMaxMs, this.#retryMinMs * 2 ** Math.min(attempt, 30));
+    return Math.round(ceiling / 2 + Math.random() * ceiling / 2);
+  }
+
+  #send(kind: Kind, topic: string, payload: string): void {
+    const message = JSON.stringify([FORMAT, this.origin, kind, topic]) + "\n" + payload;
+    this.#pending++;
+    this.#redis.publish(this.#channel, message).then(
+      () => {
+        if (--this.#pending === 0) this.#overflowing = false;
+      },
+      (error) => {
+        this.#pending--;
+        if (this.#status === "closed" || this.#status === "down") return;
+        this.#onError(error);
+        this.#down();
+      },
+    );
+  }
+
+  #received(message: string): void {
+    const parsed = parse(message);
+    if (parsed === undefined) {
+      this.#onError(new Error(`Not a wsport message on channel "${this.#channel}"`));
+      return;
+    }
+    const { origin, kind, topic, payload } = parsed;
+    if (kind === Kind.Probe) {
+      if (origin === this.origin && topic === String(this.#probeId)) this.#probeReturned?.();
+      return;
+    }
+    if (origin === this.origin || this.#status === "closed") return;
+    if (kind === Kind.Text) this.#listener?.(topic, payload);
+    else if (kind === Kind.Binary) this.#listener?.(topic, fromBase64(payload));
+  }
+
+  #closed(): boolean {
+    return this.#status === "closed";
+  }
+
+  #down(): void {
+    this.#setStatus("down");
+    this.#overflowing = false;
+  }
+
+  #setStatus(status: BackplaneStatus): void {
+    if (this.#status === status || this.#status === "closed") return;
+    this.#status = status;
+    this.#onStatus(status);
+  }
+}
+
+/** A message from the channel, or `undefined` when it is not one a backplane sent. */
+function parse(
+  message: string,
+): { origin: string; kind: Kind; topic: string; payload: string } | undefined {
+  if (typeof message !== "string") return undefined;
+  const newline = message.indexOf("\n");
+  if (newline < 0) return undefined;
+  let header: unknown;
+  try {
+    header = JSON.parse(message.slice(0, newline));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(header) || header.length !== 4 || header[0] !== FORMAT) return undefined;
+  const [, origin, kind, topic] = header;
+  if (typeof origin !== "string" || typeof topic !== "string") return undefined;
+  if (kind !== Kind.Text && kind !== Kind.Binary && kind !== Kind.Probe) return undefined;
+  return { origin, kind, topic, payload: message.slice(newline + 1) };
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
+
+/** Lets the process exit while the timer waits (Node and Bun; Deno's timers are numbers). */
+function unref(timer: ReturnType<typeof setTimeout>): void {
+  (timer as { unref?: () => void }).unref?.();
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}

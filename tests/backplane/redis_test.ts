@@ -1,0 +1,272 @@
+/**
+ * `RedisBackplane` against an in-memory Redis: the message format, origins, text and
+ * bytes, probes, going down and coming back, bounded pending publishes, and close.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  type BackplaneStatus,
+  RedisBackplane,
+  type RedisBackplaneOptions,
+  type RedisPubSub,
+} from "../../src/backplane/redis.ts";
+import { within } from "../helpers/client.ts";
+
+/** One Redis server in memory: channels, clients, and a switch to stop it. */
+class FakeRedis {
+  readonly #channels = new Map<string, Set<(message: string) => void>>();
+  /** PUBLISH commands received while up. */
+  published = 0;
+  #up = true;
+  /** While stopped: `true` leaves commands waiting forever, `false` rejects them. */
+  #hang = false;
+
+  /** A client: what a `RedisPubSub` adapter over node-redis would do. */
+  client(): RedisPubSub {
+    let listener: ((message: string) => void) | undefined;
+    const deliver = (message: string) => listener?.(message);
+    return {
+      publish: (channel, message) =>
+        this.#command(() => {
+          this.published++;
+          const subscribers = [...this.#channels.get(channel) ?? []];
+          setTimeout(() => subscribers.forEach((subscriber) => subscriber(message)), 0);
+          return subscribers.length;
+        }),
+      subscribe: (channel, onMessage) =>
+        this.#command(() => {
+          listener = onMessage;
+          this.#subscribers(channel).add(deliver);
+        }),
+      unsubscribe: (channel) => this.#command(() => this.#subscribers(channel).delete(deliver)),
+    };
+  }
+
+  /** How many connections subscribe to `channel`. */
+  subscriberCount(channel: string): number {
+    return this.#channels.get(channel)?.size ?? 0;
+  }
+
+  /** Sends a raw message to the channel's subscribers, as another program might. */
+  inject(channel: string, message: string): void {
+    for (const subscriber of this.#subscribers(channel)) subscriber(message);
+  }
+
+  /** Stops the server: subscriptions are lost, commands fail or hang. */
+  stop(hang = false): void {
+    this.#up = false;
+    this.#hang = hang;
+    this.#channels.clear();
+  }
+
+  start(): void {
+    this.#up = true;
+  }
+
+  #subscribers(channel: string): Set<(message: string) => void> {
+    let subscribers = this.#channels.get(channel);
+    if (subscribers === undefined) this.#channels.set(channel, subscribers = new Set());
+    return subscribers;
+  }
+
+  #command<T>(run: () => T): Promise<T> {
+    if (this.#up) return Promise.resolve(run());
+    if (this.#hang) return new Promise(() => {});
+    return Promise.reject(new Error("connect ECONNREFUSED"));
+  }
+}
+
+/** A backplane that records its statuses, errors and messages. */
+function backplane(redis: FakeRedis, options: RedisBackplaneOptions = {}) {
+  const statuses: BackplaneStatus[] = [];
+  const errors: Error[] = [];
+  const received: [string, string | Uint8Array][] = [];
+  const waiters: (() => void)[] = [];
+  const changed = () => waiters.splice(0).forEach((wake) => wake());
+  const plane = new RedisBackplane(redis.client(), {
+    probeIntervalMs: 20,
+    retryMinMs: 5,
+    retryMaxMs: 20,
+    ...options,
+    onStatus: (status) => {
+      statuses.push(status);
+      changed();
+    },
+    onError: (error) => errors.push(error as Error),
+  });
+  plane.onMessage((topic, data) => {
+    received.push([topic, data]);
+    changed();
+  });
+  /** Resolves once `done()` holds, checked at each status or message. */
+  const until = (what: string, done: () => boolean) =>
+    within(
+      new Promise<void>((resolve) => {
+        const check = () => done() ? resolve() : waiters.push(check);
+        check();
+      }),
+      what,
+    );
+  return {
+    plane,
+    statuses,
+    errors,
+    received,
+    until,
+    status: (status: BackplaneStatus) => until(`status ${status}`, () => plane.status === status),
+    messages: (count: number) => until(`${count} messages`, () => received.length >= count),
+  };
+}
+
+test("RedisBackplane carries text and bytes to other processes, never back to its own", async () => {
+  const redis = new FakeRedis();
+  const a = backplane(redis);
+  const b = backplane(redis);
+  await Promise.all([a.status("up"), b.status("up")]);
+  assert.notEqual(a.plane.origin, b.plane.origin);
+  const bytes = new Uint8Array(70_000).map((_, i) => i * 7);
+  a.plane.publish("room", "hi");
+  a.plane.publish("room", bytes);
+  a.plane.publish("a topic\nwith a newline, é", "QUJD");
+  a.plane.publish("empty", new Uint8Array(0));
+  a.plane.publish("empty", "");
+  await b.messages(5);
+  assert.deepEqual(b.received, [
+    ["room", "hi"],
+    ["room", bytes],
+    ["a topic\nwith a newline, é", "QUJD"],
+    ["empty", new Uint8Array(0)],
+    ["empty", ""],
+  ]);
+  // Sent after a's messages: a would have had its own by the time this arrives.
+  b.plane.publish("room", "from b");
+  await a.messages(1);
+  assert.deepEqual(a.received, [["room", "from b"]]);
+  assert.deepEqual([a.errors, b.errors], [[], []]);
+  await Promise.all([a.plane.close(), b.plane.close()]);
+});
+
+test("RedisBackplane reports Redis going down, drops messages meanwhile, and comes back", async () => {
+  const redis = new FakeRedis();
+  const a = backplane(redis);
+  const b = backplane(redis);
+  await Promise.all([a.status("up"), b.status("up")]);
+  redis.stop();
+  await Promise.all([a.status("down"), b.status("down")]);
+  const publishedWhileUp = redis.published;
+  a.plane.publish("room", "while down");
+  assert.equal(redis.published, publishedWhileUp, "nothing is sent, or queued, while down");
+  redis.start();
+  await Promise.all([a.status("up"), b.status("up")]);
+  assert.equal(redis.subscriberCount("wsport"), 2, "each subscribed again, once");
+  a.plane.publish("room", "after");
+  await b.messages(1);
+  assert.deepEqual(b.received, [["room", "after"]]);
+  for (const { statuses, errors } of [a, b]) {
+    assert.deepEqual(statuses.slice(0, 3), ["up", "down", "up"]);
+    assert.ok(errors.length >= 1);
+    assert.match(errors[0].message, /ECONNREFUSED|did not echo a probe/);
+  }
+  await Promise.all([a.plane.close(), b.plane.close()]);
+});
+
+test("RedisBackplane subscribes again after a probe is lost, while commands hang", async () => {
+  const redis = new FakeRedis();
+  const a = backplane(redis);
+  const b = backplane(redis);
+  await Promise.all([a.status("up"), b.status("up")]);
+  redis.stop(true);
+  await Promise.all([a.status("down"), b.status("down")]);
+  assert.match(a.errors[0].message, /^Redis did not echo a probe within 20 ms$/);
+  await Promise.all([a.plane.close(), b.plane.close()]);
+  assert.deepEqual(a.statuses, ["up", "down", "closed"]);
+});
+
+test("RedisBackplane keeps at most maxPendingPublishes unanswered, and says so once", async () => {
+  const redis = new FakeRedis();
+  const a = backplane(redis, { maxPendingPublishes: 3, probeIntervalMs: 60_000 });
+  await a.status("up");
+  const before = redis.published;
+  redis.stop(true);
+  for (let i = 0; i < 6; i++) a.plane.publish("room", `message ${i}`);
+  assert.equal(a.errors.length, 1);
+  assert.match(a.errors[0].message, /^3 messages are waiting for Redis/);
+  assert.equal(a.plane.status, "up", "a slow Redis is not taken for a lost one");
+  redis.start();
+  a.plane.publish("room", "dropped while three still wait");
+  assert.equal(redis.published, before);
+  await a.plane.close();
+});
+
+test("RedisBackplane reports messages on its channel that no backplane sent", async () => {
+  const redis = new FakeRedis();
+  const a = backplane(redis);
+  await a.status("up");
+  for (
+    const message of [
+      "hello",
+      "[1]\n",
+      '[2,"x","t","room"]\nnewer format',
+      '[1,"x","q","room"]\nunknown kind',
+      '[1,7,"t","room"]\nno origin',
+      "{not json\n",
+    ]
+  ) {
+    redis.inject("wsport", message);
+  }
+  assert.equal(a.errors.length, 6);
+  for (const error of a.errors) {
+    assert.equal(error.message, 'Not a wsport message on channel "wsport"');
+  }
+  assert.deepEqual(a.received, []);
+  await a.plane.close();
+});
+
+test("RedisBackplane keeps sites on other channels apart", async () => {
+  const redis = new FakeRedis();
+  const a = backplane(redis, { channel: "one" });
+  const b = backplane(redis, { channel: "two" });
+  const c = backplane(redis, { channel: "two" });
+  await Promise.all([a.status("up"), b.status("up"), c.status("up")]);
+  a.plane.publish("room", "to one");
+  b.plane.publish("room", "to two");
+  await c.messages(1);
+  assert.deepEqual(c.received, [["room", "to two"]]);
+  c.plane.publish("room", "from c");
+  await b.messages(1);
+  assert.deepEqual(b.received, [["room", "from c"]]);
+  assert.deepEqual(a.received, []);
+  await Promise.all([a.plane.close(), b.plane.close(), c.plane.close()]);
+});
+
+test("RedisBackplane.close() unsubscribes, stops probing and publishing", async () => {
+  const redis = new FakeRedis();
+  const a = backplane(redis);
+  await a.status("up");
+  assert.equal(redis.subscriberCount("wsport"), 1);
+  await a.plane.close();
+  await a.plane.close();
+  assert.equal(a.plane.status, "closed");
+  assert.equal(redis.subscriberCount("wsport"), 0);
+  const published = redis.published;
+  a.plane.publish("room", "after close");
+  assert.equal(redis.published, published);
+  assert.deepEqual(a.statuses, ["up", "closed"]);
+});
+
+test("RedisBackplane refuses intervals, backoffs and maximums that are not positive integers", () => {
+  const redis = new FakeRedis();
+  for (
+    const [name, value] of [
+      ["probeIntervalMs", 0],
+      ["retryMinMs", -1],
+      ["retryMaxMs", 1.5],
+      ["maxPendingPublishes", Number.NaN],
+    ] as const
+  ) {
+    assert.throws(() => new RedisBackplane(redis.client(), { [name]: value }), {
+      name: "RangeError",
+      message: `${name} must be a positive integer, got ${value}`,
+    });
+  }
+});
