@@ -187,9 +187,6 @@ export class FrameParser {
       if (!fin) throw protocolError("Fragmented control frame");
       if (length > MAX_CONTROL_PAYLOAD_BYTES) throw protocolError("Control frame too long");
     }
-    if (length > this.#maxFrameBytes) {
-      throw new WebSocketError(CloseCode.MessageTooBig, "Frame too big");
-    }
     if (masked) {
       const key = this.#key;
       key[0] = bytes[offset];
@@ -200,7 +197,12 @@ export class FrameParser {
     }
     if (bytes === chunk) this.#position = offset;
     const header: FrameHeader = { fin, rsv, opcode, masked, length };
+    // The caller's checks come first: its "Message too big" is the better reason when a
+    // single frame is over both limits.
     this.#onHeader?.(header);
+    if (length > this.#maxFrameBytes) {
+      throw new WebSocketError(CloseCode.MessageTooBig, "Frame too big");
+    }
     this.#header = header;
     this.#headerSize = offset - at;
     this.#received = 0;

@@ -258,7 +258,7 @@ test("Connection fails a message over maxMessageBytes with 1009 from the header 
   const whole = clientFrame(0x2, new Uint8Array(1001));
   const header = whole.subarray(0, 8);
   assert.equal(toHex(header), "82 fe 03 e9 37 fa 21 3d");
-  assertFailed(connection, connection.receive(header.slice(), 0), 1009, "Frame too big");
+  assertFailed(connection, connection.receive(header.slice(), 0), 1009, "Message too big");
 });
 
 test("Connection fails a fragmented message over maxMessageBytes at the fragment's header", () => {
@@ -890,10 +890,10 @@ test("Connection pair: a server failure reaches the client as the same close cod
   client.send("this is longer than ten bytes");
   assert.deepEqual(deliver(client, host, random).at(-1), {
     type: "close",
-    info: { code: 1009, reason: "Frame too big", wasClean: false },
+    info: { code: 1009, reason: "Message too big", wasClean: false },
   });
   assert.deepEqual(deliver(host, client, random), [{
     type: "close",
-    info: { code: 1009, reason: "Frame too big", wasClean: true },
+    info: { code: 1009, reason: "Message too big", wasClean: true },
   }]);
 });

@@ -205,7 +205,7 @@ for (const pair of pairs) {
 const tooBig = {
   deno: { code: 1009, reason: "Message too big", wasClean: true },
   bun: { code: 1009, reason: "Message too big", wasClean: true },
-  node: { code: 1009, reason: "Frame too big", wasClean: true },
+  node: { code: 1009, reason: "Message too big", wasClean: true },
 };
 
 /** The same when no route allows it: Bun's own `maxPayloadLength` refuses it first. */
