@@ -7,7 +7,7 @@ import process from "node:process";
 import type { ServeOptions, Server } from "../mod.ts";
 
 /** Reads an environment variable where allowed (Deno asks for --allow-env). */
-function env(name: string): string | undefined {
+export function env(name: string): string | undefined {
   const deno = (globalThis as {
     Deno?: { permissions: { querySync(p: { name: string; variable: string }): { state: string } } };
   }).Deno;
@@ -17,14 +17,17 @@ function env(name: string): string | undefined {
   return process.env[name];
 }
 
-/** `PORT` (default 8080) and `HOST` (default all interfaces) from the environment. */
+/**
+ * `PORT` (default 8080), `HOST` (default all interfaces), `WSPORT_ADAPTER` and
+ * `REUSE_PORT=1` (several processes on one port) from the environment.
+ */
 export function listenOptions(): ServeOptions {
   const port = Number(env("PORT") ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`PORT must be a TCP port number, got "${env("PORT")}"`);
   }
   const adapter = env("WSPORT_ADAPTER") as ServeOptions["adapter"];
-  return { port, hostname: env("HOST"), adapter };
+  return { port, hostname: env("HOST"), adapter, reusePort: env("REUSE_PORT") === "1" };
 }
 
 /** Prints the URL a server serves, with its adapter. */

@@ -1,0 +1,69 @@
+/**
+ * The cluster example: two chat workers on one port sharing rooms through a real
+ * `redis-server`. Skipped when `redis-server` is not installed.
+ */
+import assert from "node:assert/strict";
+import process from "node:process";
+import { test } from "node:test";
+import { Client } from "../helpers/client.ts";
+import { Child, freePort, redisSkip, startRedis } from "../helpers/redis.ts";
+import { runtime } from "../helpers/server.ts";
+
+const CLIENTS = 6;
+
+/** The command that runs the cluster example in this runtime. */
+function clusterCommand(): string[] {
+  if (runtime === "deno") {
+    return [process.execPath, "run", "--allow-all", "--unstable-net", "examples/cluster.ts"];
+  }
+  if (runtime === "bun") return [process.execPath, "examples/cluster.ts"];
+  return [process.execPath, ".build/examples/cluster.js"];
+}
+
+test(
+  `the cluster example on ${runtime}: ${CLIENTS} clients of two workers share a room`,
+  { skip: redisSkip },
+  async () => {
+    const redisPort = await freePort();
+    const redis = await startRedis(redisPort);
+    let cluster: Child | undefined;
+    const clients: Client[] = [];
+    try {
+      cluster = new Child(clusterCommand(), {
+        WORKERS: "2",
+        PORT: "0",
+        HOST: "127.0.0.1",
+        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      });
+      await cluster.printed("redis backplane: up", 2);
+      await cluster.printed("serving http://localhost:", 2);
+      const port = /workers on port (\d+)/.exec(cluster.output)![1];
+      // The kernel (or node:cluster) picks each client's worker: with six of them, both
+      // workers have some unless the odds of 1 in 32 go against it, and the test holds
+      // either way; without Redis it would fail whenever they were split.
+      for (let i = 0; i < CLIENTS; i++) {
+        const client = await Client.open(`ws://127.0.0.1:${port}/chat?room=r`);
+        assert.match(String(await client.next()), /^guest-\d+ joined r$/);
+        clients.push(client);
+      }
+      clients.forEach((client, i) => client.send(`hello ${i}`));
+      for (const client of clients) {
+        const heard = new Set<number>();
+        while (heard.size < CLIENTS) {
+          const message = String(await client.next());
+          const hello = /^guest-\d+: hello (\d+)$/.exec(message);
+          if (hello === null) {
+            assert.match(message, /^guest-\d+ joined r$/);
+            continue;
+          }
+          assert.equal(heard.has(Number(hello[1])), false, `"${message}" came twice`);
+          heard.add(Number(hello[1]));
+        }
+      }
+    } finally {
+      for (const client of clients) await client.closeAndWait();
+      await cluster?.kill("SIGTERM");
+      await redis.kill("SIGTERM");
+    }
+  },
+);
