@@ -5,17 +5,15 @@
  * for `report.mjs`.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { test } from "node:test";
 import type { CloseInfo } from "../../src/core/connection.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
 import { within } from "../helpers/client.ts";
-import { repoRoot } from "../helpers/paths.ts";
 import { deferred, Echo, pairs, withSite } from "../helpers/server.ts";
 import { type Case, cases } from "./cases.ts";
 import { DIFFERENCES, judge, type Judgement } from "./expectations.ts";
 import { Peer } from "./peer.ts";
+import { saveResults } from "./results.ts";
 import { encodeFrame, OP } from "./wire.ts";
 
 /** Cases run at once on one server: enough to overlap the waits, few enough for 2 cores. */
@@ -93,12 +91,7 @@ for (const pair of pairs) {
       count("failed")
     } failed, ${count("differing")} differing (documented)`;
     console.log([...lines, summary].join("\n"));
-    const folder = join(repoRoot, ".build", "conformance");
-    mkdirSync(folder, { recursive: true });
-    writeFileSync(
-      join(folder, `conformance-${pair.name.replace("/", "+")}.json`),
-      JSON.stringify({ pair: pair.name, summary, results }, null, 2),
-    );
+    saveResults(`conformance-${pair.name.replace("/", "+")}`, { pair: pair.name, results });
     const failures = lines.filter((line) => line.startsWith(MARK.failed));
     assert.deepEqual(failures, [], `${summary}\n${failures.join("\n")}`);
   });

@@ -1,0 +1,252 @@
+/**
+ * The interop matrix: every adapter this runtime hosts against the WebSocket clients of
+ * the other ecosystems (Deno's, Bun's, Node's own and `ws`, python-websockets, headless
+ * Chromium), each a child process. A cell echoes a non-ASCII text and a 100 KiB binary
+ * message and closes with 1000. A client missing from the machine is skipped, saying
+ * why. Prints the matrix and saves it for `report.mjs`.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import process from "node:process";
+import { after, before, describe, test } from "node:test";
+import { serve } from "../../src/adapters/serve.ts";
+import type { Server } from "../../src/adapters/server.ts";
+import { files } from "../../src/files/files.ts";
+import { WebSocketSite } from "../../src/site/site.ts";
+import { within } from "../helpers/client.ts";
+import { repoRoot } from "../helpers/paths.ts";
+import { Echo, type Pair, pairs, runtime, wsUrl } from "../helpers/server.ts";
+import { saveResults } from "./results.ts";
+
+const CLIENTS_DIR = join(repoRoot, "tests", "conformance", "clients");
+const script = (name: string) => join(CLIENTS_DIR, name);
+const bin = (name: string) => join(repoRoot, "node_modules", ".bin", name);
+
+/** The longest a client process may run for all its cells. */
+const CLIENT_TIMEOUT_MS = 90_000;
+
+/** What a client process printed, and how it ended. */
+interface Run {
+  lines: Record<string, unknown>[];
+  stderr: string;
+  code: number | null;
+}
+
+/** Runs a command to its end (killed after `timeoutMs`), collecting JSON lines. */
+function runCommand(command: string[], timeoutMs = CLIENT_TIMEOUT_MS): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(command[0], command.slice(1), {
+      cwd: repoRoot,
+      env: { ...process.env, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.setEncoding("utf8");
+    child.stderr!.setEncoding("utf8");
+    child.stdout!.on("data", (text: string) => stdout += text);
+    child.stderr!.on("data", (text: string) => stderr += text);
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    const done = (code: number | null) => {
+      clearTimeout(timer);
+      const lines = stdout.split("\n").filter((line) => line.startsWith("{")).map((line) =>
+        JSON.parse(line) as Record<string, unknown>
+      );
+      resolve({ lines, stderr, code });
+    };
+    child.once("error", (error) => {
+      stderr += error.message;
+      done(null);
+    });
+    child.once("close", done);
+  });
+}
+
+/** Whether a command exits 0. */
+async function succeeds(command: string[]): Promise<boolean> {
+  return (await runCommand(command, 15_000)).code === 0;
+}
+
+/** The path of an executable on PATH, or `undefined`. */
+function onPath(name: string): string | undefined {
+  for (const folder of (process.env.PATH ?? "").split(delimiter)) {
+    if (folder !== "" && existsSync(join(folder, name))) return join(folder, name);
+  }
+  return undefined;
+}
+
+/** An interop client: how to run it, or why it cannot run here. */
+interface ClientSpec {
+  name: string;
+  /** The command, to which the URLs are appended. */
+  command?: string[];
+  /** Why the client cannot run on this machine. */
+  unavailable?: string;
+  /** Whether it takes the site's page URL (a browser) rather than its WebSocket URL. */
+  page?: boolean;
+}
+
+const node = runtime === "node" ? process.execPath : onPath("node");
+const NO_NODE = "node is not on PATH";
+const PYTHON = "/usr/bin/python3";
+const CHROMIUM = "/usr/bin/chromium";
+
+async function nodeWebSocket(): Promise<ClientSpec> {
+  const name = "Node WebSocket";
+  if (node === undefined) return { name, unavailable: NO_NODE };
+  const flag = "--experimental-websocket";
+  const probe = [node, flag, "-e", "process.exit(typeof WebSocket === 'function' ? 0 : 1)"];
+  return await succeeds(probe)
+    ? { name, command: [node, flag, script("websocket_client.mjs")] }
+    : { name, unavailable: `this Node has no WebSocket client, even with ${flag} (20.10+ has)` };
+}
+
+async function pythonWebsockets(): Promise<ClientSpec> {
+  const name = "python-websockets";
+  if (!existsSync(PYTHON)) return { name, unavailable: `no ${PYTHON}` };
+  return await succeeds([PYTHON, "-c", "import websockets"])
+    ? { name, command: [PYTHON, script("websockets_client.py")] }
+    : {
+      name,
+      unavailable: "python3-websockets is not installed (apt-get install python3-websockets)",
+    };
+}
+
+function chromium(): ClientSpec {
+  const name = "Chromium";
+  if (node === undefined) return { name, unavailable: NO_NODE };
+  if (!existsSync(join(repoRoot, "node_modules", "playwright-core"))) {
+    return { name, unavailable: "playwright-core is not installed (npm install)" };
+  }
+  if (!existsSync(CHROMIUM)) {
+    return { name, unavailable: "chromium is not installed (apt-get install chromium)" };
+  }
+  return { name, command: [node, script("browser_client.mjs"), CHROMIUM], page: true };
+}
+
+function runtimeClient(name: string, command: string[]): ClientSpec {
+  return existsSync(command[0])
+    ? { name, command }
+    : { name, unavailable: `${command[0]} is missing (npm install)` };
+}
+
+const clients: ClientSpec[] = [
+  runtimeClient("Deno WebSocket", [
+    bin("deno"),
+    "run",
+    "--no-config",
+    "--allow-net",
+    script("websocket_client.mjs"),
+  ]),
+  runtimeClient("Bun WebSocket", [bin("bun"), script("websocket_client.mjs")]),
+  node === undefined
+    ? { name: "ws", unavailable: NO_NODE }
+    : { name: "ws", command: [node, script("websocket_client.mjs"), "--ws"] },
+  await nodeWebSocket(),
+  await pythonWebsockets(),
+  chromium(),
+];
+
+/** One cell's outcome. */
+interface Cell {
+  pair: string;
+  client: string;
+  outcome: "passed" | "failed" | "skipped";
+  detail: string;
+}
+
+describe(`interop on ${runtime}: every adapter against every client`, () => {
+  const servers = new Map<Pair, Server>();
+  const cells: Cell[] = [];
+  const versions: Record<string, string> = {};
+
+  before(async () => {
+    for (const client of clients) {
+      if (client.unavailable === undefined) continue;
+      for (const pair of pairs) {
+        cells.push({
+          pair: pair.name,
+          client: client.name,
+          outcome: "skipped",
+          detail: client.unavailable,
+        });
+      }
+    }
+    for (const pair of pairs) {
+      const site = new WebSocketSite(files(CLIENTS_DIR));
+      site.addHandler("/echo", Echo);
+      servers.set(
+        pair,
+        await serve(site, { port: 0, hostname: "127.0.0.1", adapter: pair.adapter }),
+      );
+    }
+  });
+
+  after(async () => {
+    for (const [pair, server] of servers) {
+      await within(server.shutdown(), `${pair.name} shutting down`);
+    }
+    const mark = { passed: "✓", failed: "✗", skipped: "–" };
+    const rows = pairs.map((pair) =>
+      `${pair.name.padEnd(20)} ${
+        clients.map((client) => {
+          const cell = cells.find((cell) => cell.pair === pair.name && cell.client === client.name);
+          return `${client.name} ${cell === undefined ? "?" : mark[cell.outcome]}`;
+        }).join("  ")
+      }`
+    );
+    const notes = cells.filter((cell) => cell.outcome !== "passed").map((cell) =>
+      `  ${cell.pair} × ${cell.client}: ${cell.outcome}, ${cell.detail}`
+    );
+    console.log([`interop on ${runtime}:`, ...rows, ...new Set(notes)].join("\n"));
+    saveResults(`interop-${runtime}`, {
+      pairs: pairs.map((pair) => pair.name),
+      clients: clients.map((client) => ({ name: client.name, version: versions[client.name] })),
+      cells,
+    });
+  });
+
+  for (const client of clients) {
+    test(`${client.name} client`, { skip: client.unavailable ?? false }, async () => {
+      const targets = pairs.map((pair) => {
+        const server = servers.get(pair)!;
+        return {
+          pair,
+          url: client.page ? `http://127.0.0.1:${server.port}/` : wsUrl(server, "/echo"),
+        };
+      });
+      const run = await runCommand([...client.command!, ...targets.map((target) => target.url)]);
+      const unavailable = run.lines.find((line) => "unavailable" in line)?.unavailable;
+      if (typeof unavailable === "string") {
+        for (const { pair } of targets) {
+          cells.push({
+            pair: pair.name,
+            client: client.name,
+            outcome: "skipped",
+            detail: unavailable,
+          });
+        }
+        return;
+      }
+      const named = run.lines.find((line) => "client" in line)?.client;
+      if (typeof named === "string") versions[client.name] = named;
+      for (const { pair, url } of targets) {
+        const line = run.lines.find((line) => line.url === url);
+        cells.push({
+          pair: pair.name,
+          client: client.name,
+          outcome: line?.ok === true ? "passed" : "failed",
+          detail: String(
+            line?.detail ?? `no result (exit ${run.code}): ${run.stderr.trim().slice(-300)}`,
+          ),
+        });
+      }
+      const failed = cells.filter((cell) =>
+        cell.client === client.name && cell.outcome === "failed"
+      );
+      assert.deepEqual(failed, [], `${client.name} failed`);
+    });
+  }
+});
