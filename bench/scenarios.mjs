@@ -1,0 +1,198 @@
+/**
+ * The scenarios the bench runs, each with the load it applies and the numbers it reports.
+ * @module
+ */
+
+/**
+ * One number a scenario reports, read from a measured window.
+ * @typedef {object} Metric
+ * @property {string} key Column key.
+ * @property {string} label Column heading.
+ * @property {"higher" | "lower"} better Which way is better (ratios are always "times
+ *   better": wsport ÷ peer when higher is better, peer ÷ wsport when lower is).
+ * @property {(window: object) => number} value
+ * @property {"count" | "integer" | "decimal"} format
+ */
+
+/**
+ * @typedef {object} Scenario
+ * @property {string} id What `--scenario` takes.
+ * @property {string} title
+ * @property {"pipeline" | "pingpong" | "idle" | "handshake" | "broadcast"} kind
+ * @property {string} path
+ * @property {number} opcode
+ * @property {number} payloadBytes
+ * @property {number} connections
+ * @property {number} smokeConnections Connections in a smoke run.
+ * @property {number} inFlight
+ * @property {number} concurrency Connections opened (or handshaking) at once.
+ * @property {boolean} split Whether the connections may be split over several generators.
+ * @property {boolean} tcp Whether it means anything for the plain TCP echo.
+ * @property {Metric[]} metrics
+ */
+
+const perSecond = (count) => (window) => count(window) / window.wallMs * 1000;
+const megabytesPerSecond = (window) => window.bytes / window.wallMs / 1000;
+
+/** @type {Scenario[]} */
+export const SCENARIOS = [
+  {
+    id: "a",
+    title: "32 B text, 50 connections × 64 in flight",
+    kind: "pipeline",
+    path: "/echo",
+    opcode: 1,
+    payloadBytes: 32,
+    connections: 50,
+    smokeConnections: 50,
+    inFlight: 64,
+    concurrency: 50,
+    split: true,
+    tcp: true,
+    metrics: [{
+      key: "a",
+      label: "(a) msg/s",
+      better: "higher",
+      value: perSecond((window) => window.frames),
+      format: "count",
+    }],
+  },
+  {
+    id: "b",
+    title: "32 B text ping-pong on one connection",
+    kind: "pingpong",
+    path: "/echo",
+    opcode: 1,
+    payloadBytes: 32,
+    connections: 1,
+    smokeConnections: 1,
+    inFlight: 1,
+    concurrency: 1,
+    split: false,
+    tcp: true,
+    metrics: [
+      {
+        key: "b50",
+        label: "(b) p50 µs",
+        better: "lower",
+        value: (window) => window.p50Us,
+        format: "integer",
+      },
+      {
+        key: "b99",
+        label: "(b) p99 µs",
+        better: "lower",
+        value: (window) => window.p99Us,
+        format: "integer",
+      },
+    ],
+  },
+  {
+    id: "c64k",
+    title: "64 KiB binary, 8 connections × 8 in flight",
+    kind: "pipeline",
+    path: "/echo",
+    opcode: 2,
+    payloadBytes: 64 * 1024,
+    connections: 8,
+    smokeConnections: 8,
+    inFlight: 8,
+    concurrency: 8,
+    split: true,
+    tcp: true,
+    metrics: [{
+      key: "c64k",
+      label: "(c) 64 KiB MB/s",
+      better: "higher",
+      value: megabytesPerSecond,
+      format: "integer",
+    }],
+  },
+  {
+    id: "c1m",
+    title: "1 MiB binary, 4 connections × 2 in flight",
+    kind: "pipeline",
+    path: "/echo",
+    opcode: 2,
+    payloadBytes: 1024 * 1024,
+    connections: 4,
+    smokeConnections: 4,
+    inFlight: 2,
+    concurrency: 4,
+    split: true,
+    tcp: true,
+    metrics: [{
+      key: "c1m",
+      label: "(c) 1 MiB MB/s",
+      better: "higher",
+      value: megabytesPerSecond,
+      format: "integer",
+    }],
+  },
+  {
+    id: "d",
+    title: "5,000 idle connections: server RSS growth per connection",
+    kind: "idle",
+    path: "/echo",
+    opcode: 1,
+    payloadBytes: 0,
+    connections: 5000,
+    smokeConnections: 200,
+    inFlight: 0,
+    concurrency: 100,
+    split: true,
+    tcp: true,
+    metrics: [{
+      key: "d",
+      label: "(d) KiB/conn",
+      better: "lower",
+      value: (window) => window.rssPerConnectionKiB,
+      format: "decimal",
+    }],
+  },
+  {
+    id: "e",
+    title: "handshakes: connect, upgrade, Close; 32 clients at once",
+    kind: "handshake",
+    path: "/echo",
+    opcode: 1,
+    payloadBytes: 0,
+    connections: 0,
+    smokeConnections: 0,
+    inFlight: 0,
+    concurrency: 32,
+    split: true,
+    tcp: false,
+    metrics: [{
+      key: "e",
+      label: "(e) handshakes/s",
+      better: "higher",
+      value: perSecond((window) => window.handshakes),
+      format: "count",
+    }],
+  },
+  {
+    id: "f",
+    title: "1 KiB binary broadcast to 1,000 connections, 32 broadcasts in flight",
+    kind: "broadcast",
+    path: "/broadcast",
+    opcode: 2,
+    payloadBytes: 1024,
+    connections: 1000,
+    smokeConnections: 50,
+    inFlight: 32,
+    concurrency: 100,
+    split: false,
+    tcp: false,
+    metrics: [{
+      key: "f",
+      label: "(f) msg/s delivered",
+      better: "higher",
+      value: perSecond((window) => window.frames),
+      format: "count",
+    }],
+  },
+];
+
+/** Every metric, in table order. */
+export const METRICS = SCENARIOS.flatMap((scenario) => scenario.metrics);
