@@ -5,6 +5,12 @@
  */
 
 import type { UpgradeDecision, WebSocketSite } from "../site/site.ts";
+import {
+  bunDeflateOptions,
+  type BunPerMessageDeflate,
+  bunPerMessageDeflate,
+  reachesThreshold,
+} from "./bun_deflate.ts";
 import { NativeLink } from "./native_link.ts";
 import { closeConnections, type ServeOptions, type Server, tickIntervalFor } from "./server.ts";
 import { Sweeper } from "./sweeper.ts";
@@ -25,7 +31,7 @@ interface SocketData {
 interface BunWebSocket {
   readonly data: SocketData;
   readonly readyState: number;
-  send(data: string | Uint8Array): number;
+  send(data: string | Uint8Array, compress?: boolean): number;
   ping(data?: Uint8Array): number;
   close(code?: number, reason?: string): void;
   terminate(): void;
@@ -53,7 +59,7 @@ export interface BunWebSocketHandlers {
   sendPings: boolean;
   backpressureLimit: number;
   closeOnBackpressureLimit: boolean;
-  perMessageDeflate: boolean;
+  perMessageDeflate: BunPerMessageDeflate;
 }
 
 /** The slice of the `Bun` namespace this adapter uses. */
@@ -75,17 +81,22 @@ const bytes = (data: Uint8Array): Uint8Array =>
 
 class BunLink extends NativeLink {
   readonly #ws: BunWebSocket;
+  /** The route's compression threshold; `undefined` when it does not compress. */
+  readonly #threshold: number | undefined;
 
   constructor(ws: BunWebSocket) {
     super(ws.data.decision.route.limits, true);
     this.#ws = ws;
+    this.#threshold = ws.data.decision.route.perMessageDeflate?.threshold;
   }
 
   send(data: string | Uint8Array): void {
+    // Bun compresses only when asked, and only if the client negotiated it.
+    const compress = this.#threshold !== undefined && reachesThreshold(data, this.#threshold);
     // 0 means Bun dropped the message (or sent an empty one): never lose one silently,
     // unless the socket is already closing (the peer's Close arrived before the session
     // heard of it).
-    if (this.#ws.send(data) === 0 && data.length > 0 && this.#ws.readyState === OPEN) {
+    if (this.#ws.send(data, compress) === 0 && data.length > 0 && this.#ws.readyState === OPEN) {
       this.terminate(1008, "Send buffer overflow");
     }
   }
@@ -159,7 +170,7 @@ export function bunWebSocketHandlers(site: WebSocketSite): BunWebSocketHandlers 
     // Above the largest send buffer, so wsport's policy (1008) applies first.
     backpressureLimit: maxSendBufferBytes * 2,
     closeOnBackpressureLimit: false,
-    perMessageDeflate: false,
+    perMessageDeflate: bunPerMessageDeflate(bunDeflateOptions(site)),
   };
 }
 
@@ -179,6 +190,10 @@ export function upgradeBun(
   remoteAddress: string | undefined,
   sweeper: Sweeper = sharedSweeper,
 ): Response | undefined {
+  // Bun compresses server-wide: hide the offer from it on a route that does not.
+  if (decision.route.perMessageDeflate === undefined) {
+    request.headers.delete("sec-websocket-extensions");
+  }
   const upgraded = server.upgrade(request, {
     data: { site, request, decision, remoteAddress, sweeper },
     // Always set: without the header Bun accepts the client's first offer itself; an

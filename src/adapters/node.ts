@@ -21,6 +21,7 @@ import {
   tickIntervalFor,
   type TrackedConnection,
 } from "./server.ts";
+import { DeflateCodec } from "./deflate_codec.ts";
 import { SocketLink } from "./socket_link.ts";
 import { Sweeper } from "./sweeper.ts";
 
@@ -65,7 +66,6 @@ function tooManyHeaders(message: IncomingMessage, limits: Readonly<Limits>): boo
 }
 
 /**
- * Serves a site with `node:http`, framing WebSockets with wsport's core.
  * Why `reusePort` cannot be had here, or `undefined` when it can: Node has it from 22.12
  * (and 23.1), Deno's `node:net` has it, Bun's has not.
  */
@@ -82,20 +82,21 @@ function reusePortRefusal(): string | undefined {
 }
 
 /**
+ * Serves a site with `node:http`, framing WebSockets with wsport's core.
  *
- * @example
  * @throws {TypeError} For `reusePort` where `node:net` lacks it (Node 20, Bun).
  *
+ * @example
  * ```ts
  * const server = await serveNode(site, { port: 8080 });
  * console.log(`listening on ${server.port}`);
  * ```
  */
 export async function serveNode(site: WebSocketSite, options: ServeOptions = {}): Promise<Server> {
-  const limits = site.limits;
   const reusePort = options.reusePort ?? false;
   const refusal = reusePort ? reusePortRefusal() : undefined;
   if (refusal !== undefined) throw new TypeError(refusal);
+  const limits = site.limits;
   const sweeper = new Sweeper();
   const pending = new Map<Socket, PendingSocket>();
   const settle = (socket: Socket) => {
@@ -133,12 +134,12 @@ export async function serveNode(site: WebSocketSite, options: ServeOptions = {})
     writeRawResponse(response, socket).catch(() => socket.destroy());
   });
 
-  await new Promise<void>((resolve, reject) => {
   const listenOptions: ListenOptions & { reusePort: boolean } = {
     port: options.port ?? 8080,
     host: options.hostname ?? "0.0.0.0",
     reusePort,
   };
+  await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(listenOptions, () => {
       server.off("error", reject);
@@ -226,13 +227,22 @@ async function upgrade(
     await writeRawResponse(response, socket);
     return;
   }
-  const headers = await acceptHeaders(decision.acceptance);
+  const agreement = decision.acceptance.perMessageDeflate;
+  const headers = await acceptHeaders(decision.acceptance, agreement?.response);
   if (socket.destroyed) return;
   let response = "HTTP/1.1 101 Switching Protocols\r\n";
   for (const [name, value] of Object.entries(headers)) response += `${name}: ${value}\r\n`;
   socket.write(response + "\r\n");
   const limits = decision.route.limits;
-  const link = new SocketLink(socket, limits);
+  const deflate = decision.route.perMessageDeflate;
+  const link = new SocketLink(
+    socket,
+    limits,
+    agreement && deflate && {
+      codec: new DeflateCodec(agreement, deflate),
+      threshold: deflate.threshold,
+    },
+  );
   sweeper.add(link, tickIntervalFor(limits));
   link.closed.then(() => sweeper.delete(link));
   const session = site.open({

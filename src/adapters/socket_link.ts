@@ -5,11 +5,22 @@
  */
 
 import type { Socket } from "node:net";
+import { CloseCode } from "../core/constants.ts";
 import { Connection, type ConnectionEvent } from "../core/connection.ts";
+import { WebSocketError } from "../core/errors.ts";
 import type { Limits } from "../core/limits.ts";
+import type { MessageCodec } from "../core/message_codec.ts";
 import type { Link } from "../site/link.ts";
 import type { Session } from "../site/session.ts";
+import { CompressedSender } from "./compressed_sender.ts";
 import type { TrackedConnection } from "./server.ts";
+
+/** A connection's negotiated compression: its codec and the send threshold. */
+export interface LinkCompression {
+  codec: MessageCodec;
+  /** Messages smaller than this many bytes are sent uncompressed. */
+  threshold: number;
+}
 
 /**
  * One upgraded socket. Bytes go through the core; output produced while a chunk is
@@ -17,6 +28,9 @@ import type { TrackedConnection } from "./server.ts";
  * `sendPauseBytes` or the handler's queue is full. Once the core reports the connection
  * closed, the socket is ended, and destroyed if the peer has not closed its side within
  * the close timeout.
+ *
+ * With compression negotiated, reading pauses while a received message is decompressed,
+ * and sends wait behind a compression in order (see {@linkcode CompressedSender}).
  */
 export class SocketLink implements Link, TrackedConnection {
   session: Session | undefined;
@@ -27,13 +41,39 @@ export class SocketLink implements Link, TrackedConnection {
   #receiving = false;
   #pausedForQueue = false;
   #pausedForSend = false;
+  #decompressing = false;
   #ending = false;
   #endDeadline = Infinity;
+  readonly #codec: MessageCodec | undefined;
+  readonly #sender: CompressedSender | undefined;
+  /**
+   * Sends an encoded frame shared by many connections; absent with compression on, so a
+   * published message is compressed for each connection like any other.
+   */
+  readonly sendFrame: ((frame: Uint8Array) => void) | undefined;
 
-  constructor(socket: Socket, limits: Readonly<Limits>) {
+  constructor(socket: Socket, limits: Readonly<Limits>, compression?: LinkCompression) {
     this.#socket = socket;
     this.#limits = limits;
-    this.#connection = new Connection({ limits, now: performance.now() });
+    this.#connection = new Connection({
+      limits,
+      now: performance.now(),
+      compression: compression !== undefined,
+    });
+    this.#codec = compression?.codec;
+    this.#sender = compression && new CompressedSender(
+      this.#connection,
+      compression.codec,
+      compression.threshold,
+      () => {
+        this.#flush();
+        this.session?.writable();
+      },
+      () => {
+        if (this.#connection.state !== "closed") this.terminate(CloseCode.InternalError, "");
+      },
+    );
+    this.sendFrame = compression === undefined ? (frame) => this.#sendFrame(frame) : undefined;
     this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
     socket.setNoDelay(true);
     socket.on("data", (chunk: Uint8Array) => this.#onData(chunk));
@@ -47,18 +87,19 @@ export class SocketLink implements Link, TrackedConnection {
   attach(session: Session, head: Uint8Array): void {
     this.session = session;
     if (head.length > 0) this.#onData(head);
-    this.#socket.resume();
+    this.#resumeReading();
   }
 
   send(data: string | Uint8Array): void {
     // Replies to the messages that came with the peer's Close (or a violation) still go
     // out before our Close frame; later writes are dropped, as RFC 6455 §5.5.1 requires.
     if (!this.#connection.canSend) return;
-    this.#connection.send(data);
+    if (this.#sender === undefined) this.#connection.send(data);
+    else this.#sender.send(data);
     if (!this.#receiving) this.#flush();
   }
 
-  sendFrame(frame: Uint8Array): void {
+  #sendFrame(frame: Uint8Array): void {
     if (this.#connection.state !== "open") return;
     // What the core has queued goes first; the shared frame itself is never copied.
     const queued = this.#connection.takeOutput();
@@ -74,7 +115,8 @@ export class SocketLink implements Link, TrackedConnection {
   }
 
   close(code: number, reason: string): void {
-    this.#connection.close(code, reason, performance.now());
+    if (this.#sender === undefined) this.#connection.close(code, reason, performance.now());
+    else this.#sender.close(code, reason);
     if (!this.#receiving) this.#flush();
   }
 
@@ -85,7 +127,8 @@ export class SocketLink implements Link, TrackedConnection {
   }
 
   get bufferedAmount(): number {
-    return this.#connection.outputBytes + this.#socket.writableLength;
+    return this.#connection.outputBytes + this.#socket.writableLength +
+      (this.#sender?.queuedBytes ?? 0);
   }
 
   pause(): void {
@@ -95,7 +138,7 @@ export class SocketLink implements Link, TrackedConnection {
 
   resume(): void {
     this.#pausedForQueue = false;
-    if (!this.#pausedForSend) this.#socket.resume();
+    this.#resumeReading();
   }
 
   tick(now: number): void {
@@ -127,9 +170,16 @@ export class SocketLink implements Link, TrackedConnection {
   #onDrain(): void {
     if (this.#pausedForSend) {
       this.#pausedForSend = false;
-      if (!this.#pausedForQueue) this.#socket.resume();
+      this.#resumeReading();
     }
     this.session?.writable();
+  }
+
+  /** Reads again unless something else still holds reading paused. */
+  #resumeReading(): void {
+    if (!this.#pausedForQueue && !this.#pausedForSend && !this.#decompressing) {
+      this.#socket.resume();
+    }
   }
 
   #dispatch(events: readonly ConnectionEvent[]): void {
@@ -137,9 +187,45 @@ export class SocketLink implements Link, TrackedConnection {
     if (session === undefined) return;
     for (const event of events) {
       if (event.type === "message") session.receive(event.data);
+      else if (event.type === "compressed") this.#decompress(event.data);
       else if (event.type === "pong") session.pong(event.data);
-      else if (event.type === "close") session.closed(event.info);
+      else if (event.type === "close") {
+        this.#codec?.close();
+        session.closed(event.info);
+      }
     }
+  }
+
+  /**
+   * Decompresses a received message with reading paused (the core keeps later frames
+   * until then), then delivers it and what waited behind it. Too big a result (1009) or
+   * corrupt data (1007) fails the connection.
+   */
+  #decompress(data: Uint8Array): void {
+    this.#decompressing = true;
+    this.#socket.pause();
+    this.#codec!.decompress(data, this.#limits.maxMessageBytes).then(
+      (message) =>
+        this.#decompressed(() => this.#connection.decompressed(message, performance.now())),
+      (error) => {
+        const failure = error instanceof WebSocketError
+          ? error
+          : new WebSocketError(CloseCode.InternalError, "Internal error");
+        this.#decompressed(() => this.#connection.fail(failure.closeCode, failure.reason));
+      },
+    );
+  }
+
+  #decompressed(events: () => readonly ConnectionEvent[]): void {
+    this.#decompressing = false;
+    this.#receiving = true;
+    try {
+      this.#dispatch(events());
+    } finally {
+      this.#receiving = false;
+    }
+    this.#flush();
+    this.#resumeReading();
   }
 
   #flush(): void {

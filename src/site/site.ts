@@ -12,6 +12,11 @@ import {
   headerList,
 } from "../core/handshake.ts";
 import { type Limits, resolveLimits } from "../core/limits.ts";
+import {
+  type DeflateOptions,
+  type DeflateSetting,
+  resolveDeflateOptions,
+} from "../core/deflate_options.ts";
 import type { Backplane } from "./backplane.ts";
 import type { HandlerClass } from "./handler.ts";
 import type { Link } from "./link.ts";
@@ -32,6 +37,21 @@ export interface RouteOptions<Data = unknown> extends HandshakeOptions {
   maxMessageBytes?: number;
   /** Other limits for this route, over the site's. */
   limits?: Partial<Limits>;
+  /**
+   * permessage-deflate (RFC 7692) on this route: `true` for the defaults (or the site's
+   * options), `false` to turn the site's off, or options over the site's. A decompressed
+   * message counts against `maxMessageBytes`.
+   *
+   * @default the site's `perMessageDeflate` (off unless set)
+   *
+   * @example Compressing a chat route, with small windows to save memory
+   * ```ts
+   * site.addHandler("/chat", Chat, {
+   *   perMessageDeflate: { serverMaxWindowBits: 12, clientMaxWindowBits: 12, memLevel: 5 },
+   * });
+   * ```
+   */
+  perMessageDeflate?: DeflateSetting;
   /**
    * Runs before the upgrade, after the handshake checks: authenticate here. Return a
    * `Response` to refuse the upgrade (for example a 401), or the per-connection data
@@ -54,6 +74,13 @@ export interface RouteOptions<Data = unknown> extends HandshakeOptions {
 export interface SiteOptions {
   /** Limits for every route, over the defaults. */
   limits?: Partial<Limits>;
+  /**
+   * permessage-deflate (RFC 7692) for every route: `true` for the defaults, or options
+   * over them (see `DeflateOptions`). A route's own `perMessageDeflate` overrides it.
+   * Bun.serve maps it to its presets; Deno.serve cannot compress (use the Node adapter).
+   * @default false
+   */
+  perMessageDeflate?: DeflateSetting;
   /**
    * Called with every error a handler throws (after which its connection closes with
    * 1011) or an `onUpgrade` hook throws (answered with 500).
@@ -80,6 +107,8 @@ export interface Route<Data = unknown> {
   readonly handler: HandlerClass<Data>;
   readonly options: RouteOptions<Data>;
   readonly limits: Readonly<Limits>;
+  /** The route's compression options, the site's under its own; `undefined` when off. */
+  readonly perMessageDeflate: Readonly<DeflateOptions> | undefined;
 }
 
 /** What the site decided for a request. */
@@ -165,6 +194,9 @@ export class WebSocketSite {
   /** The limits every route starts from. */
   readonly limits: Readonly<Limits>;
   readonly #limitOverrides: Partial<Limits>;
+  /** The site-wide compression options; `undefined` when off (routes may still turn it on). */
+  readonly perMessageDeflate: Readonly<DeflateOptions> | undefined;
+  readonly #perMessageDeflate: DeflateSetting | undefined;
   readonly #http: HttpHandler;
   readonly #onError: (error: unknown, transport?: Transport<unknown>) => void;
   readonly #routes = new Map<string, Route>();
@@ -180,6 +212,8 @@ export class WebSocketSite {
     this.#http = http;
     this.#limitOverrides = { ...options.limits };
     this.limits = resolveLimits(options.limits);
+    this.#perMessageDeflate = options.perMessageDeflate;
+    this.perMessageDeflate = resolveDeflateOptions(options.perMessageDeflate);
     this.#onError = options.onError ?? ((error) => console.error("wsport:", error));
     this.#topics = new Topics(options.backplane, this.#onError);
   }
@@ -206,7 +240,11 @@ export class WebSocketSite {
         ? {}
         : { maxMessageBytes: options.maxMessageBytes }),
     });
-    this.#routes.set(path, { path, handler, options, limits } as Route);
+    const perMessageDeflate = resolveDeflateOptions(
+      this.#perMessageDeflate,
+      options.perMessageDeflate,
+    );
+    this.#routes.set(path, { path, handler, options, limits, perMessageDeflate } as Route);
     return this;
   }
 
@@ -274,7 +312,10 @@ export class WebSocketSite {
     if (route === undefined || !isWebSocketRequest(request)) return { kind: "http" };
     let acceptance: HandshakeAcceptance;
     try {
-      acceptance = checkHandshake(request, route.options);
+      acceptance = checkHandshake(request, {
+        ...route.options,
+        perMessageDeflate: route.perMessageDeflate ?? false,
+      });
     } catch (error) {
       if (error instanceof HandshakeError) return { kind: "reject", response: error.toResponse() };
       throw error;
