@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { Link, NativePubSub } from "../site/link.ts";
 import type { UpgradeDecision, WebSocketSite } from "../site/site.ts";
 import {
   bunDeflateOptions,
@@ -24,6 +25,8 @@ interface SocketData {
   decision: Accepted;
   remoteAddress: string | undefined;
   sweeper: Sweeper;
+  /** The server's pub/sub, for a connection that may be reached through it. */
+  pubsub: BunPubSub | undefined;
   link?: BunLink;
 }
 
@@ -36,6 +39,9 @@ interface BunWebSocket {
   close(code?: number, reason?: string): void;
   terminate(): void;
   getBufferedAmount(): number;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  publish(topic: string, data: string | Uint8Array): number;
 }
 
 /** The slice of Bun's `Server` this adapter uses. */
@@ -45,6 +51,7 @@ export interface BunServer {
   upgrade(request: Request, options: { data: SocketData; headers?: HeadersInit }): boolean;
   requestIP(request: Request): { address: string } | null;
   stop(closeActiveConnections?: boolean): Promise<void>;
+  publish(topic: string, data: string | Uint8Array): number;
 }
 
 /** Bun's `websocket` handler object, as `Bun.serve` and `export default` take it. */
@@ -80,13 +87,15 @@ const bytes = (data: Uint8Array): Uint8Array =>
   new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 
 class BunLink extends NativeLink {
-  readonly #ws: BunWebSocket;
+  readonly ws: BunWebSocket;
+  readonly pubsub: BunPubSub | undefined;
   /** The route's compression threshold; `undefined` when it does not compress. */
   readonly #threshold: number | undefined;
 
   constructor(ws: BunWebSocket) {
     super(ws.data.decision.route.limits, true);
-    this.#ws = ws;
+    this.ws = ws;
+    this.pubsub = ws.data.pubsub;
     this.#threshold = ws.data.decision.route.perMessageDeflate?.threshold;
   }
 
@@ -96,30 +105,70 @@ class BunLink extends NativeLink {
     // 0 means Bun dropped the message (or sent an empty one): never lose one silently,
     // unless the socket is already closing (the peer's Close arrived before the session
     // heard of it).
-    if (this.#ws.send(data, compress) === 0 && data.length > 0 && this.#ws.readyState === OPEN) {
+    if (this.ws.send(data, compress) === 0 && data.length > 0 && this.ws.readyState === OPEN) {
       this.terminate(1008, "Send buffer overflow");
     }
   }
 
   ping(data: Uint8Array): boolean {
-    this.#ws.ping(data);
+    this.ws.ping(data);
     return true;
   }
 
   get bufferedAmount(): number {
-    return this.#ws.getBufferedAmount();
+    return this.ws.getBufferedAmount();
   }
 
   protected nativeClose(code: number, reason: string): void {
-    this.#ws.close(code, reason);
+    this.ws.close(code, reason);
   }
 
   protected nativeTerminate(code: number, reason: string): void {
     // Queue the Close frame first, so the peer learns why (terminate() alone just drops
     // TCP, and the peer sees 1006).
-    if (code !== 1006 && this.#ws.readyState === OPEN) this.#ws.close(code, reason);
-    this.#ws.terminate();
+    if (code !== 1006 && this.ws.readyState === OPEN) this.ws.close(code, reason);
+    this.ws.terminate();
   }
+}
+
+/**
+ * Bun's pub/sub on one server: uWebSockets sends a message to every subscriber in one
+ * call, for about a third of the CPU of a `send` each (1,000 subscribers), with the
+ * same bytes in the same order.
+ * Bun drops a message only for a connection with more than `backpressureLimit` buffered,
+ * twice the `maxSendBufferBytes` past which wsport fails a connection after each publish,
+ * so nothing is dropped that one `send` each would have sent.
+ */
+class BunPubSub implements NativePubSub {
+  readonly #server: BunServer;
+
+  constructor(server: BunServer) {
+    this.#server = server;
+  }
+
+  subscribe(link: Link, topic: string): void {
+    (link as BunLink).ws.subscribe(topic);
+  }
+
+  unsubscribe(link: Link, topic: string): void {
+    const ws = (link as BunLink).ws;
+    if (ws.readyState === OPEN) ws.unsubscribe(topic);
+  }
+
+  publish(topic: string, data: string | Uint8Array, except?: Link): void {
+    // A socket's own publish reaches every subscriber but itself (publishToSelf is off).
+    if (except === undefined) this.#server.publish(topic, data);
+    else (except as BunLink).ws.publish(topic, data);
+  }
+}
+
+const pubsubs = new WeakMap<BunServer, BunPubSub>();
+
+/** The pub/sub of a Bun server, made on first use. */
+function pubsubOf(server: BunServer): BunPubSub {
+  let pubsub = pubsubs.get(server);
+  if (pubsub === undefined) pubsubs.set(server, pubsub = new BunPubSub(server));
+  return pubsub;
 }
 
 /**
@@ -195,7 +244,14 @@ export function upgradeBun(
     request.headers.delete("sec-websocket-extensions");
   }
   const upgraded = server.upgrade(request, {
-    data: { site, request, decision, remoteAddress, sweeper },
+    data: {
+      site,
+      request,
+      decision,
+      remoteAddress,
+      sweeper,
+      pubsub: pubsubOf(server),
+    },
     // Always set: without the header Bun accepts the client's first offer itself; an
     // empty value makes it send none.
     headers: { "Sec-WebSocket-Protocol": decision.acceptance.protocol },

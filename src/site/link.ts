@@ -29,8 +29,28 @@ export interface Link {
   terminate(code: number, reason: string): void;
   /** Bytes queued for sending. */
   readonly bufferedAmount: number;
+  /**
+   * The runtime's own pub/sub that reaches this connection (Bun's), where a topic may
+   * use it instead of one send per subscriber.
+   */
+  readonly pubsub?: NativePubSub;
   /** Stops reading from the peer (raw sockets only). */
   pause?(): void;
   /** Reads from the peer again. */
   resume?(): void;
+}
+
+/**
+ * A runtime's own pub/sub over the connections of one of its servers (Bun's
+ * `ws.subscribe`, `ws.publish`, `server.publish`). It must send exactly what one
+ * `send(data)` per subscriber would, in the same order with the connection's other
+ * sends, and must drop nothing for a subscriber whose send buffer is within the limit.
+ */
+export interface NativePubSub {
+  /** Subscribes a connection of this server to a topic. */
+  subscribe(link: Link, topic: string): void;
+  /** Ends a connection's subscription. */
+  unsubscribe(link: Link, topic: string): void;
+  /** Sends a message to every connection of this server subscribed to `topic` but `except`. */
+  publish(topic: string, data: string | Uint8Array, except?: Link): void;
 }

@@ -89,7 +89,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     const message = toMessage(data, "write()");
     if (!this.#open) return false;
     this.#link.send(message);
-    this.#checkSendBuffer();
+    this.checkSendBuffer();
     return true;
   }
 
@@ -98,13 +98,13 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     if (!this.#open) return false;
     if (this.#link.sendFrame === undefined) this.#link.send(message.data);
     else this.#link.sendFrame(message.frame);
-    this.#checkSendBuffer();
+    this.checkSendBuffer();
     return true;
   }
 
   subscribe(topic: string): void {
     if (!this.#open) return;
-    this.#init.topics.add(topic, this);
+    this.#init.topics.add(topic, this, this.#link);
     this.#subscriptions.add(topic);
   }
 
@@ -124,7 +124,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   close(code: number = CloseCode.NormalClosure, reason = ""): void {
     checkCloseArguments(code, reason);
     if (!this.#open) return;
-    this.#open = false;
+    this.#stopWriting();
     this.#link.close(code, reason);
   }
 
@@ -178,9 +178,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   closed(info: CloseInfo): void {
     if (this.#lost) return;
     this.#lost = true;
-    this.#open = false;
-    for (const topic of this.#subscriptions) this.#init.topics.delete(topic, this);
-    this.#subscriptions.clear();
+    this.#stopWriting();
     this.#queue = [];
     this.#queuedBytes = 0;
     this.writable();
@@ -231,22 +229,28 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
       }
       return;
     }
-    this.#open = false;
+    this.#stopWriting();
     this.#link.terminate(CloseCode.PolicyViolation, "Receive queue overflow");
   }
 
-  /** Fails the connection when its send buffer is over the limit. */
-  #checkSendBuffer(): void {
-    if (this.#link.bufferedAmount > this.#init.limits.maxSendBufferBytes) {
-      this.#open = false;
+  checkSendBuffer(): void {
+    if (this.#open && this.#link.bufferedAmount > this.#init.limits.maxSendBufferBytes) {
+      this.#stopWriting();
       this.#link.terminate(CloseCode.PolicyViolation, "Send buffer overflow");
     }
+  }
+
+  /** Nothing more is written once the connection is closing: its subscriptions end. */
+  #stopWriting(): void {
+    this.#open = false;
+    for (const topic of this.#subscriptions) this.#init.topics.delete(topic, this);
+    this.#subscriptions.clear();
   }
 
   #handlerFailed(error: unknown): void {
     this.#init.onError(error, this);
     if (!this.#open) return;
-    this.#open = false;
+    this.#stopWriting();
     this.#link.close(CloseCode.InternalError, "Internal error");
   }
 }

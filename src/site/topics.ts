@@ -4,6 +4,7 @@
  */
 
 import type { Backplane } from "./backplane.ts";
+import type { Link, NativePubSub } from "./link.ts";
 import { PreparedMessage } from "./message.ts";
 
 /** What a topic delivers to: a connection's session. */
@@ -13,6 +14,11 @@ export interface Subscriber {
    * @returns `false` when the connection is closing or closed.
    */
   writePrepared(message: PreparedMessage): boolean;
+  /**
+   * Fails the connection with 1008 if its send buffer is over the limit: called after a
+   * message went out through the runtime's own pub/sub.
+   */
+  checkSendBuffer(): void;
 }
 
 /** One delivery waiting for the one under way. */
@@ -22,6 +28,26 @@ interface Delivery {
   readonly except: ReadonlySet<unknown> | undefined;
 }
 
+/** One topic's subscribers, with their links, and the native pub/subs that reach them. */
+class Topic {
+  readonly subscribers = new Map<Subscriber, Link>();
+  /** How many subscribers each native pub/sub reaches (`undefined`: none does). */
+  readonly #reach = new Map<NativePubSub | undefined, number>();
+
+  /** The native pub/sub that reaches every subscriber, when one does. */
+  get pubsub(): NativePubSub | undefined {
+    return this.#reach.size === 1 ? this.#reach.keys().next().value : undefined;
+  }
+
+  reached(pubsub: NativePubSub | undefined, change: 1 | -1): void {
+    const count = (this.#reach.get(pubsub) ?? 0) + change;
+    if (count === 0) this.#reach.delete(pubsub);
+    else this.#reach.set(pubsub, count);
+  }
+}
+
+let sites = 0;
+
 /**
  * The subscribers of each topic on one site, whatever adapter serves them, and the
  * backplane that links the site to other processes.
@@ -29,12 +55,19 @@ interface Delivery {
  * Every subscriber gets the messages of a topic in the order they were published: a
  * message published while another is being delivered (from a `connectionLost` that the
  * delivery caused, say) waits until that delivery is done.
+ *
+ * When every subscriber of a topic is reachable through one native pub/sub (all on one
+ * Bun.serve server) and `except` leaves out at most one of them, the message goes out
+ * through it, in one call, and each subscriber's send buffer is checked after; otherwise
+ * each subscriber is sent the message in turn.
  */
 export class Topics {
-  readonly #subscribers = new Map<string, Set<Subscriber>>();
+  readonly #topics = new Map<string, Topic>();
   readonly #backplane: Backplane | undefined;
   readonly #onError: (error: unknown) => void;
   readonly #queue: Delivery[] = [];
+  /** Prefixes topic names in native pub/subs, which other sites may share. */
+  readonly #prefix = `wsport${++sites}:`;
 
   /**
    * @param backplane Where to forward published messages, and where messages from
@@ -49,30 +82,37 @@ export class Topics {
 
   /**
    * Adds a subscriber to a topic.
+   * @param link The subscriber's link, through whose native pub/sub it may be reached.
    * @throws {TypeError} When `topic` is not a string.
    */
-  add(topic: string, subscriber: Subscriber): void {
-    checkTopic(topic);
-    let subscribers = this.#subscribers.get(topic);
-    if (subscribers === undefined) this.#subscribers.set(topic, subscribers = new Set());
-    subscribers.add(subscriber);
+  add(name: string, subscriber: Subscriber, link: Link): void {
+    checkTopic(name);
+    let topic = this.#topics.get(name);
+    if (topic === undefined) this.#topics.set(name, topic = new Topic());
+    if (topic.subscribers.has(subscriber)) return;
+    topic.subscribers.set(subscriber, link);
+    link.pubsub?.subscribe(link, this.#prefix + name);
+    topic.reached(link.pubsub, 1);
   }
 
   /**
    * Removes a subscriber from a topic.
    * @throws {TypeError} When `topic` is not a string.
    */
-  delete(topic: string, subscriber: Subscriber): void {
-    checkTopic(topic);
-    const subscribers = this.#subscribers.get(topic);
-    if (subscribers === undefined) return;
-    subscribers.delete(subscriber);
-    if (subscribers.size === 0) this.#subscribers.delete(topic);
+  delete(name: string, subscriber: Subscriber): void {
+    checkTopic(name);
+    const topic = this.#topics.get(name);
+    const link = topic?.subscribers.get(subscriber);
+    if (topic === undefined || link === undefined) return;
+    topic.subscribers.delete(subscriber);
+    link.pubsub?.unsubscribe(link, this.#prefix + name);
+    topic.reached(link.pubsub, -1);
+    if (topic.subscribers.size === 0) this.#topics.delete(name);
   }
 
   /** How many connections of this process subscribe to a topic. */
-  count(topic: string): number {
-    return this.#subscribers.get(topic)?.size ?? 0;
+  count(name: string): number {
+    return this.#topics.get(name)?.subscribers.size ?? 0;
   }
 
   /**
@@ -80,32 +120,58 @@ export class Topics {
    * `except`, then hands it to the backplane for the other processes.
    * @throws {TypeError} When `topic` is not a string.
    */
-  publish(topic: string, data: string | Uint8Array, except?: ReadonlySet<unknown>): void {
-    checkTopic(topic);
-    this.#deliver(topic, new PreparedMessage(data), except);
+  publish(name: string, data: string | Uint8Array, except?: ReadonlySet<unknown>): void {
+    checkTopic(name);
+    this.#deliver(name, new PreparedMessage(data), except);
     if (this.#backplane === undefined) return;
     try {
-      this.#backplane.publish(topic, data);
+      this.#backplane.publish(name, data);
     } catch (error) {
       this.#onError(error);
     }
   }
 
   #deliver(topic: string, message: PreparedMessage, except?: ReadonlySet<unknown>): void {
-    if (!this.#subscribers.has(topic)) return;
+    if (!this.#topics.has(topic)) return;
     const queue = this.#queue;
     queue.push({ topic, message, except });
     if (queue.length > 1) return;
     try {
       while (queue.length > 0) {
         const { topic, message, except } = queue[0];
-        for (const subscriber of this.#subscribers.get(topic) ?? []) {
-          if (except?.has(subscriber) !== true) subscriber.writePrepared(message);
-        }
+        const subscribers = this.#topics.get(topic);
+        if (subscribers !== undefined) this.#send(topic, subscribers, message, except);
         queue.shift();
       }
     } finally {
       queue.length = 0;
+    }
+  }
+
+  #send(
+    name: string,
+    topic: Topic,
+    message: PreparedMessage,
+    except: ReadonlySet<unknown> | undefined,
+  ): void {
+    const pubsub = topic.pubsub;
+    if (pubsub !== undefined) {
+      let skipped: Link | undefined;
+      let skips = 0;
+      for (const transport of except ?? []) {
+        const link = topic.subscribers.get(transport as Subscriber);
+        if (link === undefined) continue;
+        skipped = link;
+        skips++;
+      }
+      if (skips <= 1) {
+        pubsub.publish(this.#prefix + name, message.data, skipped);
+        for (const subscriber of topic.subscribers.keys()) subscriber.checkSendBuffer();
+        return;
+      }
+    }
+    for (const subscriber of topic.subscribers.keys()) {
+      if (except?.has(subscriber) !== true) subscriber.writePrepared(message);
     }
   }
 }

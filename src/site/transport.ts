@@ -36,8 +36,8 @@ export interface Transport<Data = unknown> {
   /**
    * Subscribes to a topic: messages published on it with `site.publish` (from this
    * process, or from others through the site's backplane) are written to this
-   * connection. Subscriptions end by themselves when the connection closes; once it is
-   * closing, this is a no-op.
+   * connection. Subscriptions end by themselves as soon as the connection starts
+   * closing; from then on, this is a no-op.
    * @throws {TypeError} When `topic` is not a string.
    */
   subscribe(topic: string): void;

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import type { CloseInfo } from "../../src/core/connection.ts";
 import type { Backplane } from "../../src/site/backplane.ts";
 import { WebSocketHandler } from "../../src/site/handler.ts";
-import type { Link } from "../../src/site/link.ts";
+import type { Link, NativePubSub } from "../../src/site/link.ts";
 import { PreparedMessage, toMessage } from "../../src/site/message.ts";
 import type { Session } from "../../src/site/session.ts";
 import { type SiteOptions, WebSocketSite } from "../../src/site/site.ts";
@@ -45,6 +45,38 @@ class FramingLike extends NativeLike {
   }
 }
 
+/** A runtime's pub/sub in memory: it sends to its subscribed links, and logs each publish. */
+class FakePubSub implements NativePubSub {
+  readonly published: string[] = [];
+  readonly #members = new Map<string, Set<Link>>();
+
+  subscribe(link: Link, topic: string): void {
+    if (!this.#members.has(topic)) this.#members.set(topic, new Set());
+    this.#members.get(topic)!.add(link);
+  }
+  unsubscribe(link: Link, topic: string): void {
+    this.#members.get(topic)?.delete(link);
+  }
+  publish(topic: string, data: string | Uint8Array, except?: Link): void {
+    this.published.push(`${topic} ${data}${except === undefined ? "" : " but one"}`);
+    for (const link of this.#members.get(topic) ?? []) if (link !== except) link.send(data);
+  }
+  /** The topics a link is subscribed to. */
+  topicsOf(link: Link): string[] {
+    return [...this.#members].filter(([, links]) => links.has(link)).map(([topic]) => topic);
+  }
+}
+
+/** A link a runtime's pub/sub reaches. */
+class PubSubLike extends NativeLike {
+  readonly pubsub: FakePubSub;
+
+  constructor(pubsub: FakePubSub) {
+    super();
+    this.pubsub = pubsub;
+  }
+}
+
 /** A site with one route, `/t`, and a way to open sessions on fake links. */
 function siteWith(options: SiteOptions = {}) {
   const site = new WebSocketSite(undefined, options);
@@ -61,6 +93,9 @@ function siteWith(options: SiteOptions = {}) {
   return { site, open };
 }
 
+/** A link for the index's own tests, where no one sends through it. */
+const aLink: Link = new NativeLike();
+
 /** A subscriber that records what it was sent under a name. */
 function recorder(log: string[], name: string, onWrite?: () => void): Subscriber {
   return {
@@ -69,6 +104,7 @@ function recorder(log: string[], name: string, onWrite?: () => void): Subscriber
       onWrite?.();
       return true;
     },
+    checkSendBuffer() {},
   };
 }
 
@@ -76,10 +112,10 @@ test("Topics.publish() reaches each subscriber of the topic once, in subscriptio
   const topics = new Topics(undefined, () => {});
   const log: string[] = [];
   const [a, b, c] = ["a", "b", "c"].map((name) => recorder(log, name));
-  topics.add("news", b);
-  topics.add("news", a);
-  topics.add("news", b);
-  topics.add("sport", c);
+  topics.add("news", b, aLink);
+  topics.add("news", a, aLink);
+  topics.add("news", b, aLink);
+  topics.add("sport", c, aLink);
   topics.publish("news", "one");
   topics.publish("weather", "lost");
   assert.deepEqual(log, ["b:one", "a:one"]);
@@ -91,7 +127,7 @@ test("Topics.publish() skips the subscribers in except", () => {
   const topics = new Topics(undefined, () => {});
   const log: string[] = [];
   const [a, b, c] = ["a", "b", "c"].map((name) => recorder(log, name));
-  for (const subscriber of [a, b, c]) topics.add("t", subscriber);
+  for (const subscriber of [a, b, c]) topics.add("t", subscriber, aLink);
   topics.publish("t", "x", new Set([a, c]));
   assert.deepEqual(log, ["b:x"]);
 });
@@ -100,7 +136,7 @@ test("Topics.delete() removes a subscriber, and the topic with its last one", ()
   const topics = new Topics(undefined, () => {});
   const log: string[] = [];
   const a = recorder(log, "a");
-  topics.add("t", a);
+  topics.add("t", a, aLink);
   topics.delete("t", a);
   topics.delete("t", a);
   topics.delete("never", a);
@@ -120,8 +156,8 @@ test("Topics.publish() made during a delivery waits, so every subscriber sees on
     log.push("published second");
   });
   const b = recorder(log, "b");
-  topics.add("t", a);
-  topics.add("t", b);
+  topics.add("t", a, aLink);
+  topics.add("t", b, aLink);
   topics.publish("t", "first");
   assert.deepEqual(log, ["a:first", "published second", "b:first", "a:second", "b:second"]);
 });
@@ -133,9 +169,10 @@ test("Topics.publish() keeps delivering after a subscriber threw", () => {
     writePrepared() {
       throw new Error("boom");
     },
-  });
+    checkSendBuffer() {},
+  }, aLink);
   assert.throws(() => topics.publish("t", "x"), /boom/);
-  topics.add("u", recorder(log, "a"));
+  topics.add("u", recorder(log, "a"), aLink);
   topics.publish("u", "y");
   assert.deepEqual(log, ["a:y"]);
 });
@@ -145,7 +182,7 @@ test("Topics rejects a topic that is not a string with a TypeError", () => {
   const a = recorder([], "a");
   for (
     const call of [
-      () => topics.add(1 as unknown as string, a),
+      () => topics.add(1 as unknown as string, a, aLink),
       () => topics.delete(undefined as unknown as string, a),
       () => topics.publish({} as unknown as string, "x"),
     ]
@@ -178,7 +215,7 @@ test("Topics forwards each publish to the backplane, after delivering it here", 
   const { backplane, published } = fakeBackplane();
   const topics = new Topics(backplane, () => {});
   const log: string[] = [];
-  topics.add("t", recorder(log, "a", () => log.push(`backplane had ${published.length}`)));
+  topics.add("t", recorder(log, "a", () => log.push(`backplane had ${published.length}`)), aLink);
   const bytes = new Uint8Array([1, 2]);
   topics.publish("t", "x");
   topics.publish("empty", bytes);
@@ -191,8 +228,8 @@ test("Topics delivers the backplane's messages to every local subscriber", () =>
   const { backplane, published, deliver } = fakeBackplane();
   const topics = new Topics(backplane, () => {});
   const log: string[] = [];
-  topics.add("t", recorder(log, "a"));
-  topics.add("t", recorder(log, "b"));
+  topics.add("t", recorder(log, "a"), aLink);
+  topics.add("t", recorder(log, "b"), aLink);
   deliver("t", "from afar");
   deliver("other", "nobody");
   assert.deepEqual(log, ["a:from afar", "b:from afar"]);
@@ -204,7 +241,7 @@ test("Topics reports a backplane that throws, and local delivery goes on", () =>
   const errors: unknown[] = [];
   const topics = new Topics(backplane, (error) => errors.push(error));
   const log: string[] = [];
-  topics.add("t", recorder(log, "a"));
+  topics.add("t", recorder(log, "a"), aLink);
   topics.publish("t", "x");
   assert.deepEqual(log, ["a:x"]);
   assert.equal((errors[0] as Error).message, "backplane down");
@@ -307,16 +344,88 @@ test("A closed session is unsubscribed from every topic, and cannot subscribe ag
   assert.deepEqual(link.sent, []);
 });
 
-test("A closing session stays subscribed until closed but is sent nothing", () => {
+test("A closing session is unsubscribed at once and sent nothing", () => {
   const { site, open } = siteWith();
   const link = new NativeLike();
   const a = open(link);
   a.subscribe("t");
   a.close();
+  assert.equal(site.subscriberCount("t"), 0);
+  assert.equal(a.isSubscribed("t"), false);
   site.publish("t", "late");
   assert.deepEqual(link.sent, []);
   assert.equal(a.writePrepared(new PreparedMessage("x")), false);
+});
+
+test("site.publish() goes through a native pub/sub that reaches every subscriber", () => {
+  const { site, open } = siteWith();
+  const pubsub = new FakePubSub();
+  const links = [new PubSubLike(pubsub), new PubSubLike(pubsub)];
+  const [a, b] = links.map((link) => open(link));
+  a.subscribe("t");
+  b.subscribe("t");
+  const [topic] = pubsub.topicsOf(links[0]);
+  assert.match(topic, /^wsport\d+:t$/);
+  site.publish("t", "all");
+  site.publish("t", "not a", { except: a });
+  b.publish("t", "from b");
+  site.publish("t", "not b, and one not subscribed", { except: [b, open()] });
+  assert.deepEqual(pubsub.published, [
+    `${topic} all`,
+    `${topic} not a but one`,
+    `${topic} from b but one`,
+    `${topic} not b, and one not subscribed but one`,
+  ]);
+  assert.deepEqual(links.map((link) => link.sent), [
+    ["all", "from b", "not b, and one not subscribed"],
+    ["all", "not a"],
+  ]);
+});
+
+test("site.publish() sends each subscriber its own where no one native pub/sub reaches all", () => {
+  const { site, open } = siteWith();
+  const [one, two] = [new FakePubSub(), new FakePubSub()];
+  const links = [new PubSubLike(one), new PubSubLike(one), new PubSubLike(two), new NativeLike()];
+  const sessions = links.map((link) => open(link));
+  for (const session of sessions.slice(0, 2)) session.subscribe("pair");
+  for (const session of sessions) session.subscribe("mixed");
+  site.publish("mixed", "each");
+  site.publish("pair", "native");
+  site.publish("pair", "neither", { except: sessions.slice(0, 2) });
+  assert.deepEqual(one.published.map((line) => line.split(" ").slice(1).join(" ")), ["native"]);
+  assert.deepEqual(two.published, []);
+  assert.deepEqual(links.map((link) => link.sent), [
+    ["each", "native"],
+    ["each", "native"],
+    ["each"],
+    ["each"],
+  ]);
+});
+
+test("A native publish is followed by the send-buffer check on every subscriber", () => {
+  const { site, open } = siteWith();
+  const pubsub = new FakePubSub();
+  const [slow, fast] = [new PubSubLike(pubsub), new PubSubLike(pubsub)];
+  open(slow).subscribe("t");
+  open(fast).subscribe("t");
+  site.publish("t", "x".repeat(60));
+  fast.bufferedAmount = 0;
+  site.publish("t", "x".repeat(60));
+  assert.deepEqual(slow.terminated, { code: 1008, reason: "Send buffer overflow" });
+  assert.equal(fast.terminated, undefined);
+  assert.deepEqual(pubsub.topicsOf(slow), [], "unsubscribed natively too");
   assert.equal(site.subscriberCount("t"), 1);
+});
+
+test("Each site names its topics apart in a native pub/sub they share", () => {
+  const pubsub = new FakePubSub();
+  const [first, second] = [siteWith(), siteWith()];
+  const links = [new PubSubLike(pubsub), new PubSubLike(pubsub)];
+  first.open(links[0]).subscribe("t");
+  second.open(links[1]).subscribe("t");
+  assert.notDeepEqual(pubsub.topicsOf(links[0]), pubsub.topicsOf(links[1]));
+  first.site.publish("t", "first only");
+  assert.deepEqual(links.map((link) => link.sent), [["first only"], []]);
 });
 
 test("A subscriber whose send buffer passes maxSendBufferBytes is failed with 1008", () => {
