@@ -250,7 +250,8 @@ export function upgradeBun(
       decision,
       remoteAddress,
       sweeper,
-      pubsub: pubsubOf(server),
+      // Compressing routes send each subscriber its own compressed message instead.
+      pubsub: decision.route.perMessageDeflate === undefined ? pubsubOf(server) : undefined,
     },
     // Always set: without the header Bun accepts the client's first offer itself; an
     // empty value makes it send none.
