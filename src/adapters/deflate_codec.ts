@@ -193,7 +193,7 @@ export class DeflateCodec implements MessageCodec {
     const inflate = createInflateRaw({
       windowBits: this.#agreement.clientMaxWindowBits,
     }) as ZlibStream;
-    // A message whose last block has BFINAL set ends the stream (§7.2.3.5): the next
+    // A message whose last block has BFINAL set ends the stream (§7.2.3.4): the next
     // message needs a new one.
     inflate.once("end", () => {
       if (this.#inflate === inflate) this.#inflate = undefined;

@@ -77,7 +77,7 @@ test("DeflateCodec decompresses RFC 7692 §7.2.3's messages with the shared wind
   const inflate = codec();
   assert.equal(decoder.decode(await inflate.decompress(HELLO, 100)), "Hello");
   assert.equal(decoder.decode(await inflate.decompress(HELLO_AGAIN, 100)), "Hello");
-  // §7.2.3.4: a stored block; §7.2.3.5: BFINAL set, after which a new window starts.
+  // §7.2.3.3: a stored block; §7.2.3.4: BFINAL set, after which a new window starts.
   const stored = bytes(0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00);
   assert.equal(decoder.decode(await inflate.decompress(stored, 100)), "Hello");
   const final = bytes(0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00);

@@ -77,7 +77,7 @@ test("Connection with compression reports a binary compressed message as not tex
   assert.deepEqual(events, [{ type: "compressed", text: false, data: HELLO_DEFLATED }]);
 });
 
-test("Connection with compression joins a fragmented compressed message (§7.2.3.3)", () => {
+test("Connection with compression joins a fragmented compressed message (§7.2.3.1)", () => {
   const connection = compressing();
   const first = frame(0x1, HELLO_DEFLATED.subarray(0, 3), false, 4);
   const last = frame(0x0, HELLO_DEFLATED.subarray(3), true, 0);
