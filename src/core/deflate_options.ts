@@ -8,10 +8,10 @@
  * How a route compresses messages with permessage-deflate (RFC 7692).
  *
  * Compression is off unless a route or the site turns it on, as in `ws` and Bun: each
- * connection that negotiates it keeps a compressor and a decompressor, about 350 KiB
- * with these defaults (a 15-bit window and `memLevel` 8 cost 256 KiB to compress and
- * 40 KiB to decompress, plus zlib's own buffers). Windows of 12 bits and `memLevel` 5
- * cut that to about 60 KiB for a small loss of ratio.
+ * connection that negotiates it keeps a compressor and a decompressor, 250 to 300 KiB
+ * with these defaults (a 15-bit window and `memLevel` 8 cost zlib 256 KiB to compress
+ * and 40 KiB to decompress). Windows of 12 bits and `memLevel` 5 cut that to about
+ * 100 KiB for a small loss of ratio.
  */
 export interface DeflateOptions {
   /**
