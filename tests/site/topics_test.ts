@@ -162,7 +162,7 @@ test("Topics.publish() made during a delivery waits, so every subscriber sees on
   assert.deepEqual(log, ["a:first", "published second", "b:first", "a:second", "b:second"]);
 });
 
-test("Topics.publish() keeps delivering after a subscriber threw", () => {
+test("Topics.publish() delivers again after a subscriber threw in an earlier delivery", () => {
   const topics = new Topics(undefined, () => {});
   const log: string[] = [];
   topics.add("t", {
