@@ -110,7 +110,8 @@ export class OutputBuffer {
   take(): Uint8Array[] {
     this.#seal();
     const chunks = this.#chunks;
-    if (chunks.length > 0) this.#chunks = [];
+    if (chunks.length === 0) return [];
+    this.#chunks = [];
     this.#byteLength = 0;
     return chunks;
   }

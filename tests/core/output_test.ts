@@ -29,6 +29,13 @@ test("OutputBuffer.take() gives an empty list when nothing was written", () => {
   output.take();
   assert.deepEqual(output.take(), []);
 });
+test("OutputBuffer.take() never hands out its own list: changing the result changes nothing", () => {
+  const output = new OutputBuffer(false);
+  output.take().push(new Uint8Array([1, 2, 3]));
+  assert.deepEqual(output.take(), []);
+  assert.equal(output.byteLength, 0);
+});
+
 
 test("OutputBuffer.writeFrame() passes fin and RSV bits through", () => {
   const output = new OutputBuffer(false);
