@@ -1,5 +1,6 @@
 /**
- * The bytes a connection has to send: frames encoded straight into a shared arena.
+ * The bytes a connection has to send: frames encoded straight into an arena that all
+ * connections share.
  * @module
  */
 
@@ -13,14 +14,23 @@ const ARENA_BYTES = 64 * 1024;
 const RANDOM_POOL_BYTES = 4096;
 
 const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The arena every OutputBuffer writes into: frames of all connections go back to back, so
+ * a connection holds no buffer of its own and a new one costs no allocation. Bytes below
+ * `end` belong to some buffer's frames and are never written again.
+ */
+const shared = { arena: EMPTY, end: 0 };
 
 /**
  * Encodes outgoing frames and hands them over in as few chunks as possible.
  *
- * Small frames are written back to back into an arena, so many messages sent in one turn
- * leave as one chunk. Arena bytes handed out by {@linkcode OutputBuffer.take} are never
- * written again, so the I/O layer may keep them until the socket has sent them. Large
- * unmasked payloads are not copied: the caller must not change them after sending.
+ * Small frames are written back to back into an arena shared by every buffer, so many
+ * messages sent in one turn leave as one chunk and an idle connection holds no buffer.
+ * Arena bytes handed out by {@linkcode OutputBuffer.take} are never written again, so the
+ * I/O layer may keep them until the socket has sent them. Large unmasked payloads are not
+ * copied: the caller must not change them after sending.
  *
  * @example
  * ```ts
@@ -33,12 +43,13 @@ const encoder = new TextEncoder();
  */
 export class OutputBuffer {
   readonly #masking: boolean;
-  #arena = new Uint8Array(0);
+  /** This buffer's current run of bytes: `#arena[#start, #end)`, not yet sealed. */
+  #arena = EMPTY;
   #start = 0;
   #end = 0;
   #chunks: Uint8Array[] = [];
   #byteLength = 0;
-  #random = new Uint8Array(0);
+  #random = EMPTY;
   #randomOffset = 0;
 
   /** @param masking Whether frames are masked with fresh random keys (the client role). */
@@ -62,10 +73,11 @@ export class OutputBuffer {
       const offset = at + writeFrameHeader(arena, at, opcode, length, { fin, rsv, mask });
       arena.set(payload, offset);
       if (mask) applyMask(arena.subarray(offset, offset + length), mask);
-      this.#end = offset + length;
+      this.#end = shared.end = offset + length;
     } else {
       const at = this.#reserve(headerSize);
-      this.#end = at + writeFrameHeader(this.#arena, at, opcode, length, { fin, rsv, mask });
+      this.#end = shared.end = at +
+        writeFrameHeader(this.#arena, at, opcode, length, { fin, rsv, mask });
       this.#seal();
       let body = payload;
       if (mask) {
@@ -99,7 +111,7 @@ export class OutputBuffer {
     const mask = masked ? this.#nextMask() : undefined;
     const offset = at + writeFrameHeader(arena, at, Opcode.Text, written, { mask });
     if (mask) applyMask(arena.subarray(offset, offset + written), mask);
-    this.#end = offset + written;
+    this.#end = shared.end = offset + written;
     this.#byteLength += headerSize + written;
   }
 
@@ -116,13 +128,20 @@ export class OutputBuffer {
     return chunks;
   }
 
-  /** Makes room for `size` contiguous bytes in the arena; returns where they start. */
+  /**
+   * Makes room for `size` contiguous bytes in the shared arena; returns where they start.
+   * The run goes on where this buffer's last write ended unless another buffer wrote
+   * since or the arena is full: then the run so far is sealed and a new one starts.
+   */
   #reserve(size: number): number {
-    if (this.#end + size > this.#arena.length) {
+    if (shared.end + size > shared.arena.length) {
+      shared.arena = new Uint8Array(Math.max(ARENA_BYTES, size));
+      shared.end = 0;
+    }
+    if (this.#arena !== shared.arena || this.#end !== shared.end) {
       this.#seal();
-      this.#arena = new Uint8Array(Math.max(ARENA_BYTES, size));
-      this.#start = 0;
-      this.#end = 0;
+      this.#arena = shared.arena;
+      this.#start = this.#end = shared.end;
     }
     return this.#end;
   }

@@ -36,7 +36,6 @@ test("OutputBuffer.take() never hands out its own list: changing the result chan
   assert.equal(output.byteLength, 0);
 });
 
-
 test("OutputBuffer.writeFrame() passes fin and RSV bits through", () => {
   const output = new OutputBuffer(false);
   output.writeFrame(0x1, utf8("Hel"), false);
@@ -58,6 +57,35 @@ test("OutputBuffer never overwrites arena bytes it has handed out", () => {
   for (const [chunk, bytes] of taken) assert.equal(toHex(chunk), bytes);
   const buffers = new Set(taken.map(([chunk]) => chunk.buffer));
   assert.ok(buffers.size > 1, "the arena was replaced when full");
+});
+
+test("OutputBuffers writing in turn hand out only their own frames, in order", () => {
+  const outputs = [new OutputBuffer(false), new OutputBuffer(false), new OutputBuffer(true)];
+  const expected: Uint8Array[][] = outputs.map(() => []);
+  const chunks: Uint8Array[][] = outputs.map(() => []);
+  const copies: string[][] = outputs.map(() => []);
+  const takeAll = () =>
+    outputs.forEach((output, i) => {
+      for (const chunk of output.take()) {
+        chunks[i].push(chunk);
+        copies[i].push(toHex(chunk));
+      }
+    });
+  for (let round = 0; round < 60; round++) {
+    const which = (round * 7) % 3;
+    const payload = counting((round * 1931) % 9000);
+    outputs[which].writeFrame(0x2, payload);
+    expected[which].push(payload);
+    outputs[(which + 1) % 3].writeText(`turn ${round} é`);
+    expected[(which + 1) % 3].push(utf8(`turn ${round} é`));
+    if (round % 9 === 8) takeAll();
+  }
+  takeAll();
+  outputs.forEach((_, i) => {
+    const frames = parseFrames(chunks[i], i === 2 ? "server" : "client");
+    assert.deepEqual(frames.map((frame) => frame.payload), expected[i], `buffer ${i}`);
+    assert.deepEqual(chunks[i].map(toHex), copies[i], `a chunk of buffer ${i} changed`);
+  });
 });
 
 test("OutputBuffer's chunks, joined, are the frames in the order written", () => {
