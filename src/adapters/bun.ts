@@ -5,7 +5,7 @@
  */
 
 import type { Link, NativePubSub } from "../site/link.ts";
-import type { UpgradeDecision, WebSocketSite } from "../site/site.ts";
+import type { AcceptedUpgrade, WebSocketSite } from "../site/site.ts";
 import {
   bunDeflateOptions,
   type BunPerMessageDeflate,
@@ -13,16 +13,14 @@ import {
   reachesThreshold,
 } from "./bun_deflate.ts";
 import { NativeLink } from "./native_link.ts";
-import { closeConnections, type ServeOptions, type Server, tickIntervalFor } from "./server.ts";
+import { closeConnections, type ServeOptions, type Server } from "./server.ts";
 import { Sweeper } from "./sweeper.ts";
-
-type Accepted = Extract<UpgradeDecision, { kind: "accept" }>;
 
 /** What wsport keeps in Bun's per-socket `data`. */
 interface SocketData {
   site: WebSocketSite;
   request: Request;
-  decision: Accepted;
+  decision: AcceptedUpgrade;
   remoteAddress: string | undefined;
   sweeper: Sweeper;
   /** The server's pub/sub, for a connection that may be reached through it. */
@@ -187,15 +185,7 @@ export function bunWebSocketHandlers(site: WebSocketSite): BunWebSocketHandlers 
       const { site, request, decision, remoteAddress, sweeper } = ws.data;
       const link = new BunLink(ws);
       ws.data.link = link;
-      sweeper.add(link, tickIntervalFor(decision.route.limits));
-      link.session = site.open({
-        link,
-        request,
-        route: decision.route,
-        protocol: decision.acceptance.protocol,
-        data: decision.data,
-        remoteAddress,
-      });
+      link.opened(site, request, decision, remoteAddress, sweeper);
     },
     message(ws, message) {
       ws.data.link?.received(typeof message === "string" ? message : bytes(message));
@@ -209,7 +199,6 @@ export function bunWebSocketHandlers(site: WebSocketSite): BunWebSocketHandlers 
     close(ws, code, reason) {
       const link = ws.data.link;
       if (link === undefined) return;
-      ws.data.sweeper.delete(link);
       link.ended({ code, reason, wasClean: code !== 1006 });
     },
     // One byte over the largest route limit, so wsport (not Bun) decides on 1009.
@@ -235,7 +224,7 @@ export function upgradeBun(
   site: WebSocketSite,
   request: Request,
   server: BunServer,
-  decision: Accepted,
+  decision: AcceptedUpgrade,
   remoteAddress: string | undefined,
   sweeper: Sweeper = sharedSweeper,
 ): Response | undefined {

@@ -6,9 +6,9 @@
 
 import { CloseCode } from "../core/constants.ts";
 import { HandshakeError } from "../core/errors.ts";
-import type { UpgradeDecision, WebSocketSite } from "../site/site.ts";
+import type { AcceptedUpgrade, WebSocketSite } from "../site/site.ts";
 import { NativeLink } from "./native_link.ts";
-import { closeConnections, type ServeOptions, type Server, tickIntervalFor } from "./server.ts";
+import { closeConnections, type ServeOptions, type Server } from "./server.ts";
 import { Sweeper } from "./sweeper.ts";
 
 /** The slice of Deno's WebSocket this adapter uses. */
@@ -75,7 +75,7 @@ const OPEN = 1;
 class DenoLink extends NativeLink {
   readonly #socket: DenoWebSocket;
 
-  constructor(socket: DenoWebSocket, decision: Accepted) {
+  constructor(socket: DenoWebSocket, decision: AcceptedUpgrade) {
     // Deno has no ping API: its own idleTimeout pings instead (see upgradeDeno).
     super(decision.route.limits, false);
     this.#socket = socket;
@@ -105,8 +105,6 @@ class DenoLink extends NativeLink {
   }
 }
 
-type Accepted = Extract<UpgradeDecision, { kind: "accept" }>;
-
 const sharedSweeper = new Sweeper();
 
 /**
@@ -117,7 +115,7 @@ const sharedSweeper = new Sweeper();
 export function upgradeDeno(
   site: WebSocketSite,
   request: Request,
-  decision: Accepted,
+  decision: AcceptedUpgrade,
   remoteAddress: string | undefined,
   sweeper: Sweeper = sharedSweeper,
 ): Response {
@@ -131,23 +129,12 @@ export function upgradeDeno(
   });
   socket.binaryType = "arraybuffer";
   const link = new DenoLink(socket, decision);
-  socket.onopen = () => {
-    sweeper.add(link, tickIntervalFor(limits));
-    link.session = site.open({
-      link,
-      request,
-      route: decision.route,
-      protocol: decision.acceptance.protocol,
-      data: decision.data,
-      remoteAddress,
-    });
-  };
+  socket.onopen = () => link.opened(site, request, decision, remoteAddress, sweeper);
   socket.onmessage = (event) => {
     const data = event.data;
     link.received(typeof data === "string" ? data : new Uint8Array(data));
   };
   socket.onclose = (event) => {
-    sweeper.delete(link);
     // Deno reports code 0 when it dropped the connection on a protocol error, without a
     // Close frame: that is an abnormal closure (RFC 6455 §7.1.5).
     const code = event.code === 0 ? CloseCode.AbnormalClosure : event.code;

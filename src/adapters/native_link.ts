@@ -10,7 +10,9 @@ import type { Limits } from "../core/limits.ts";
 import { Liveness } from "../core/liveness.ts";
 import type { Link } from "../site/link.ts";
 import type { Session } from "../site/session.ts";
-import type { TrackedConnection } from "./server.ts";
+import type { AcceptedUpgrade, WebSocketSite } from "../site/site.ts";
+import { tickIntervalFor, type TrackedConnection } from "./server.ts";
+import type { Sweeper } from "./sweeper.ts";
 
 /**
  * A native WebSocket as a {@linkcode Link}. Subclasses say how to send, close and drop.
@@ -27,6 +29,7 @@ export abstract class NativeLink implements Link, TrackedConnection {
   #session: Session | undefined;
   #failure: CloseInfo | undefined;
   #closedWith: CloseInfo | undefined;
+  #sweeper: Sweeper | undefined;
 
   constructor(limits: Readonly<Limits>, canPing: boolean) {
     this.#limits = limits;
@@ -49,6 +52,22 @@ export abstract class NativeLink implements Link, TrackedConnection {
   set session(session: Session | undefined) {
     this.#session = session;
     if (this.#closedWith !== undefined) session?.closed(this.#closedWith);
+  }
+
+  /**
+   * The runtime reports the connection open: its deadlines are checked on `sweeper` from
+   * now on, and the site makes the handler.
+   */
+  opened(
+    site: WebSocketSite,
+    request: Request,
+    decision: AcceptedUpgrade,
+    remoteAddress: string | undefined,
+    sweeper: Sweeper,
+  ): void {
+    this.#sweeper = sweeper;
+    sweeper.add(this, tickIntervalFor(decision.route.limits));
+    this.session = site.open({ link: this, request, decision, remoteAddress });
   }
 
   abstract send(data: string | Uint8Array): void;
@@ -92,6 +111,7 @@ export abstract class NativeLink implements Link, TrackedConnection {
   /** The runtime reports the connection closed. */
   ended(info: CloseInfo): void {
     if (this.#closedWith !== undefined) return;
+    this.#sweeper?.delete(this);
     this.#closedWith = this.#failure ?? info;
     this.#session?.closed(this.#closedWith);
     this.#resolveClosed();

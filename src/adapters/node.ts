@@ -245,13 +245,6 @@ async function upgrade(
   );
   sweeper.add(link, tickIntervalFor(limits));
   link.closed.then(() => sweeper.delete(link));
-  const session = site.open({
-    link,
-    request,
-    route: decision.route,
-    protocol: decision.acceptance.protocol,
-    data: decision.data,
-    remoteAddress: socket.remoteAddress,
-  });
+  const session = site.open({ link, request, decision, remoteAddress: socket.remoteAddress });
   link.attach(session, head);
 }

@@ -120,13 +120,15 @@ export type UpgradeDecision =
   /** A valid upgrade: the adapter performs it and opens a session. */
   | { kind: "accept"; route: Route; acceptance: HandshakeAcceptance; data: unknown };
 
+/** A request {@linkcode WebSocketSite.decide} accepted as a WebSocket upgrade. */
+export type AcceptedUpgrade = Extract<UpgradeDecision, { kind: "accept" }>;
+
 /** What an adapter knows about a connection it has upgraded. */
 export interface OpenedConnection {
   link: Link;
   request: Request;
-  route: Route;
-  protocol: string;
-  data: unknown;
+  /** What {@linkcode WebSocketSite.decide} granted: the route, subprotocol and data. */
+  decision: AcceptedUpgrade;
   remoteAddress: string | undefined;
 }
 
@@ -145,7 +147,7 @@ export interface RuntimeBinding {
     site: WebSocketSite,
     request: Request,
     context: unknown,
-    decision: Extract<UpgradeDecision, { kind: "accept" }>,
+    decision: AcceptedUpgrade,
     remoteAddress: string | undefined,
   ): Response | undefined | Promise<Response | undefined>;
   /** Bun's `websocket` handler object for a site, on Bun. */
@@ -354,13 +356,14 @@ export class WebSocketSite {
    * once the runtime reports the connection open.
    */
   open(connection: OpenedConnection): Session {
+    const { route, acceptance, data } = connection.decision;
     const session: Session = new Session({
       link: connection.link,
-      handler: connection.route.handler,
-      limits: connection.route.limits,
+      handler: route.handler,
+      limits: route.limits,
       request: connection.request,
-      protocol: connection.protocol,
-      data: connection.data,
+      protocol: acceptance.protocol,
+      data,
       remoteAddress: connection.remoteAddress,
       topics: this.#topics,
       onError: this.#onError,

@@ -81,16 +81,23 @@ class PubSubLike extends NativeLike {
 function siteWith(options: SiteOptions = {}) {
   const site = new WebSocketSite(undefined, options);
   site.addHandler("/t", WebSocketHandler, { limits: { maxSendBufferBytes: 100 } });
-  const open = (link: Link = new NativeLike()): Session =>
-    site.open({
-      link,
-      request: new Request("http://localhost/t"),
-      route: site.routes.get("/t")!,
-      protocol: "",
-      data: undefined,
-      remoteAddress: undefined,
-    });
+  const open = (link: Link = new NativeLike()): Session => openOn(site, link);
   return { site, open };
+}
+
+/** Opens a session on `/t` of a site over a fake link, as an adapter does after an upgrade. */
+function openOn(site: WebSocketSite, link: Link): Session {
+  return site.open({
+    link,
+    request: new Request("http://localhost/t"),
+    decision: {
+      kind: "accept",
+      route: site.routes.get("/t")!,
+      acceptance: { key: "", protocol: "", extensions: "" },
+      data: undefined,
+    },
+    remoteAddress: undefined,
+  });
 }
 
 /** A link for the index's own tests, where no one sends through it. */
@@ -459,14 +466,7 @@ test("A connectionLost that publishes during a delivery is sent after it, to eve
   site.addHandler("/t", Member);
   const open = (link: NativeLike) => {
     links.push(link);
-    return site.open({
-      link,
-      request: new Request("http://localhost/t"),
-      route: site.routes.get("/t")!,
-      protocol: "",
-      data: undefined,
-      remoteAddress: undefined,
-    });
+    return openOn(site, link);
   };
   /** A link whose session closes while a message is written to it. */
   class Dropping extends NativeLike {
