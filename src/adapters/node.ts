@@ -31,14 +31,38 @@ import { Sweeper } from "./sweeper.ts";
  */
 class PendingSocket implements TrackedConnection {
   readonly session = undefined;
-  readonly closed: Promise<void>;
   readonly #socket: Socket;
   readonly #deadline: number;
+  readonly #onClose: () => void;
+  #isClosed = false;
+  #closed: Promise<void> | undefined;
+  #resolveClosed: (() => void) | undefined;
 
-  constructor(socket: Socket, timeoutMs: number) {
+  /** @param onClose Called once if the socket closes before {@linkcode release}. */
+  constructor(socket: Socket, timeoutMs: number, onClose: () => void) {
     this.#socket = socket;
     this.#deadline = timeoutMs > 0 ? performance.now() + timeoutMs : Infinity;
-    this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
+    this.#onClose = () => {
+      this.#isClosed = true;
+      this.#resolveClosed?.();
+      onClose();
+    };
+    socket.on("close", this.#onClose);
+  }
+
+  /**
+   * Settles when the socket has closed. Made on demand (at shutdown): a socket that is
+   * upgraded or answered keeps nothing of its pending time.
+   */
+  get closed(): Promise<void> {
+    return this.#closed ??= this.#isClosed
+      ? Promise.resolve()
+      : new Promise((resolve) => this.#resolveClosed = resolve);
+  }
+
+  /** Stops watching the socket, once its request has arrived. */
+  release(): void {
+    this.#socket.off("close", this.#onClose);
   }
 
   tick(now: number): void {
@@ -104,6 +128,7 @@ export async function serveNode(site: WebSocketSite, options: ServeOptions = {})
     if (entry === undefined) return;
     pending.delete(socket);
     sweeper.delete(entry);
+    entry.release();
   };
 
   const server = createServer({ maxHeaderSize: limits.maxHeaderBytes }, (message, response) => {
@@ -117,10 +142,9 @@ export async function serveNode(site: WebSocketSite, options: ServeOptions = {})
   }
 
   server.on("connection", (socket: Socket) => {
-    const entry = new PendingSocket(socket, limits.handshakeTimeoutMs);
+    const entry = new PendingSocket(socket, limits.handshakeTimeoutMs, () => settle(socket));
     pending.set(socket, entry);
     sweeper.add(entry, tickIntervalFor(limits));
-    socket.once("close", () => settle(socket));
   });
   server.on("upgrade", (message: IncomingMessage, socket: Socket, head: Uint8Array) => {
     settle(socket);
@@ -244,7 +268,7 @@ async function upgrade(
     },
   );
   sweeper.add(link, tickIntervalFor(limits));
-  link.closed.then(() => sweeper.delete(link));
+  socket.on("close", () => sweeper.delete(link));
   const session = site.open({ link, request, decision, remoteAddress: socket.remoteAddress });
   link.attach(session, head);
 }

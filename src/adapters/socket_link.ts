@@ -34,7 +34,6 @@ export interface LinkCompression {
  */
 export class SocketLink implements Link, TrackedConnection {
   session: Session | undefined;
-  readonly closed: Promise<void>;
   readonly #socket: Socket;
   readonly #connection: Connection;
   readonly #limits: Readonly<Limits>;
@@ -44,6 +43,9 @@ export class SocketLink implements Link, TrackedConnection {
   #decompressing = false;
   #ending = false;
   #endDeadline = Infinity;
+  #socketClosed = false;
+  #closed: Promise<void> | undefined;
+  #resolveClosed: (() => void) | undefined;
   readonly #codec: MessageCodec | undefined;
   readonly #sender: CompressedSender | undefined;
   /**
@@ -74,13 +76,19 @@ export class SocketLink implements Link, TrackedConnection {
       },
     );
     this.sendFrame = compression === undefined ? (frame) => this.#sendFrame(frame) : undefined;
-    this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
     socket.setNoDelay(true);
     socket.on("data", (chunk: Uint8Array) => this.#onData(chunk));
     socket.on("end", () => this.#onEnd());
     socket.on("error", () => this.#onEnd());
-    socket.on("close", () => this.#onEnd());
+    socket.on("close", () => this.#onClose());
     socket.on("drain", () => this.#onDrain());
+  }
+
+  /** Settles when the socket has closed; made on demand, as few ever ask. */
+  get closed(): Promise<void> {
+    return this.#closed ??= this.#socketClosed
+      ? Promise.resolve()
+      : new Promise((resolve) => this.#resolveClosed = resolve);
   }
 
   /** Connects the session and processes bytes that came with the handshake. */
@@ -165,6 +173,12 @@ export class SocketLink implements Link, TrackedConnection {
   #onEnd(): void {
     this.#dispatch(this.#connection.receiveEof());
     if (!this.#socket.destroyed) this.#end();
+  }
+
+  #onClose(): void {
+    this.#socketClosed = true;
+    this.#onEnd();
+    this.#resolveClosed?.();
   }
 
   #onDrain(): void {
