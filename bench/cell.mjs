@@ -107,6 +107,7 @@ async function measureWindow(generators, ms, serverPid) {
     handshakes: 0,
     wallMs: Math.max(...parts.map((part) => part.wallMs)),
     generatorCpuPercent: Math.max(...parts.map((part) => part.cpuPercent)),
+    serverCpuMs: cpuMs(serverPid) - before.server,
     serverCpuPercent: percent(cpuMs(serverPid) - before.server),
     otherCpuPercent: Math.max(
       0,

@@ -99,6 +99,29 @@ export function markdown({ results, servers, header, notes }) {
     ]),
   );
 
+  const costed = SCENARIOS.filter((scenario) => scenario.cost !== undefined);
+  const costOf = (name, scenario) => {
+    const windows = results.get(name)?.get(scenario.id)?.windows;
+    if (windows === undefined) return NaN;
+    return median(windows.map((window) => window.serverCpuMs * 1000 / scenario.cost.units(window)));
+  };
+  const costs = table(
+    ["Server", ...costed.map((scenario) => scenario.cost.label)],
+    servers.map((server) => [
+      server.label,
+      ...costed.map((scenario) => {
+        const cost = costOf(server.name, scenario);
+        if (!Number.isFinite(cost)) return "—";
+        let text = cost >= 100 ? String(Math.round(cost)) : cost.toPrecision(2);
+        if (server.peer !== undefined && names.has(server.peer)) {
+          const r = costOf(server.peer, scenario) / cost;
+          if (Number.isFinite(r)) text += ` (${r.toFixed(2)}×)`;
+        }
+        return text;
+      }),
+    ]),
+  );
+
   const runs = table(
     ["Server", ...METRICS.map((metric) => metric.label)],
     servers.map((server) => [
@@ -163,6 +186,15 @@ export function markdown({ results, servers, header, notes }) {
     "Loopback TCP work done in softirq is charged to whichever process is on the core.",
     "",
     cpu,
+    "",
+    "## Server CPU per unit of work",
+    "",
+    "The server's CPU time (all its threads, from `/proc`) divided by the work done, median " +
+    "of the runs: a measure of efficiency that other load on the machine disturbs less than " +
+    "a rate does. In parentheses for wsport rows: peer ÷ wsport (above 1 means wsport " +
+    "spends less).",
+    "",
+    costs,
     "",
     ...(targetRows.length === 0 ? [] : [
       "## Targets (issue 7)",

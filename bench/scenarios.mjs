@@ -29,6 +29,15 @@
  * @property {boolean} split Whether the connections may be split over several generators.
  * @property {boolean} tcp Whether it means anything for the plain TCP echo.
  * @property {Metric[]} metrics
+ * @property {Cost} [cost] The server's CPU time per unit of work (not for scenario d).
+ */
+
+/**
+ * The server's CPU time per unit of work: less sensitive than a rate to other load on the
+ * machine, since time the server does not get does not count.
+ * @typedef {object} Cost
+ * @property {string} label Column heading.
+ * @property {(window: object) => number} units Units of work done in a window.
  */
 
 const perSecond = (count) => (window) => count(window) / window.wallMs * 1000;
@@ -38,6 +47,7 @@ const megabytesPerSecond = (window) => window.bytes / window.wallMs / 1000;
 export const SCENARIOS = [
   {
     id: "a",
+    cost: { label: "(a) µs/msg", units: (window) => window.frames },
     title: "32 B text, 50 connections × 64 in flight",
     kind: "pipeline",
     path: "/echo",
@@ -59,6 +69,7 @@ export const SCENARIOS = [
   },
   {
     id: "b",
+    cost: { label: "(b) µs/round trip", units: (window) => window.frames },
     title: "32 B text ping-pong on one connection",
     kind: "pingpong",
     path: "/echo",
@@ -89,6 +100,7 @@ export const SCENARIOS = [
   },
   {
     id: "c64k",
+    cost: { label: "(c) 64 KiB µs/MB", units: (window) => window.bytes / 1e6 },
     title: "64 KiB binary, 8 connections × 8 in flight",
     kind: "pipeline",
     path: "/echo",
@@ -110,6 +122,7 @@ export const SCENARIOS = [
   },
   {
     id: "c1m",
+    cost: { label: "(c) 1 MiB µs/MB", units: (window) => window.bytes / 1e6 },
     title: "1 MiB binary, 4 connections × 2 in flight",
     kind: "pipeline",
     path: "/echo",
@@ -152,6 +165,7 @@ export const SCENARIOS = [
   },
   {
     id: "e",
+    cost: { label: "(e) µs/handshake", units: (window) => window.handshakes },
     title: "handshakes: connect, upgrade, Close; 32 clients at once",
     kind: "handshake",
     path: "/echo",
@@ -173,6 +187,7 @@ export const SCENARIOS = [
   },
   {
     id: "f",
+    cost: { label: "(f) µs/msg delivered", units: (window) => window.frames },
     title: "1 KiB binary broadcast to 1,000 connections, 32 broadcasts in flight",
     kind: "broadcast",
     path: "/broadcast",
