@@ -7,7 +7,6 @@
 import { GUID } from "./constants.ts";
 import { type DeflateSetting, resolveDeflateOptions } from "./deflate_options.ts";
 import { HandshakeError } from "./errors.ts";
-import { sha1 } from "./sha1.ts";
 import {
   negotiatePerMessageDeflate,
   type PerMessageDeflateAgreement,
@@ -163,9 +162,9 @@ export function chooseProtocol(offered: string | null, preferred: readonly strin
  * await computeAccept("dGhlIHNhbXBsZSBub25jZQ=="); // "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
  * ```
  */
-export function computeAccept(key: string): Promise<string> {
-  const digest = sha1(new TextEncoder().encode(key + GUID));
-  return Promise.resolve(btoa(String.fromCharCode(...digest)));
+export async function computeAccept(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(key + GUID));
+  return btoa(String.fromCharCode(...new Uint8Array(digest)));
 }
 
 /**
