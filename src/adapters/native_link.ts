@@ -9,6 +9,7 @@ import type { CloseInfo } from "../core/connection.ts";
 import type { Limits } from "../core/limits.ts";
 import { Liveness } from "../core/liveness.ts";
 import type { Link } from "../site/link.ts";
+import { messageByteLength } from "../site/message.ts";
 import type { Session } from "../site/session.ts";
 import type { AcceptedUpgrade, WebSocketSite } from "../site/site.ts";
 import { tickIntervalFor, type TrackedConnection } from "./server.ts";
@@ -94,8 +95,7 @@ export abstract class NativeLink implements Link, TrackedConnection {
     const now = performance.now();
     this.#liveness.received(now);
     this.#liveness.messageReceived(now);
-    const size = typeof message === "string" ? message.length : message.byteLength;
-    if (size > this.#limits.maxMessageBytes) {
+    if (isTooBig(message, this.#limits.maxMessageBytes)) {
       this.terminate(CloseCode.MessageTooBig, "Message too big");
       return;
     }
@@ -135,4 +135,11 @@ export abstract class NativeLink implements Link, TrackedConnection {
         break;
     }
   }
+}
+
+/** Whether a message is over `maxBytes`, text counted in UTF-8 bytes. */
+function isTooBig(message: string | Uint8Array, maxBytes: number): boolean {
+  // A UTF-16 unit takes one to three bytes: only a long text needs counting.
+  if (typeof message === "string" && message.length * 3 <= maxBytes) return false;
+  return messageByteLength(message) > maxBytes;
 }

@@ -91,11 +91,6 @@ export class Utf8Validator {
     this.#state = ACCEPT;
     return valid;
   }
-
-  /** Forgets all input, ready for a new one. */
-  reset(): void {
-    this.#state = ACCEPT;
-  }
 }
 
 const fatalDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -116,4 +111,35 @@ export function decodeUtf8(bytes: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Counts the bytes `text` takes in UTF-8, as `TextEncoder` writes it (a lone surrogate
+ * becomes the 3-byte U+FFFD), without encoding it.
+ *
+ * @example
+ * ```ts
+ * import { utf8ByteLength } from "./utf8.ts";
+ * utf8ByteLength("héllo"); // 6
+ * utf8ByteLength("😀"); // 4, for two UTF-16 code units
+ * ```
+ */
+export function utf8ByteLength(text: string): number {
+  const length = text.length;
+  let bytes = length;
+  for (let i = 0; i < length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) continue;
+    if (unit < 0x800) {
+      bytes += 1;
+      continue;
+    }
+    // Three bytes for one unit; a surrogate pair is two units and four bytes.
+    bytes += 2;
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+  }
+  return bytes;
 }

@@ -6,6 +6,7 @@
 
 import { Opcode } from "../core/constants.ts";
 import { buildFrame } from "../core/frame.ts";
+import { utf8ByteLength } from "../core/utf8.ts";
 
 const encoder = new TextEncoder();
 
@@ -23,6 +24,11 @@ export function toMessage(
   if (typeof data === "string" || data instanceof Uint8Array) return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   throw new TypeError(`${method} takes a string, a Uint8Array or an ArrayBuffer`);
+}
+
+/** The size of a message on the wire: text counted in UTF-8 bytes. */
+export function messageByteLength(message: string | Uint8Array): number {
+  return typeof message === "string" ? utf8ByteLength(message) : message.byteLength;
 }
 
 /**

@@ -10,7 +10,7 @@ import type { CloseInfo } from "../core/connection.ts";
 import type { Limits } from "../core/limits.ts";
 import type { HandlerClass, WebSocketHandler } from "./handler.ts";
 import type { Link } from "./link.ts";
-import { type PreparedMessage, toMessage } from "./message.ts";
+import { messageByteLength, type PreparedMessage, toMessage } from "./message.ts";
 import type { Subscriber, Topics } from "./topics.ts";
 import type { Transport } from "./transport.ts";
 
@@ -149,7 +149,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     if (this.#lost || this.#handler === undefined) return;
     if (this.#busy || this.#queue.length > 0) {
       this.#queue.push(message);
-      this.#queuedBytes += message.length;
+      this.#queuedBytes += messageByteLength(message);
       if (this.#queuedBytes > this.#init.limits.maxReceiveQueueBytes) this.#queueFull();
       return;
     }
@@ -212,7 +212,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     this.#busy = false;
     while (!this.#busy && !this.#lost && this.#queue.length > 0) {
       const message = this.#queue.shift()!;
-      this.#queuedBytes -= message.length;
+      this.#queuedBytes -= messageByteLength(message);
       this.#deliver(message);
     }
     if (this.#paused && this.#queuedBytes <= this.#init.limits.maxReceiveQueueBytes / 2) {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeUtf8, Utf8Validator } from "../../src/core/utf8.ts";
+import { decodeUtf8, utf8ByteLength, Utf8Validator } from "../../src/core/utf8.ts";
 import { hex, utf8 } from "../helpers/frames.ts";
 
 /** Validates `bytes` whole: push, then end. */
@@ -154,18 +154,6 @@ test("Utf8Validator.end() readies it for a new input", () => {
   assert.equal(validator.push(utf8("again")) && validator.end(), true);
 });
 
-test("Utf8Validator.reset() forgets a failure and a partial sequence", () => {
-  const validator = new Utf8Validator();
-  validator.push(hex("ff"));
-  validator.reset();
-  assert.equal(validator.push(utf8("ok")), true);
-  assert.equal(validator.end(), true);
-  validator.push(hex("f0 9f"));
-  validator.reset();
-  assert.equal(validator.push(hex("61")), true);
-  assert.equal(validator.end(), true);
-});
-
 test("Utf8Validator agrees with a fatal TextDecoder on every 1- and 2-byte input", () => {
   for (let a = 0; a < 256; a++) {
     assert.equal(validates(Uint8Array.of(a)), decodes(Uint8Array.of(a)), `${a}`);
@@ -203,4 +191,25 @@ test("decodeUtf8() decodes valid UTF-8 and keeps a byte order mark", () => {
 test("decodeUtf8() returns undefined for invalid or truncated UTF-8", () => {
   for (const [name, bytes] of INVALID) assert.equal(decodeUtf8(hex(bytes)), undefined, name);
   for (const [name, bytes] of TRUNCATED) assert.equal(decodeUtf8(hex(bytes)), undefined, name);
+});
+
+test("utf8ByteLength() counts what TextEncoder writes, lone surrogates included", () => {
+  const encoder = new TextEncoder();
+  const samples = [
+    "",
+    "ascii only",
+    "h\u00e9llo",
+    "\u07ff\u0800\uffff",
+    "\u{1f600} and \u{10ffff}",
+    "\ud800 lone high, lone low \udc00",
+    "\udc00\ud800 reversed pair",
+    "ends on a high surrogate \ud83d",
+  ];
+  for (const sample of samples) {
+    assert.equal(utf8ByteLength(sample), encoder.encode(sample).length, JSON.stringify(sample));
+  }
+  for (let unit = 0; unit < 0x10000; unit++) {
+    const text = String.fromCharCode(unit);
+    assert.equal(utf8ByteLength(text), encoder.encode(text).length, `U+${unit.toString(16)}`);
+  }
 });

@@ -159,7 +159,7 @@ for (const pair of pairs) {
     });
   });
 
-  test(`maxMessageBytes on ${pair.name}: 1009 above the route's limit, others unaffected`, async () => {
+  test(`maxMessageBytes on ${pair.name}: 1009 above the route's limit in bytes, others unaffected`, async () => {
     const site = new WebSocketSite(undefined, { onError: () => {} });
     site.addHandler("/small", Echo, { maxMessageBytes: 1024 });
     site.addHandler("/echo", Echo);
@@ -171,6 +171,13 @@ for (const pair of pairs) {
       client.send(new Uint8Array(4096));
       const closed = await within(client.closed, "the close after an oversized message");
       assert.deepEqual(closed, tooBig[pair.adapter]);
+      // 400 characters, 1200 UTF-8 bytes: the limit counts bytes, not characters.
+      const wide = await Client.open(wsUrl(server, "/small"));
+      wide.send("\u20ac".repeat(341));
+      assert.equal(await wide.next(), "\u20ac".repeat(341));
+      wide.send("\u20ac".repeat(400));
+      const wideClosed = await within(wide.closed, "the close after an oversized text");
+      assert.deepEqual(wideClosed, tooBig[pair.adapter]);
       bystander.send(new Uint8Array(4096));
       assert.deepEqual(await bystander.next(), new Uint8Array(4096));
       await bystander.closeAndWait();
