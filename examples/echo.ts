@@ -4,7 +4,7 @@
  *
  *     deno run --allow-net --allow-read examples/echo.ts
  *     bun run examples/echo.ts
- *     npm run example echo   (Node)
+ *     npm run echo                (Node: compiles with tsc, then runs the build)
  *
  * @module
  */

@@ -100,7 +100,14 @@ export interface RunningExample {
 /** The command that runs an example in this runtime. */
 function exampleCommand(name: string): string[] {
   if (runtime === "deno") {
-    return [process.execPath, "run", "--allow-net", "--allow-env", `examples/${name}.ts`];
+    return [
+      process.execPath,
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-env",
+      `examples/${name}.ts`,
+    ];
   }
   if (runtime === "bun") return [process.execPath, "run", `examples/${name}.ts`];
   // Node runs the build of the test runner's tsc step.
