@@ -4,7 +4,7 @@
 //
 // Usage: node tests/run.mjs [--runtime node|deno|bun]... [path filter]
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -56,6 +56,20 @@ function pruneStaleOutput(directory) {
   }
 }
 
+/**
+ * The compiled test files at `path` (a folder, searched recursively, or one file), named
+ * one by one: Node 21+ reads `--test` arguments as globs, not folders.
+ */
+function testFiles(path) {
+  const compiled = path.replace(/\.ts$/, ".js");
+  if (!existsSync(compiled)) return [compiled];
+  if (!statSync(compiled).isDirectory()) return [compiled];
+  return readdirSync(compiled, { recursive: true })
+    .filter((name) => String(name).endsWith("_test.js"))
+    .map((name) => join(compiled, String(name)))
+    .sort();
+}
+
 const lastNumber = (output, pattern) => {
   const matches = [...output.matchAll(pattern)];
   return matches.length === 0 ? undefined : Number(matches.at(-1)[1]);
@@ -71,7 +85,7 @@ const suites = {
     const result = await run(process.execPath, [
       "--test",
       "--test-reporter=tap",
-      target(".build/tests"),
+      ...testFiles(target(".build/tests")),
     ]);
     return {
       passed: lastNumber(result.output, /^# pass (\d+)/gm),
