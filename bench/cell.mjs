@@ -61,6 +61,8 @@ async function startGenerators(server, scenario, port, options) {
       inFlight: scenario.inFlight,
       opcode: scenario.opcode,
       payloadBytes: scenario.payloadBytes,
+      messages: scenario.messages,
+      deflate: scenario.deflate,
       concurrency: Math.max(1, Math.ceil(scenario.concurrency / count)),
     };
     const child = spawnPinned(options.generatorCpus[i], [
@@ -103,6 +105,7 @@ async function measureWindow(generators, ms, serverPid) {
   const window = {
     frames: 0,
     bytes: 0,
+    wireBytes: 0,
     errors: 0,
     handshakes: 0,
     wallMs: Math.max(...parts.map((part) => part.wallMs)),
@@ -120,7 +123,9 @@ async function measureWindow(generators, ms, serverPid) {
     p99Us: parts[0].p99Us,
   };
   for (const part of parts) {
-    for (const key of ["frames", "bytes", "errors", "handshakes"]) window[key] += part[key];
+    for (const key of ["frames", "bytes", "wireBytes", "errors", "handshakes"]) {
+      window[key] += part[key];
+    }
   }
   return window;
 }

@@ -9,7 +9,8 @@
  *
  * Only the header is read; payloads are skipped unread. Data frames whose opcode or
  * length differ from the expected ones, and any Close frame, count as errors, so a
- * server that echoes the wrong thing cannot look fast.
+ * server that echoes the wrong thing cannot look fast. When messages must arrive
+ * compressed, a first frame without RSV1 (RFC 7692 §6) is an error too.
  *
  * @example
  * ```js
@@ -17,18 +18,26 @@
  * counter.push(Uint8Array.of(0x82, 0x03, 1, 2)); // 0: the payload is not complete
  * counter.push(Uint8Array.of(3));                 // 1
  * ```
+ *
+ * @example Compressed text of any length
+ * ```js
+ * const counter = new FrameCounter(0x1, -1, true);
+ * counter.push(Uint8Array.of(0xc1, 0x01, 0)); // 1
+ * counter.push(Uint8Array.of(0x81, 0x01, 0)); // 1, and counter.errors is 1: not compressed
+ * ```
  */
 export class FrameCounter {
   /** Complete data frames seen. */
   frames = 0;
   /** Payload bytes of those frames. */
   bytes = 0;
-  /** Frames that were not the expected echo: wrong opcode or length, or a Close. */
+  /** Frames that were not the expected echo: wrong opcode, length or RSV1, or a Close. */
   errors = 0;
   /** Whether the server sent a Close frame. */
   closed = false;
   #opcode;
   #length;
+  #compressed;
   /** Payload bytes of the current frame still to skip. */
   #remaining = 0;
   /** Whether the current frame is a data frame (it counts once skipped). */
@@ -40,10 +49,13 @@ export class FrameCounter {
   /**
    * @param {number} opcode The expected opcode of echoed frames, or 0 for any data frame.
    * @param {number} length The expected payload length, or -1 for any.
+   * @param {boolean} [compressed] Whether every message must be compressed: RSV1 set on
+   *   each data frame but continuations.
    */
-  constructor(opcode, length) {
+  constructor(opcode, length, compressed = false) {
     this.#opcode = opcode;
     this.#length = length;
+    this.#compressed = compressed;
   }
 
   /**
@@ -95,7 +107,8 @@ export class FrameCounter {
       this.#counting = opcode < 0x8;
       if (
         this.#counting && ((this.#opcode !== 0 && opcode !== this.#opcode) ||
-          (this.#length >= 0 && length !== this.#length))
+          (this.#length >= 0 && length !== this.#length) ||
+          (this.#compressed && opcode !== 0 && (bytes[start] & 0x40) === 0))
       ) {
         this.errors++;
       }

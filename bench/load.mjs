@@ -25,12 +25,18 @@ import { closeFrame, maskedFrame, repeatFrame } from "./masked_frame.mjs";
  * @typedef {object} LoadConfig
  * @property {"pipeline" | "pingpong" | "idle" | "handshake" | "broadcast"} kind
  * @property {number} port
- * @property {string} path The WebSocket path ("/echo" or "/broadcast").
+ * @property {string} path The WebSocket path ("/echo", "/broadcast" or "/chat").
  * @property {boolean} websocket False for the plain TCP echo: no handshake.
+ * @property {boolean} [deflate] Whether to offer permessage-deflate (RFC 7692), require
+ *   the server to accept it and every message it sends to be compressed. The generator
+ *   itself sends uncompressed, as §6 allows.
  * @property {number} connections
  * @property {number} inFlight Messages outstanding per connection (broadcasts, for "broadcast").
  * @property {number} opcode 1 text, 2 binary.
- * @property {number} payloadBytes
+ * @property {number} payloadBytes The payload length sent and expected back (-1: any, for
+ *   compressed replies).
+ * @property {string[]} [messages] For "broadcast": the texts to send, in turn, instead of
+ *   one payload of `payloadBytes` zero bytes.
  * @property {number} concurrency Connections opened at once.
  */
 
@@ -42,12 +48,21 @@ const ACCEPT = createHash("sha1").update(KEY + "258EAFA5-E914-47DA-95CA-C5AB0DC8
   .digest("base64");
 const REQUEST = Buffer.from(
   `GET ${config.path} HTTP/1.1\r\nHost: 127.0.0.1:${config.port}\r\nUpgrade: websocket\r\n` +
-    `Connection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    `Connection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n` +
+    (config.deflate
+      ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+      : "") +
+    "\r\n",
 );
+/** The 101's extension header when the server accepted permessage-deflate. */
+const ACCEPTED_DEFLATE = /^sec-websocket-extensions:[ \t]*permessage-deflate\b/im;
 const CLOSE = Buffer.from(closeFrame());
 
-/** Counts shared by every kind; each window reports their change. */
-const totals = { frames: 0, bytes: 0, errors: 0, handshakes: 0 };
+/**
+ * Counts shared by every kind; each window reports their change. `bytes` counts payload
+ * bytes of complete frames, `wireBytes` (broadcast only) everything read off the sockets.
+ */
+const totals = { frames: 0, bytes: 0, errors: 0, handshakes: 0, wireBytes: 0 };
 /** Round trips (ms) recorded while a ping-pong window is open. */
 let samples = [];
 let sampling = false;
@@ -87,6 +102,9 @@ function open() {
       const head = received.toString("latin1", 0, end);
       if (!head.startsWith("HTTP/1.1 101") || !head.includes(ACCEPT)) {
         return fail(new Error(`handshake refused: ${head.split("\r\n")[0]}`));
+      }
+      if (config.deflate && !ACCEPTED_DEFLATE.test(head)) {
+        return fail(new Error("the server did not accept permessage-deflate"));
       }
       done(received.subarray(end + 4));
     });
@@ -187,12 +205,23 @@ function handshakes() {
 /**
  * Broadcast fan-out: the first connection sends a message, the server writes it to every
  * connection. At most `inFlight` broadcasts are outstanding, counted over all receivers.
+ * The messages are `config.messages` in turn, or one payload of `payloadBytes`.
  */
 async function broadcast() {
   const sockets = await openMany(config.connections);
   const count = sockets.length;
-  const frame = Buffer.from(maskedFrame(config.opcode, new Uint8Array(config.payloadBytes)));
-  const batch = Buffer.from(repeatFrame(frame, config.inFlight));
+  const payloads = config.messages?.map((text) => Buffer.from(text)) ??
+    [new Uint8Array(config.payloadBytes)];
+  const frames = payloads.map((payload) => maskedFrame(config.opcode, payload));
+  // The cycle of messages and `inFlight` more, so `room` messages from any point of the
+  // cycle go out as one slice of it.
+  const sequence = Array.from(
+    { length: frames.length + config.inFlight },
+    (_, i) => frames[i % frames.length],
+  );
+  const batch = Buffer.concat(sequence);
+  const offsets = [0];
+  for (const frame of sequence) offsets.push(offsets[offsets.length - 1] + frame.length);
   const control = sockets[0].socket;
   let sent = 0;
   const pump = () => {
@@ -200,12 +229,14 @@ async function broadcast() {
     const outstanding = Math.ceil((sent * count - totals.frames) / count);
     const room = config.inFlight - outstanding;
     if (room <= 0) return;
-    control.write(batch.subarray(0, room * frame.length));
+    const first = sent % frames.length;
+    control.write(batch.subarray(offsets[first], offsets[first + room]));
     sent += room;
   };
   for (const { socket, rest } of sockets) {
-    const counter = new FrameCounter(config.opcode, config.payloadBytes);
+    const counter = new FrameCounter(config.opcode, config.payloadBytes, config.deflate);
     const onData = (chunk) => {
+      totals.wireBytes += chunk.length;
       const before = counter.bytes;
       const done = counter.push(chunk);
       if (counter.errors > 0) countErrors(counter);

@@ -172,10 +172,12 @@ export function markdown({ results, servers, header, notes }) {
     "",
     "Each cell is the median of the runs. In parentheses, for a wsport row: how many times " +
     "better it is than its peer on the same runtime, measured in the same run (wsport ÷ " +
-    "peer for rates, peer ÷ wsport for latency and memory; above 1 means wsport is better). " +
-    "Peers: the Node adapter on Node against ws (without bufferutil), the Node adapter on " +
-    "Deno and the Deno.serve adapter against native Deno, the Node adapter on Bun and the " +
-    "Bun.serve adapter against native Bun.",
+    "peer for rates, peer ÷ wsport for latency, memory and wire bytes; above 1 means wsport " +
+    "is better). Peers: the Node adapter on Node against ws (without bufferutil), the Node " +
+    "adapter on Deno and the Deno.serve adapter against native Deno, the Node adapter on Bun " +
+    "and the Bun.serve adapter against native Bun. In (g) each side compresses: wsport " +
+    "against ws and native Bun with permessage-deflate; the Node adapter on Deno has no peer, " +
+    "as Deno's own server cannot compress.",
     "",
     "## CPU during the measured runs",
     "",

@@ -24,7 +24,7 @@ import { runtimeCommand, SERVERS, unavailable } from "./servers.mjs";
 
 const USAGE = `Usage: node bench/run.mjs [options]
   --smoke                 one short run per server and scenario; fails if any echoes nothing
-  --scenario <id>         a, b, c (= c64k and c1m), c64k, c1m, d, e, f; repeat or comma-separate
+  --scenario <id>         a, b, c (= c64k and c1m), c64k, c1m, d, e, f, g; repeat or comma-separate
   --server <name>         ${SERVERS.map((server) => server.name).join(", ")}
   --runs <n>              measured runs per cell (default 3; smoke 1)
   --duration <ms>         length of each run (default 1500; smoke 300)
@@ -144,7 +144,8 @@ for (const server of chosen) {
   }
   for (const scenario of scenarios) {
     if (!server.websocket && !scenario.tcp) continue;
-    if (server.scenarios !== undefined && !server.scenarios.includes(scenario.id)) continue;
+    const runs = server.scenarios?.includes(scenario.id) ?? !scenario.optIn;
+    if (!runs) continue;
     if (!args.smoke) {
       const busy = await waitForQuiet(QUIET_PERCENT, QUIET_WAIT_MS);
       if (busy >= QUIET_PERCENT) {

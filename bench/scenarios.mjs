@@ -21,7 +21,12 @@
  * @property {"pipeline" | "pingpong" | "idle" | "handshake" | "broadcast"} kind
  * @property {string} path
  * @property {number} opcode
- * @property {number} payloadBytes
+ * @property {number} payloadBytes Sent and expected back; -1 for replies of any length.
+ * @property {string[]} [messages] For "broadcast": texts sent in turn instead of a payload.
+ * @property {boolean} [deflate] Whether the generator offers permessage-deflate and
+ *   requires every message back compressed.
+ * @property {boolean} [optIn] Whether it runs only on servers that list it in their
+ *   `scenarios` (default: on every server that does not list others).
  * @property {number} connections
  * @property {number} smokeConnections Connections in a smoke run.
  * @property {number} inFlight
@@ -39,6 +44,51 @@
  * @property {string} label Column heading.
  * @property {(window: object) => number} units Units of work done in a window.
  */
+
+/** Words chat messages are made of: a small vocabulary, so words repeat as in a real room. */
+const WORDS = (
+  "the a to and of in on for is it at we I you this that with can be my your have are " +
+  "not just now today tomorrow morning lunch meeting standup review deploy build test fix " +
+  "bug branch release staging prod server client team doc plan ticket issue PR merge " +
+  "green red slow fast back out soon later done ready please thanks sorry ok yes no " +
+  "anyone someone everyone here there again still already maybe really quick small big " +
+  "coffee noodles pizza room floor call link notes slides design data cache queue log " +
+  "error timeout retry rollback config flag dashboard alert metric latency CPU memory"
+).split(" ");
+
+/**
+ * `count` JSON chat messages of 140 to 150 bytes with the same keys (where a compressor's
+ * context takeover pays) and text from a small vocabulary, made from a fixed seed.
+ * Enough of them that one does not repeat within a 32 KiB window: a cycle of a few would
+ * make every message after the first round a single back-reference.
+ */
+function chatMessages(count) {
+  let seed = 0x9e3779b9;
+  const random = () => {
+    seed = (seed + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+  const messages = [];
+  let sentAt = 1_700_000_000_000;
+  for (let i = 0; i < count; i++) {
+    sentAt += 200 + Math.floor(random() * 5000);
+    const user = `user-${1 + Math.floor(random() * 100)}`;
+    const head = JSON.stringify({ type: "message", room: "lobby", user, sentAt, text: "" });
+    const words = [];
+    let length = head.length;
+    while (length < 140) {
+      const word = WORDS[Math.floor(random() * WORDS.length)];
+      words.push(word);
+      length += word.length + 1;
+    }
+    let text = words.join(" ") + (random() < 0.3 ? "?" : ".");
+    text = text[0].toUpperCase() + text.slice(1);
+    messages.push(JSON.stringify({ type: "message", room: "lobby", user, sentAt, text }));
+  }
+  return messages;
+}
 
 const perSecond = (count) => (window) => count(window) / window.wallMs * 1000;
 const megabytesPerSecond = (window) => window.bytes / window.wallMs / 1000;
@@ -206,6 +256,41 @@ export const SCENARIOS = [
       value: perSecond((window) => window.frames),
       format: "count",
     }],
+  },
+  {
+    id: "g",
+    cost: { label: "(g) µs/msg delivered", units: (window) => window.frames },
+    title: "JSON chat with permessage-deflate: 256 messages of 140-150 B in turn, sent " +
+      "uncompressed, published compressed to 100 connections, 32 in flight",
+    kind: "broadcast",
+    path: "/chat",
+    opcode: 1,
+    payloadBytes: -1,
+    messages: chatMessages(256),
+    deflate: true,
+    optIn: true,
+    connections: 100,
+    smokeConnections: 20,
+    inFlight: 32,
+    concurrency: 100,
+    split: false,
+    tcp: false,
+    metrics: [
+      {
+        key: "g",
+        label: "(g) msg/s delivered",
+        better: "higher",
+        value: perSecond((window) => window.frames),
+        format: "count",
+      },
+      {
+        key: "gwire",
+        label: "(g) wire B/msg",
+        better: "lower",
+        value: (window) => window.wireBytes / window.frames,
+        format: "decimal",
+      },
+    ],
   },
 ];
 

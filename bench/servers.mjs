@@ -1,6 +1,7 @@
 /**
  * The servers the bench measures: wsport on each adapter and runtime, and the peers it
- * is compared with. Every one echoes at `/echo` and broadcasts at `/broadcast`.
+ * is compared with. Every one echoes at `/echo` and broadcasts at `/broadcast`; those
+ * started for scenario (g) also publish compressed at `/chat`.
  * @module
  */
 
@@ -32,7 +33,8 @@ export const runtimeCommand = {
  * @property {boolean} websocket False for the plain TCP echo.
  * @property {boolean} [build] Whether it runs the compiled `.build/` output.
  * @property {string} [needs] A package it needs; the server is skipped without it.
- * @property {string[]} [scenarios] The only scenarios it runs (default: all).
+ * @property {string[]} [scenarios] The only scenarios it runs (default: all but those
+ *   that are opt-in).
  */
 
 /** @type {ServerSpec[]} */
@@ -116,6 +118,43 @@ export const SERVERS = [
     scenarios: ["f"],
   },
   {
+    name: "wsport-deflate-node-node",
+    label: "wsport deflate, Node adapter, Node",
+    runtime: "node",
+    command: runtimeCommand.node(".build/bench/servers/wsport_topics.js", "node", "chat"),
+    peer: "ws-deflate-node",
+    websocket: true,
+    build: true,
+    scenarios: ["g"],
+  },
+  {
+    // No peer: Deno's own server cannot compress (compare with ws-deflate-node by eye).
+    name: "wsport-deflate-node-deno",
+    label: "wsport deflate, Node adapter, Deno",
+    runtime: "deno",
+    command: runtimeCommand.deno("bench/servers/wsport_topics.ts", "node", "chat"),
+    websocket: true,
+    scenarios: ["g"],
+  },
+  {
+    name: "wsport-deflate-node-bun",
+    label: "wsport deflate, Node adapter, Bun",
+    runtime: "bun",
+    command: runtimeCommand.bun("bench/servers/wsport_topics.ts", "node", "chat"),
+    peer: "bun-native-deflate",
+    websocket: true,
+    scenarios: ["g"],
+  },
+  {
+    name: "wsport-deflate-bun-bun",
+    label: "wsport deflate, Bun.serve adapter",
+    runtime: "bun",
+    command: runtimeCommand.bun("bench/servers/wsport_topics.ts", "bun", "chat"),
+    peer: "bun-native-deflate",
+    websocket: true,
+    scenarios: ["g"],
+  },
+  {
     name: "ws-node",
     label: "ws, Node",
     runtime: "node",
@@ -132,11 +171,28 @@ export const SERVERS = [
     needs: "bufferutil",
   },
   {
+    name: "ws-deflate-node",
+    label: "ws + permessage-deflate, Node",
+    runtime: "node",
+    command: runtimeCommand.node("bench/servers/ws.mjs", "deflate"),
+    env: { WS_NO_BUFFER_UTIL: "1" },
+    websocket: true,
+    scenarios: ["g"],
+  },
+  {
     name: "bun-native",
     label: "Bun.serve native",
     runtime: "bun",
     command: runtimeCommand.bun("bench/servers/bun_native.ts"),
     websocket: true,
+  },
+  {
+    name: "bun-native-deflate",
+    label: "Bun.serve native + permessage-deflate",
+    runtime: "bun",
+    command: runtimeCommand.bun("bench/servers/bun_native.ts", "deflate"),
+    websocket: true,
+    scenarios: ["g"],
   },
   {
     name: "deno-native",

@@ -2,11 +2,15 @@
  * wsport with topics: echo at `/echo`, and at `/broadcast` every connection subscribes
  * to one topic that each message is published on (`site.publish`: framed once, the same
  * bytes to every raw socket). On the adapter named by the first argument (`node`, `deno`
- * or `bun`). Prints `{"port":N}` once it listens.
+ * or `bun`). With a second argument `chat`, the same handler also serves `/chat` with
+ * permessage-deflate (threshold 0: every message compressed, for each connection with its
+ * own context), for scenario (g). Only then: Bun.serve compresses server-wide once a
+ * route does, which must not touch the other scenarios. Prints `{"port":N}` once it
+ * listens.
  *
  *     node .build/bench/servers/wsport_topics.js node
  *     deno run -A bench/servers/wsport_topics.ts deno
- *     bun bench/servers/wsport_topics.ts bun
+ *     bun bench/servers/wsport_topics.ts bun chat
  *
  * @module
  */
@@ -43,6 +47,9 @@ class Broadcast extends WebSocketHandler {
 
 site.addHandler("/echo", Echo);
 site.addHandler("/broadcast", Broadcast);
+if (process.argv[3] === "chat") {
+  site.addHandler("/chat", Broadcast, { perMessageDeflate: { threshold: 0 } });
+}
 const adapter = (process.argv[2] ?? "node") as AdapterName;
 const server = await serve(site, { port: 0, hostname: "127.0.0.1", adapter });
 console.log(JSON.stringify({ port: server.port }));
