@@ -12,7 +12,7 @@ import { HandshakeError } from "../core/errors.ts";
 import { acceptHeaders } from "../core/handshake.ts";
 import type { Limits } from "../core/limits.ts";
 import type { WebSocketSite } from "../site/site.ts";
-import { toRequest, writeRawResponse, writeResponse } from "./node_http.ts";
+import { NodeRequestHead, toRequest, writeRawResponse, writeResponse } from "./node_http.ts";
 import { detectRuntime } from "./runtime.ts";
 import {
   closeConnections,
@@ -213,7 +213,7 @@ async function serveRequest(
     target.once("close", () => controller.abort());
     let request: Request;
     try {
-      request = toRequest(message, controller.signal);
+      request = toRequest(message, message, controller.signal);
     } catch {
       await writeResponse(rejection(400, "Malformed request headers"), target);
       return;
@@ -238,16 +238,19 @@ async function upgrade(
     await writeRawResponse(rejection(431, "Too many request header fields"), socket);
     return;
   }
-  let request: Request;
-  try {
-    request = toRequest(message);
-  } catch {
-    await writeRawResponse(rejection(400, "Malformed request headers"), socket);
-    return;
-  }
-  const decision = await site.decide(request);
+  const incoming = new NodeRequestHead(message);
+  const decision = await site.decide(incoming);
   if (decision.kind !== "accept") {
-    const response = decision.kind === "reject" ? decision.response : await site.serveHttp(request);
+    let response: Response;
+    if (decision.kind === "reject") {
+      response = decision.response;
+    } else {
+      try {
+        response = await site.serveHttp(incoming.toRequest());
+      } catch {
+        response = rejection(400, "Malformed request headers");
+      }
+    }
     await writeRawResponse(response, socket);
     return;
   }
@@ -269,6 +272,11 @@ async function upgrade(
   );
   sweeper.add(link, tickIntervalFor(limits));
   socket.on("close", () => sweeper.delete(link));
-  const session = site.open({ link, request, decision, remoteAddress: socket.remoteAddress });
+  const session = site.open({
+    link,
+    request: incoming.forConnection(),
+    decision,
+    remoteAddress: socket.remoteAddress,
+  });
   link.attach(session, head);
 }

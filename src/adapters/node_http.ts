@@ -6,26 +6,105 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { Readable } from "node:stream";
+import type { RequestSource } from "../site/session.ts";
+import type { RequestHead } from "../site/site.ts";
+
+/** The head of a `node:http` request: all a `Request` without a body is made from. */
+export type MessageHead = Pick<IncomingMessage, "method" | "url" | "rawHeaders">;
 
 /**
- * Makes a web `Request` from a `node:http` request. The body streams from the socket.
+ * Makes a web `Request` from a `node:http` request head, its body streaming from
+ * `body` when one is given and the method has a body.
  * @throws {TypeError} When a header is not valid for the `Headers` class.
  */
-export function toRequest(message: IncomingMessage, signal?: AbortSignal): Request {
+export function toRequest(
+  head: MessageHead,
+  body?: IncomingMessage,
+  signal?: AbortSignal,
+): Request {
   const headers = new Headers();
-  const raw = message.rawHeaders;
+  const raw = head.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
   const host = headers.get("host") ?? "localhost";
-  const method = message.method ?? "GET";
-  const hasBody = method !== "GET" && method !== "HEAD";
-  return new Request(new URL(message.url ?? "/", `http://${host}`), {
+  const method = head.method ?? "GET";
+  const hasBody = body !== undefined && method !== "GET" && method !== "HEAD";
+  return new Request(new URL(head.url ?? "/", `http://${host}`), {
     method,
     headers,
     signal,
-    body: hasBody ? Readable.toWeb(message) as ReadableStream<Uint8Array> : null,
+    body: hasBody ? Readable.toWeb(body) as ReadableStream<Uint8Array> : null,
     // @ts-ignore: Node's Request needs `duplex` for a streamed body; the DOM types lack it.
     duplex: hasBody ? "half" : undefined,
   });
+}
+
+/** Request targets the URL parser leaves as they are: no `%`, `\\`, `//` or dot segment. */
+const PLAIN_PATH = /^\/(?!\/)[\w\-.~!$&'()*+,;=:@/]*$/;
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+
+/**
+ * A `node:http` request as the site reads it: headers looked up in the raw list, the
+ * path taken without a `URL` where the parser would not change it, and the `Request`
+ * made only if something asks for it.
+ *
+ * @example
+ * ```ts
+ * const head = new NodeRequestHead(message);
+ * const decision = await site.decide(head); // no Request, Headers or URL made
+ * ```
+ */
+export class NodeRequestHead implements RequestHead {
+  readonly method: string;
+  readonly headers: { get(name: string): string | null };
+  readonly #message: IncomingMessage;
+  #pathname: string | undefined;
+  #request: Request | undefined;
+
+  constructor(message: IncomingMessage) {
+    this.#message = message;
+    this.method = message.method ?? "GET";
+    const raw = message.rawHeaders;
+    this.headers = {
+      get(name: string): string | null {
+        const wanted = name.toLowerCase();
+        let value: string | null = null;
+        for (let i = 0; i < raw.length; i += 2) {
+          const field = raw[i];
+          if (field.length !== wanted.length || field.toLowerCase() !== wanted) continue;
+          value = value === null ? raw[i + 1] : `${value}, ${raw[i + 1]}`;
+        }
+        return value;
+      },
+    };
+  }
+
+  get pathname(): string {
+    if (this.#pathname !== undefined) return this.#pathname;
+    const target = this.#message.url ?? "/";
+    const end = target.search(/[?#]/);
+    const path = end < 0 ? target : target.slice(0, end);
+    return this.#pathname = PLAIN_PATH.test(path) && !DOT_SEGMENT.test(path)
+      ? path
+      : new URL(target, "http://localhost").pathname;
+  }
+
+  /** @throws {TypeError} When a header is not valid for the `Headers` class. */
+  toRequest(): Request {
+    return this.#request ??= toRequest(this.#message, this.#message);
+  }
+
+  /**
+   * The request for an open connection: the `Request` if one was made (so a hook and the
+   * handler see the same object), else a function that makes an equal one from the head,
+   * keeping neither the `IncomingMessage` nor a `Request` while the connection is idle.
+   */
+  forConnection(): RequestSource {
+    if (this.#request !== undefined) return this.#request;
+    const { method, url } = this.#message;
+    // One flat string rather than a list of them (neither can hold a line break).
+    const lines = this.#message.rawHeaders.join("\n");
+    return () => toRequest({ method, url, rawHeaders: lines === "" ? [] : lines.split("\n") });
+  }
 }
 
 /**

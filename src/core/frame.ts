@@ -78,14 +78,17 @@ export class FrameParser {
 
   #chunk: Uint8Array = EMPTY;
   #position = 0;
-  /** Header bytes carried over from a chunk that ended inside a header. */
-  readonly #headerBytes = new Uint8Array(14);
+  /**
+   * Header bytes carried over from a chunk that ended inside a header. This and the
+   * masking key are made on first use: an idle connection holds no buffer.
+   */
+  #headerBytes: Uint8Array | undefined;
   #headerFilled = 0;
   /** The frame whose payload is being collected, if any. */
   #header: FrameHeader | undefined;
   /** The size of that frame's header, counted as buffered until the frame is returned. */
   #headerSize = 0;
-  readonly #key = new Uint8Array(4);
+  #key: Uint8Array | undefined;
   #pieces: Uint8Array[] = [];
   #received = 0;
 
@@ -131,7 +134,7 @@ export class FrameParser {
     const available = chunk.length - at;
     if (this.#headerFilled > 0 || available < 2 || available < headerSize(chunk, at)) {
       // Gather the header into the carry-over buffer, taking only the bytes it needs.
-      const carried = this.#headerBytes;
+      const carried = this.#headerBytes ??= new Uint8Array(14);
       while (this.#headerFilled < 2 && at < chunk.length) {
         carried[this.#headerFilled++] = chunk[at++];
       }
@@ -188,7 +191,7 @@ export class FrameParser {
       if (length > MAX_CONTROL_PAYLOAD_BYTES) throw protocolError("Control frame too long");
     }
     if (masked) {
-      const key = this.#key;
+      const key = this.#key ??= new Uint8Array(4);
       key[0] = bytes[offset];
       key[1] = bytes[offset + 1];
       key[2] = bytes[offset + 2];
@@ -219,7 +222,7 @@ export class FrameParser {
     if (take > 0 || header.length === 0) {
       piece = chunk.subarray(start, start + take);
       this.#position = start + take;
-      if (header.masked) applyMask(piece, this.#key, this.#received);
+      if (header.masked) applyMask(piece, this.#key!, this.#received);
       this.#onPayload?.(piece, this.#received, header);
     }
     this.#received += take;

@@ -1,5 +1,5 @@
 /**
- * The opening handshake, server side (RFC 6455 §4.2): checks a `Request`, picks a
+ * The opening handshake, server side (RFC 6455 §4.2): checks a request, picks a
  * subprotocol and computes `Sec-WebSocket-Accept`.
  * @module
  */
@@ -11,6 +11,18 @@ import {
   negotiatePerMessageDeflate,
   type PerMessageDeflateAgreement,
 } from "./permessage_deflate.ts";
+
+/**
+ * What {@linkcode checkHandshake} reads of a request: a `Request` has it, and so can an
+ * adapter's lighter view of a request head.
+ */
+export interface HandshakeRequest {
+  readonly method: string;
+  readonly headers: {
+    /** The header's value, its repeats joined with ", " (as `Headers.get`), or `null`. */
+    get(name: string): string | null;
+  };
+}
 
 /** Options of {@linkcode checkHandshake}. */
 export interface HandshakeOptions {
@@ -95,7 +107,7 @@ function hasToken(value: string | null, token: string): boolean {
  * ```
  */
 export function checkHandshake(
-  request: Request,
+  request: HandshakeRequest,
   options: HandshakeOptions = {},
 ): HandshakeAcceptance {
   if (request.method !== "GET") {

@@ -108,6 +108,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxReceiveQueueBytes: 16 * MiB,
 });
 
+/** Every set of limits {@linkcode resolveLimits} returned. */
+const RESOLVED = new WeakSet<object>();
+
 /**
  * Merges overrides onto the defaults and checks each value.
  *
@@ -116,6 +119,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
  * @throws {RangeError} When a value is negative, not an integer, or a size is zero.
  */
 export function resolveLimits(overrides: Partial<Limits> = {}): Readonly<Limits> {
+  // Limits resolved once (a route's) are shared by its connections, not copied for each.
+  if (RESOLVED.has(overrides)) return overrides as Readonly<Limits>;
   const limits: Limits = { ...DEFAULT_LIMITS };
   for (const key of Object.keys(overrides) as (keyof Limits)[]) {
     const value = overrides[key];
@@ -130,5 +135,7 @@ export function resolveLimits(overrides: Partial<Limits> = {}): Readonly<Limits>
     limits[key] = value;
   }
   if (overrides.maxFrameBytes === undefined) limits.maxFrameBytes = limits.maxMessageBytes;
-  return Object.freeze(limits);
+  Object.freeze(limits);
+  RESOLVED.add(limits);
+  return limits;
 }

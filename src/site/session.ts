@@ -16,12 +16,20 @@ import type { Transport } from "./transport.ts";
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * A connection's upgrade request, or a function that makes it on first use: an adapter
+ * that can rebuild it from the request head passes a function, so an idle connection
+ * keeps no `Request` (with its headers object, URL and signal) until a handler asks.
+ */
+export type RequestSource = Request | (() => Request);
+
 /** Everything a session is made from, given by the adapter. */
 export interface SessionInit<Data> {
   link: Link;
   handler: HandlerClass<Data>;
   limits: Readonly<Limits>;
-  request: Request;
+  /** The upgrade request, or a function that makes it on first use (see {@linkcode RequestSource}). */
+  request: RequestSource;
   protocol: string;
   data: Data;
   remoteAddress: string | undefined;
@@ -44,7 +52,6 @@ export interface SessionInit<Data> {
  */
 export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   readonly protocol: string;
-  readonly request: Request;
   readonly data: Data;
   readonly remoteAddress: string | undefined;
   readonly #init: SessionInit<Data>;
@@ -57,15 +64,23 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   #queuedBytes = 0;
   #paused = false;
   #drainWaiters: (() => void)[] = [];
-  readonly #subscriptions = new Set<string>();
+  /** Made on the first subscription: most connections never subscribe. */
+  #subscriptions: Set<string> | undefined;
+  #request: RequestSource;
 
   constructor(init: SessionInit<Data>) {
     this.#init = init;
     this.#link = init.link;
     this.protocol = init.protocol;
-    this.request = init.request;
+    this.#request = init.request;
     this.data = init.data;
     this.remoteAddress = init.remoteAddress;
+  }
+
+  get request(): Request {
+    const request = this.#request;
+    if (typeof request !== "function") return request;
+    return this.#request = request();
   }
 
   get isOpen(): boolean {
@@ -105,16 +120,16 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   subscribe(topic: string): void {
     if (!this.#open) return;
     this.#init.topics.add(topic, this, this.#link);
-    this.#subscriptions.add(topic);
+    (this.#subscriptions ??= new Set()).add(topic);
   }
 
   unsubscribe(topic: string): void {
     this.#init.topics.delete(topic, this);
-    this.#subscriptions.delete(topic);
+    this.#subscriptions?.delete(topic);
   }
 
   isSubscribed(topic: string): boolean {
-    return this.#subscriptions.has(topic);
+    return this.#subscriptions?.has(topic) ?? false;
   }
 
   publish(topic: string, data: string | Uint8Array | ArrayBuffer): void {
@@ -243,8 +258,10 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   /** Nothing more is written once the connection is closing: its subscriptions end. */
   #stopWriting(): void {
     this.#open = false;
-    for (const topic of this.#subscriptions) this.#init.topics.delete(topic, this);
-    this.#subscriptions.clear();
+    const subscriptions = this.#subscriptions;
+    if (subscriptions === undefined) return;
+    for (const topic of subscriptions) this.#init.topics.delete(topic, this);
+    subscriptions.clear();
   }
 
   #handlerFailed(error: unknown): void {

@@ -9,6 +9,7 @@ import {
   checkHandshake,
   type HandshakeAcceptance,
   type HandshakeOptions,
+  type HandshakeRequest,
   headerList,
 } from "../core/handshake.ts";
 import { type Limits, resolveLimits } from "../core/limits.ts";
@@ -21,7 +22,7 @@ import type { Backplane } from "./backplane.ts";
 import type { HandlerClass } from "./handler.ts";
 import type { Link } from "./link.ts";
 import { toMessage } from "./message.ts";
-import { Session } from "./session.ts";
+import { type RequestSource, Session } from "./session.ts";
 import { Topics } from "./topics.ts";
 import type { Transport } from "./transport.ts";
 
@@ -111,6 +112,19 @@ export interface Route<Data = unknown> {
   readonly perMessageDeflate: Readonly<DeflateOptions> | undefined;
 }
 
+/**
+ * A request as an adapter that parses HTTP itself sees it: what
+ * {@linkcode WebSocketSite.decide} reads (method, path, headers), and the `Request`,
+ * made only when a hook or the HTTP handler needs one. The Node adapter passes these,
+ * so a handshake costs no `Request`, `Headers` or `URL`.
+ */
+export interface RequestHead extends HandshakeRequest {
+  /** The URL's path, as `new URL(url).pathname` gives it. */
+  readonly pathname: string;
+  /** The request as a `Request`: the same object on every call. */
+  toRequest(): Request;
+}
+
 /** What the site decided for a request. */
 export type UpgradeDecision =
   /** Not a WebSocket request for any route: serve it as plain HTTP. */
@@ -126,7 +140,8 @@ export type AcceptedUpgrade = Extract<UpgradeDecision, { kind: "accept" }>;
 /** What an adapter knows about a connection it has upgraded. */
 export interface OpenedConnection {
   link: Link;
-  request: Request;
+  /** The upgrade request, or a function that makes an equal one on first use. */
+  request: RequestSource;
   /** What {@linkcode WebSocketSite.decide} granted: the route, subprotocol and data. */
   decision: AcceptedUpgrade;
   remoteAddress: string | undefined;
@@ -170,7 +185,7 @@ const notFound: HttpHandler = () => plainText(404, "Not Found");
 const internalServerError = () => plainText(500, "Internal Server Error");
 
 /** Whether a request asks for a WebSocket (an `Upgrade: websocket` header). */
-export function isWebSocketRequest(request: Request): boolean {
+export function isWebSocketRequest(request: HandshakeRequest): boolean {
   return headerList(request.headers.get("upgrade")).some((item) =>
     item.toLowerCase() === "websocket"
   );
@@ -309,8 +324,9 @@ export class WebSocketSite {
    * Decides what to do with a request: plain HTTP, a refused handshake, or an upgrade.
    * Adapters call it; applications rarely need to.
    */
-  async decide(request: Request): Promise<UpgradeDecision> {
-    const route = this.#routes.get(new URL(request.url).pathname);
+  async decide(request: Request | RequestHead): Promise<UpgradeDecision> {
+    const pathname = request instanceof Request ? new URL(request.url).pathname : request.pathname;
+    const route = this.#routes.get(pathname);
     if (route === undefined || !isWebSocketRequest(request)) return { kind: "http" };
     let acceptance: HandshakeAcceptance;
     try {
@@ -325,7 +341,9 @@ export class WebSocketSite {
     let data: unknown = undefined;
     if (route.options.onUpgrade !== undefined) {
       try {
-        data = await route.options.onUpgrade(request);
+        data = await route.options.onUpgrade(
+          request instanceof Request ? request : request.toRequest(),
+        );
       } catch (error) {
         this.#onError(error);
         return {

@@ -65,7 +65,12 @@ export interface Transport<Data = unknown> {
   readonly isOpen: boolean;
   /** The negotiated subprotocol, or `""`. */
   readonly protocol: string;
-  /** The opening handshake's request (its body is not readable). */
+  /**
+   * The opening handshake's request (its body is not readable). On the Node adapter it
+   * is made again from the request head on first use, so an idle connection keeps no
+   * `Request`: the same method, URL and headers as the one `onUpgrade` saw, but not the
+   * same object.
+   */
   readonly request: Request;
   /** What the route's `onUpgrade` hook returned for this connection. */
   readonly data: Data;

@@ -1,0 +1,79 @@
+/**
+ * `NodeRequestHead` reads a request head as `Request`, `Headers` and `URL` would, without
+ * making them.
+ */
+import assert from "node:assert/strict";
+import type { IncomingMessage } from "node:http";
+import { test } from "node:test";
+import { NodeRequestHead } from "../../src/adapters/node_http.ts";
+
+/** Just the head fields `NodeRequestHead` reads. */
+const message = (url: string, rawHeaders: string[] = [], method = "GET") =>
+  ({ method, url, rawHeaders }) as unknown as IncomingMessage;
+
+test("NodeRequestHead.pathname equals new URL(target).pathname for every target form", () => {
+  const targets = [
+    "/",
+    "/echo",
+    "/echo?x=1#y",
+    "/a/b.c/d-e_f~g!h$i&j'k(l)m*n+o,p;q=r:s@t",
+    "/a/./b",
+    "/a/../b",
+    "/a/..",
+    "/.",
+    "/%2e%2e/secret",
+    "/caf%C3%A9",
+    "/café",
+    "/a b",
+    "/a\\b",
+    "//evil.example/path",
+    "/a//b",
+    "/{x}|^`[y]",
+    "/..%2f",
+    "http://other.example/abs?q",
+    "*",
+  ];
+  for (const target of targets) {
+    const expected = new URL(target, "http://localhost").pathname;
+    assert.equal(new NodeRequestHead(message(target)).pathname, expected, target);
+  }
+});
+
+test("NodeRequestHead.headers.get joins repeats and ignores case, as Headers.get does", () => {
+  const raw = [
+    "Host",
+    "localhost",
+    "Connection",
+    "keep-alive",
+    "CONNECTION",
+    "Upgrade",
+    "Sec-WebSocket-Protocol",
+    "chat",
+    "sec-websocket-protocol",
+    "superchat",
+    "Upgrade",
+    "websocket",
+  ];
+  const head = new NodeRequestHead(message("/", raw));
+  const headers = new Headers();
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
+  for (const name of ["host", "Connection", "sec-websocket-protocol", "upgrade", "origin"]) {
+    assert.equal(head.headers.get(name), headers.get(name), name);
+  }
+});
+
+test("NodeRequestHead.toRequest() makes one Request; forConnection() reuses it", async () => {
+  const head = new NodeRequestHead(message("/chat?room=a", ["Host", "example.com:8080"]));
+  const fresh = head.forConnection();
+  assert.equal(typeof fresh, "function");
+  const rebuilt = (fresh as () => Request)();
+  assert.equal(rebuilt.url, "http://example.com:8080/chat?room=a");
+  assert.equal(rebuilt.headers.get("host"), "example.com:8080");
+
+  const request = head.toRequest();
+  assert.equal(head.toRequest(), request);
+  assert.equal(head.forConnection(), request);
+  assert.equal(request.method, "GET");
+  assert.equal(request.url, "http://example.com:8080/chat?room=a");
+  assert.equal(await request.text(), "");
+});
