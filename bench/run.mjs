@@ -28,7 +28,7 @@ const USAGE = `Usage: node bench/run.mjs [options]
   --server <name>         ${SERVERS.map((server) => server.name).join(", ")}
   --runs <n>              measured runs per cell (default 3; smoke 1)
   --duration <ms>         length of each run (default 1500; smoke 300)
-  --warmup <ms>           unmeasured run before them (default 1000; smoke 0)
+  --warmup <ms>           unmeasured run before them (default 1000; smoke 300)
   --generators <n>        load-generator processes where the scenario allows (default: one per
                           core besides the server's, at most 4)
   --generator-runtime <r> node or bun (default node)
@@ -95,7 +95,7 @@ const generatorCount = positive(args.generators, Math.max(1, Math.min(4, cores -
 const options = {
   runs: Math.max(1, positive(args.runs, args.smoke ? 1 : 3)),
   durationMs: positive(args.duration, args.smoke ? 300 : 1500),
-  warmupMs: positive(args.warmup, args.smoke ? 0 : 1000),
+  warmupMs: positive(args.warmup, args.smoke ? 300 : 1000),
   smoke: args.smoke,
   serverCpus: "0",
   generatorCpus: Array.from(
