@@ -3,7 +3,8 @@
 Usage: python3 python_client.py URL OFFER_JSON < MESSAGES_JSON
 
 Sends each message of the JSON list on stdin ({"text": ...} or {"binary": base64}),
-reads as many echoes, closes, and prints {"echoes": [...], "extensions": [...]}.
+reads as many echoes, closes, and prints {"echoes": [...], "extensions": "..."}, the
+latter being the extensions `websockets` negotiated, as it describes them.
 OFFER_JSON holds ClientPerMessageDeflateFactory's arguments; {} keeps the library's
 default offer ("permessage-deflate; client_max_window_bits", memLevel 5).
 """
@@ -42,7 +43,7 @@ async def main():
         for message in messages:
             await socket.send(message)
         echoes = [await asyncio.wait_for(socket.recv(), 10) for _ in messages]
-        negotiated = [repr(extension) for extension in socket.extensions]
+        negotiated = ", ".join(repr(extension) for extension in socket.extensions)
     print(json.dumps({"echoes": [encode(echo) for echo in echoes], "extensions": negotiated}))
 
 

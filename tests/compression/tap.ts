@@ -1,13 +1,13 @@
 /**
  * A TCP tap between a WebSocket client and the server under test: it forwards every
- * byte untouched and records, independently of both, the 101's
- * `Sec-WebSocket-Extensions` and each data frame's direction, opcode, RSV bits and size.
- * It shows that compression really happens on the wire, whoever the client is.
+ * byte untouched and records the 101's `Sec-WebSocket-Extensions` and every frame with
+ * its payload. It reads frames with its own few lines (RFC 6455 §5.2: FIN, RSV, opcode,
+ * mask, length), independently of wsport's frame code and of both peers, so it shows
+ * what really crossed the wire, whoever the client is.
  * @module
  */
 
 import { connect, createServer, type Server as NetServer, type Socket } from "node:net";
-import { type Frame, FrameParser } from "../../src/core/frame.ts";
 import { within } from "../helpers/client.ts";
 
 /** A frame seen on the wire. */
@@ -18,23 +18,51 @@ export interface TappedFrame {
   fin: boolean;
   /** RSV1 is 4. */
   rsv: number;
-  /** The payload's size on the wire. */
-  length: number;
+  /** The payload as sent (unmasked), compressed or not. */
+  payload: Uint8Array;
+}
+
+/** A data message seen on the wire: its frames' payloads joined. */
+export interface TappedMessage {
+  /** The first frame's opcode: 1 for text, 2 for binary. */
+  opcode: number;
+  /** Whether the first frame had RSV1 set (RFC 7692 §6). */
+  compressed: boolean;
+  /** The payloads of its frames, joined, as sent. */
+  payload: Uint8Array;
+}
+
+/** What the compression checks read from a connection: a {@linkcode Tap}, or a fake one. */
+export interface Wire {
+  /** The `Sec-WebSocket-Extensions` of the 101 response, or `""`. */
+  readonly extensions: string;
+  /** The data messages seen going one way, in order. */
+  messages(direction: "in" | "out"): TappedMessage[];
 }
 
 const HEAD_END = "\r\n\r\n";
+
+function join(chunks: readonly Uint8Array[]): Uint8Array {
+  const joined = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return joined;
+}
 
 /** Reads one direction: the HTTP head as text, then frames. */
 class DirectionReader {
   /** The HTTP head, once complete (without the blank line). */
   head = "";
   #partialHead = "";
-  readonly #parser: FrameParser;
-  readonly #onFrame: (frame: Frame) => void;
   #inHead = true;
+  /** Bytes after the head not yet read as a whole frame (a copy, never forwarded bytes). */
+  #pending: Uint8Array = new Uint8Array(0);
+  readonly #onFrame: (frame: Omit<TappedFrame, "direction">) => void;
 
-  constructor(role: "server" | "client", onFrame: (frame: Frame) => void) {
-    this.#parser = new FrameParser({ role, maxFrameBytes: 1 << 30 });
+  constructor(onFrame: (frame: Omit<TappedFrame, "direction">) => void) {
     this.#onFrame = onFrame;
   }
 
@@ -54,17 +82,48 @@ class DirectionReader {
       bytes = bytes.subarray(consumed);
     }
     if (bytes.length === 0) return;
-    // The parser unmasks in place: it gets a copy, never the bytes being forwarded
-    // (a Buffer's slice() is a view, hence the copy through Uint8Array).
-    this.#parser.push(new Uint8Array(bytes));
-    for (let frame = this.#parser.next(); frame !== undefined; frame = this.#parser.next()) {
-      this.#onFrame(frame);
+    this.#pending = join([this.#pending, bytes]);
+    let offset = 0;
+    for (let read = this.#read(offset); read > 0; read = this.#read(offset)) offset += read;
+    this.#pending = this.#pending.slice(offset);
+  }
+
+  /** Reads the frame at `offset` of the pending bytes: its size, or 0 when incomplete. */
+  #read(offset: number): number {
+    const bytes = this.#pending.subarray(offset);
+    if (bytes.length < 2) return 0;
+    const masked = (bytes[1] & 0x80) !== 0;
+    let length = bytes[1] & 0x7f;
+    let header = 2;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (length === 126) {
+      if (bytes.length < 4) return 0;
+      length = view.getUint16(2);
+      header = 4;
+    } else if (length === 127) {
+      if (bytes.length < 10) return 0;
+      length = view.getUint32(2) * 2 ** 32 + view.getUint32(6);
+      header = 10;
     }
+    const key = masked ? bytes.subarray(header, header + 4) : undefined;
+    if (masked) header += 4;
+    if (bytes.length < header + length) return 0;
+    const payload = bytes.slice(header, header + length);
+    if (key !== undefined) {
+      for (let i = 0; i < payload.length; i++) payload[i] ^= key[i & 3];
+    }
+    this.#onFrame({
+      fin: (bytes[0] & 0x80) !== 0,
+      rsv: (bytes[0] >> 4) & 0x7,
+      opcode: bytes[0] & 0xf,
+      payload,
+    });
+    return header + length;
   }
 }
 
 /** A running tap in front of one server port. */
-export class Tap {
+export class Tap implements Wire {
   /** Every frame seen, in the order seen. */
   readonly frames: TappedFrame[] = [];
   readonly #server: NetServer;
@@ -97,9 +156,31 @@ export class Tap {
     return line === undefined ? "" : line.slice(line.indexOf(":") + 1).trim();
   }
 
-  /** The data frames (text, binary, continuation) seen going one way. */
-  dataFrames(direction: "in" | "out"): TappedFrame[] {
-    return this.frames.filter((frame) => frame.direction === direction && frame.opcode < 0x8);
+  /**
+   * The data messages seen going one way, in order: each text or binary frame with the
+   * continuation frames up to the one with FIN (control frames may come between).
+   */
+  messages(direction: "in" | "out"): TappedMessage[] {
+    const messages: TappedMessage[] = [];
+    let first: TappedFrame | undefined;
+    let payloads: Uint8Array[] = [];
+    for (const frame of this.frames) {
+      if (frame.direction !== direction || frame.opcode >= 0x8) continue;
+      if (frame.opcode !== 0) {
+        first = frame;
+        payloads = [];
+      }
+      payloads.push(frame.payload);
+      if (frame.fin && first !== undefined) {
+        messages.push({
+          opcode: first.opcode,
+          compressed: (first.rsv & 4) !== 0,
+          payload: join(payloads),
+        });
+        first = undefined;
+      }
+    }
+    return messages;
   }
 
   /** Closes the tap and every connection through it. */
@@ -115,16 +196,10 @@ export class Tap {
     const server = connect(target, "127.0.0.1");
     this.#sockets.add(client);
     this.#sockets.add(server);
-    const record = (direction: "in" | "out") => (frame: Frame) =>
-      this.frames.push({
-        direction,
-        opcode: frame.opcode,
-        fin: frame.fin,
-        rsv: frame.rsv,
-        length: frame.length,
-      });
-    const inbound = new DirectionReader("server", record("in"));
-    const outbound = new DirectionReader("client", record("out"));
+    const record = (direction: "in" | "out") => (frame: Omit<TappedFrame, "direction">) =>
+      this.frames.push({ direction, ...frame });
+    const inbound = new DirectionReader(record("in"));
+    const outbound = new DirectionReader(record("out"));
     client.on("data", (chunk: Uint8Array) => {
       inbound.push(chunk);
       server.write(chunk);

@@ -1,20 +1,37 @@
-// permessage-deflate against the JavaScript clients that compress: the `ws` package
-// (on Node and Deno) and Bun's own WebSocket (on Bun, where `import "ws"` is Bun's
-// shim). Each echoes text and binary through a tap that checks the wire.
+// permessage-deflate against the `ws` package, run by Node as a child process whatever
+// runtime serves (on Bun, `import "ws"` would be Bun's own client): text and binary
+// echoed through the tap, with and without context takeover and with window-bit offers.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { within } from "../helpers/client.ts";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import process from "node:process";
+import { repoRoot } from "../helpers/paths.ts";
 import { runtime, withSite } from "../helpers/server.ts";
+import { runClient } from "./client_process.ts";
 import {
   assertCompressedOnTheWire,
   assertEchoed,
+  byAdapter,
   compressingPairs,
   configurations,
   echoSite,
-  MESSAGES,
   PATH,
 } from "./scenario.ts";
 import { Tap } from "./tap.ts";
+
+const NODE = runtime === "node" ? process.execPath : "node";
+const CLIENT = [NODE, join(repoRoot, "tests", "compression", "ws_client.mjs")];
+
+/** Why the tests cannot run here, or `undefined` when they can. */
+function unavailable(): string | undefined {
+  const probe = spawnSync(NODE, ["-e", "import('ws')"], { cwd: repoRoot, encoding: "utf8" });
+  if (probe.error !== undefined) return "node is not on PATH";
+  if (probe.status !== 0) return "the ws package is not installed (npm install)";
+  return undefined;
+}
+
+const skip = unavailable();
 
 /** What `ws` takes as `perMessageDeflate` on the client side. */
 interface WsDeflate {
@@ -22,65 +39,72 @@ interface WsDeflate {
   clientNoContextTakeover?: boolean;
   serverMaxWindowBits?: number;
   clientMaxWindowBits?: number | boolean;
-  threshold?: number;
 }
 
-interface MinimalSocket {
-  binaryType: string;
-  onopen: (() => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number }) => void) | null;
-  onerror: (() => void) | null;
-  send(data: string | Uint8Array): void;
-  close(): void;
+/**
+ * An offer `ws` makes with given options, and what each adapter must answer (`undefined`
+ * where it declines the offer: the case does not run there).
+ */
+interface OfferCase {
+  name: string;
+  offer: WsDeflate;
+  answer: { node: string; bun: string | undefined };
 }
 
-type SocketClass = new (url: string, options?: unknown) => MinimalSocket;
-
-const Socket: SocketClass = runtime === "bun"
-  ? (globalThis as unknown as { WebSocket: SocketClass }).WebSocket
-  : (await import("ws")).WebSocket as unknown as SocketClass;
-
-/** Sends every message, then collects as many echoes, and closes. */
-async function echo(url: string, offer?: WsDeflate): Promise<(string | Uint8Array)[]> {
-  // ws offers "permessage-deflate; client_max_window_bits" by default, as browsers do;
-  // Bun's client offers permessage-deflate whatever it is given.
-  const socket = runtime === "bun"
-    ? new Socket(url)
-    : new Socket(url, { perMessageDeflate: offer ?? true });
-  socket.binaryType = "arraybuffer";
-  const received: (string | Uint8Array)[] = [];
-  const done = new Promise<void>((resolve, reject) => {
-    socket.onmessage = (event) => {
-      const data = event.data;
-      received.push(typeof data === "string" ? data : new Uint8Array(data as ArrayBuffer));
-      if (received.length === MESSAGES.length) resolve();
-    };
-    socket.onclose = (event) => reject(new Error(`Closed with ${event.code}`));
-    socket.onerror = () => reject(new Error(`Could not use ${url}`));
-  });
-  await within(new Promise<void>((resolve) => socket.onopen = resolve), `opening ${url}`);
-  for (const message of MESSAGES) socket.send(message);
-  try {
-    await within(done, "the echoes");
-  } finally {
-    const closed = new Promise<void>((resolve) => socket.onclose = () => resolve());
-    socket.close();
-    await within(closed, "the client to close");
-  }
-  return received;
-}
+const offers: OfferCase[] = [
+  {
+    name: "the client's window bits and no-takeover requests granted",
+    offer: {
+      serverNoContextTakeover: true,
+      clientNoContextTakeover: true,
+      serverMaxWindowBits: 10,
+      clientMaxWindowBits: 9,
+    },
+    answer: {
+      node: "permessage-deflate; server_no_context_takeover; client_no_context_takeover; " +
+        "server_max_window_bits=10; client_max_window_bits=9",
+      // uWebSockets declines server_no_context_takeover offered with server_max_window_bits.
+      bun: undefined,
+    },
+  },
+  {
+    name: "the client's window bits granted",
+    offer: { serverMaxWindowBits: 10, clientMaxWindowBits: 9 },
+    answer: {
+      node: "permessage-deflate; server_max_window_bits=10; client_max_window_bits=9",
+      bun: "permessage-deflate; client_max_window_bits=9; server_max_window_bits=10",
+    },
+  },
+  {
+    name: "the client's no-takeover requests granted",
+    offer: { serverNoContextTakeover: true, clientNoContextTakeover: true },
+    answer: {
+      node: "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
+      bun: "permessage-deflate; client_no_context_takeover; server_no_context_takeover",
+    },
+  },
+  {
+    name: "an 8-bit server window",
+    offer: { serverMaxWindowBits: 8 },
+    answer: {
+      node: "permessage-deflate; server_max_window_bits=8",
+      bun: "permessage-deflate; server_max_window_bits=8",
+    },
+  },
+];
 
 for (const pair of compressingPairs) {
-  describe(`${pair.name}: ${runtime === "bun" ? "Bun's WebSocket" : "ws"} with compression`, () => {
+  describe(`${pair.name}: ws with compression`, { skip }, () => {
     for (const configuration of configurations) {
       test(`echoes text and binary, compressed both ways (${configuration.name})`, async () => {
         await withSite(echoSite(configuration.setting), pair, async (server) => {
           const tap = await Tap.start(server.port);
           try {
-            assertEchoed(await echo(`ws://127.0.0.1:${tap.port}${PATH}`));
-            assertCompressedOnTheWire(tap);
-            assert.match(tap.extensions, /^permessage-deflate\b/);
+            const result = await runClient(CLIENT, `ws://127.0.0.1:${tap.port}${PATH}`, true);
+            assertEchoed(result.echoes);
+            const answer = byAdapter(configuration.answer, pair);
+            assertCompressedOnTheWire(tap, answer);
+            assert.equal(result.extensions, answer);
           } finally {
             await tap.stop();
           }
@@ -88,41 +112,16 @@ for (const pair of compressingPairs) {
       });
     }
 
-    if (runtime !== "bun") {
-      test("echoes with the client's window bits and no-takeover requests granted", async () => {
-        const offer: WsDeflate = {
-          serverNoContextTakeover: true,
-          clientNoContextTakeover: true,
-          serverMaxWindowBits: 10,
-          clientMaxWindowBits: 9,
-        };
+    for (const { name, offer, answer } of offers) {
+      const expected = byAdapter(answer, pair);
+      if (expected === undefined) continue;
+      test(`echoes with ${name}`, async () => {
         await withSite(echoSite(true), pair, async (server) => {
           const tap = await Tap.start(server.port);
           try {
-            assertEchoed(await echo(`ws://127.0.0.1:${tap.port}${PATH}`, offer));
-            assertCompressedOnTheWire(tap);
-            if (pair.adapter === "node") {
-              assert.equal(
-                tap.extensions,
-                "permessage-deflate; server_no_context_takeover; client_no_context_takeover; " +
-                  "server_max_window_bits=10; client_max_window_bits=9",
-              );
-            }
-          } finally {
-            await tap.stop();
-          }
-        });
-      });
-
-      test("echoes when the client asks the server for an 8-bit window", async () => {
-        await withSite(echoSite(true), pair, async (server) => {
-          const tap = await Tap.start(server.port);
-          try {
-            const received = await echo(`ws://127.0.0.1:${tap.port}${PATH}`, {
-              serverMaxWindowBits: 8,
-            });
-            assertEchoed(received);
-            assert.match(tap.extensions, /server_max_window_bits=8/);
+            const url = `ws://127.0.0.1:${tap.port}${PATH}`;
+            assertEchoed((await runClient(CLIENT, url, offer)).echoes);
+            assertCompressedOnTheWire(tap, expected);
           } finally {
             await tap.stop();
           }

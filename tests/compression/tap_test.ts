@@ -1,0 +1,131 @@
+// The tap reads frames of every length form, masked or not, fragmented with a control
+// frame between, whatever the chunks, and joins them into messages.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { connect, createServer, type Socket } from "node:net";
+import { within } from "../helpers/client.ts";
+import { Tap } from "./tap.ts";
+
+const HEAD_END = "\r\n\r\n";
+
+/** A frame written by hand (RFC 6455 §5.2): `first` is FIN, RSV and opcode. */
+function frame(first: number, payload: Uint8Array, key?: Uint8Array): Uint8Array {
+  const length = payload.length;
+  const extended = length < 126 ? 0 : length < 65536 ? 2 : 8;
+  const header = new Uint8Array(2 + extended + (key === undefined ? 0 : 4));
+  const view = new DataView(header.buffer);
+  header[0] = first;
+  header[1] = (key === undefined ? 0 : 0x80) |
+    (extended === 0 ? length : extended === 2 ? 126 : 127);
+  if (extended === 2) view.setUint16(2, length);
+  if (extended === 8) view.setUint32(6, length);
+  const body = payload.slice();
+  if (key !== undefined) {
+    header.set(key, 2 + extended);
+    for (let i = 0; i < body.length; i++) body[i] ^= key[i & 3];
+  }
+  const bytes = new Uint8Array(header.length + body.length);
+  bytes.set(header);
+  bytes.set(body, header.length);
+  return bytes;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const bytes = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.length;
+  }
+  return bytes;
+}
+
+const bytes = (length: number, seed: number) =>
+  Uint8Array.from({ length }, (_, i) => (i * seed + 1) & 0xff);
+const text = (value: string) => new TextEncoder().encode(value);
+
+const REQUEST = text("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n");
+const RESPONSE = text(
+  "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Extensions: permessage-deflate" +
+    HEAD_END,
+);
+const KEY = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
+const FROM_CLIENT = concat([
+  frame(0x81, text("abc"), KEY),
+  frame(0x02, bytes(200, 3), KEY),
+  frame(0x80, bytes(1, 5), KEY),
+]);
+const FROM_SERVER = concat([
+  frame(0x81, text("Hi")),
+  frame(0x82, bytes(300, 7)),
+  frame(0x42, bytes(70_000, 11)),
+  frame(0x89, text("ping")),
+  frame(0x80, bytes(5, 13)),
+]);
+
+/** Writes `data` in 1000-byte pieces, so the tap reads frames split anywhere. */
+function writeInPieces(socket: Socket, data: Uint8Array): void {
+  for (let offset = 0; offset < data.length; offset += 1000) {
+    socket.write(data.subarray(offset, offset + 1000));
+  }
+}
+
+/** Resolves once `socket` has received `length` bytes. */
+function received(socket: Socket, length: number): Promise<void> {
+  return new Promise((resolve) => {
+    let total = 0;
+    socket.on("data", (chunk: Uint8Array) => {
+      total += chunk.length;
+      if (total >= length) resolve();
+    });
+  });
+}
+
+test("Tap reads each length form, masked or not, and joins fragments into messages", async () => {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    received(socket, REQUEST.length + FROM_CLIENT.length).then(() => {
+      writeInPieces(socket, concat([RESPONSE, FROM_SERVER]));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const tap = await Tap.start((server.address() as { port: number }).port);
+  try {
+    const client = connect(tap.port, "127.0.0.1");
+    sockets.add(client);
+    const answered = received(client, RESPONSE.length + FROM_SERVER.length);
+    writeInPieces(client, concat([REQUEST, FROM_CLIENT]));
+    await within(answered, "the server's frames through the tap");
+
+    assert.equal(tap.extensions, "permessage-deflate");
+    assert.deepEqual(
+      tap.frames.map(({ direction, opcode, fin, rsv, payload }) =>
+        [direction, opcode, fin, rsv, payload.length].join(" ")
+      ),
+      [
+        "in 1 true 0 3",
+        "in 2 false 0 200",
+        "in 0 true 0 1",
+        "out 1 true 0 2",
+        "out 2 true 0 300",
+        "out 2 false 4 70000",
+        "out 9 true 0 4",
+        "out 0 true 0 5",
+      ],
+    );
+    assert.deepEqual(tap.messages("in"), [
+      { opcode: 1, compressed: false, payload: text("abc") },
+      { opcode: 2, compressed: false, payload: concat([bytes(200, 3), bytes(1, 5)]) },
+    ]);
+    assert.deepEqual(tap.messages("out"), [
+      { opcode: 1, compressed: false, payload: text("Hi") },
+      { opcode: 2, compressed: false, payload: bytes(300, 7) },
+      { opcode: 2, compressed: true, payload: concat([bytes(70_000, 11), bytes(5, 13)]) },
+    ]);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await tap.stop();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
