@@ -188,8 +188,11 @@ export function serveDeno(site: WebSocketSite, options: ServeOptions = {}): Prom
     shuttingDown ??= (async () => {
       // Close the WebSockets before stopping the server: once it is aborted, Deno cuts
       // their closing handshakes short and reports 1005 instead of the peer's answer.
-      await closeConnections(sweeper.connections, site.limits.closeTimeoutMs);
-      controller.abort();
+      // But past the close timeout, aborting is the only way to drop a peer that never
+      // answers: without it, shutdown would wait for that peer forever.
+      const abort = () => controller.abort();
+      await closeConnections(sweeper.connections, site.limits.closeTimeoutMs, abort);
+      abort();
       await server.finished;
     })();
   options.signal?.addEventListener("abort", () => shutdown(), { once: true });

@@ -74,10 +74,14 @@ export interface TrackedConnection {
 /**
  * Closes every connection with 1001 and waits for them, dropping those still open after
  * `timeoutMs`.
+ *
+ * @param dropAll Called once the stragglers were told to drop, for a runtime that cannot
+ *   drop one connection by itself (Deno): it must end them all.
  */
 export async function closeConnections(
   connections: ReadonlySet<TrackedConnection>,
   timeoutMs: number,
+  dropAll?: () => void,
 ): Promise<void> {
   const all = [...connections];
   for (const connection of all) {
@@ -91,6 +95,7 @@ export async function closeConnections(
   for (const connection of all) {
     connection.terminate(CloseCode.GoingAway, "Server shutting down");
   }
+  dropAll?.();
   await Promise.all(all.map((connection) => connection.closed));
 }
 

@@ -341,6 +341,35 @@ export class RawClient {
   }
 }
 
+/** What a raw client read until the server's Close frame or the end of TCP. */
+export interface Reading {
+  /** The opcodes of the frames before the Close frame. */
+  opcodes: number[];
+  /** The Close frame's code and reason; `undefined` when TCP ended without one. */
+  close: { code: number; reason: string } | undefined;
+}
+
+/** Reads frames until a Close frame arrives or the socket closes (at most `limit`). */
+export async function readToClose(client: RawClient, limit = 10_000): Promise<Reading> {
+  const reading: Reading = { opcodes: [], close: undefined };
+  for (let i = 0; i < limit; i++) {
+    let frame: Frame;
+    try {
+      frame = await client.nextFrame();
+    } catch {
+      return reading;
+    }
+    if (frame.opcode === Opcode.Close) {
+      const { payload } = frame;
+      const code = (payload[0] << 8) | payload[1];
+      reading.close = { code, reason: decoder.decode(payload.subarray(2)) };
+      return reading;
+    }
+    reading.opcodes.push(frame.opcode);
+  }
+  throw new Error(`More than ${limit} frames before a close`);
+}
+
 /** Decodes a chunked body (RFC 9112 §7.1), or `undefined` while it is incomplete. */
 function dechunk(bytes: Uint8Array): Uint8Array | undefined {
   const parts: Uint8Array[] = [];
