@@ -7,48 +7,15 @@ import { test } from "node:test";
 import { serve } from "../../src/adapters/serve.ts";
 import { Opcode } from "../../src/core/constants.ts";
 import type { CloseInfo } from "../../src/core/connection.ts";
-import type { Frame } from "../../src/core/frame.ts";
 import { WebSocketHandler } from "../../src/site/handler.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
-import { assertRefused, Client, RawClient, within } from "../helpers/client.ts";
+import { assertRefused, Client, RawClient, readToClose, within } from "../helpers/client.ts";
 import { deferred, Echo, pairs, withSite, wsUrl } from "../helpers/server.ts";
 
 const KiB = 1024;
-const decoder = new TextDecoder();
 
 /** Waits `ms`: only where waiting for a timeout is the point. */
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** A Close frame's code and reason. */
-function closeOf(frame: Frame): { code: number; reason: string } {
-  const { payload } = frame;
-  return { code: (payload[0] << 8) | payload[1], reason: decoder.decode(payload.subarray(2)) };
-}
-
-/** What a raw client read until the Close frame or the end of TCP. */
-interface Reading {
-  opcodes: number[];
-  close: { code: number; reason: string } | undefined;
-}
-
-/** Reads frames until a Close frame arrives or the socket closes (at most `limit`). */
-async function readToClose(client: RawClient, limit = 10_000): Promise<Reading> {
-  const reading: Reading = { opcodes: [], close: undefined };
-  for (let i = 0; i < limit; i++) {
-    let frame: Frame;
-    try {
-      frame = await client.nextFrame();
-    } catch {
-      return reading;
-    }
-    if (frame.opcode === Opcode.Close) {
-      reading.close = closeOf(frame);
-      return reading;
-    }
-    reading.opcodes.push(frame.opcode);
-  }
-  throw new Error(`More than ${limit} frames before a close`);
-}
 
 /** Records how each connection ended. */
 function recorder() {
