@@ -184,6 +184,15 @@ const plainText = (status: number, text: string) =>
 const notFound: HttpHandler = () => plainText(404, "Not Found");
 const internalServerError = () => plainText(500, "Internal Server Error");
 
+/**
+ * Whether `request` is an adapter's {@linkcode RequestHead}. Not `instanceof Request`:
+ * on Node the first use of the `Request` global loads undici, megabytes that a server
+ * that only upgrades never needs.
+ */
+function isRequestHead(request: Request | RequestHead): request is RequestHead {
+  return typeof (request as Partial<RequestHead>).toRequest === "function";
+}
+
 /** Whether a request asks for a WebSocket (an `Upgrade: websocket` header). */
 export function isWebSocketRequest(request: HandshakeRequest): boolean {
   return headerList(request.headers.get("upgrade")).some((item) =>
@@ -325,7 +334,8 @@ export class WebSocketSite {
    * Adapters call it; applications rarely need to.
    */
   async decide(request: Request | RequestHead): Promise<UpgradeDecision> {
-    const pathname = request instanceof Request ? new URL(request.url).pathname : request.pathname;
+    const head = isRequestHead(request) ? request : undefined;
+    const pathname = head?.pathname ?? new URL((request as Request).url).pathname;
     const route = this.#routes.get(pathname);
     if (route === undefined || !isWebSocketRequest(request)) return { kind: "http" };
     let acceptance: HandshakeAcceptance;
@@ -341,9 +351,7 @@ export class WebSocketSite {
     let data: unknown = undefined;
     if (route.options.onUpgrade !== undefined) {
       try {
-        data = await route.options.onUpgrade(
-          request instanceof Request ? request : request.toRequest(),
-        );
+        data = await route.options.onUpgrade(head?.toRequest() ?? request as Request);
       } catch (error) {
         this.#onError(error);
         return {
