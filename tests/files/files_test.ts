@@ -7,6 +7,11 @@ import { join } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { files, type FilesOptions } from "../../src/files/files.ts";
+import { resolveInside, resolveRoot } from "../../src/files/resolve_inside.ts";
+import { safePath } from "../../src/files/safe_path.ts";
+import { WebSocketSite } from "../../src/site/site.ts";
+import { rawRequest } from "../helpers/client.ts";
+import { pairs, withSite } from "../helpers/server.ts";
 
 const SECRET = "TOP SECRET 42";
 const SIBLING_SECRET = "SIBLING SECRET 43";
@@ -398,51 +403,127 @@ test("files() answers 404 to a missing file", async () => {
   });
 });
 
-test("files() refuses traversal attempts with 404 and never sends a secret", async () => {
+/**
+ * Paths that try to reach the secret outside root, as a client would write them: many
+ * are changed by the URL parser (`new Request()` turns `/../secret.txt` into
+ * `/secret.txt`), so they are sent as raw request lines or as a `url` the handler gets
+ * unparsed, never through `new Request()`.
+ */
+function traversalAttempts(fixture: Fixture): string[] {
+  return [
+    "/../secret.txt",
+    "/../../secret.txt",
+    "/docs/../../secret.txt",
+    "/%2e%2e/secret.txt",
+    "/%2E%2E/secret.txt",
+    "/.%2e/secret.txt",
+    "/docs/%2e%2e/%2e%2e/secret.txt",
+    "/..%2fsecret.txt",
+    "/..%2Fsecret.txt",
+    "/%2e%2e%2fsecret.txt",
+    "/docs%2f..%2f..%2fsecret.txt",
+    "/..%5csecret.txt",
+    "/%5c..%5csecret.txt",
+    "/%2e%2e%5c%2e%2e%5csecret.txt",
+    "/..\\secret.txt",
+    "/docs\\..\\..\\secret.txt",
+    "/%252e%252e/secret.txt",
+    "/%252e%252e%252fsecret.txt",
+    "/..%255csecret.txt",
+    "/secret.txt%00.html",
+    "/..%00/secret.txt",
+    "/hello.txt%00/../../secret.txt",
+    `/${encodeURIComponent(fixture.secret)}`,
+    `/${fixture.secret}`,
+    "/..;/secret.txt",
+    "/.../secret.txt",
+    "/../root-evil/secret.txt",
+    "/link-out",
+    "/link-up/secret.txt",
+    "/link-up/root-evil/secret.txt",
+    "/link-sibling",
+    "/docs/link-out",
+  ];
+}
+
+/**
+ * A GET as `Deno.serve` hands it to a handler: its `url` exactly as the request line
+ * wrote it. `new Request()` cannot make one, as it normalises the URL.
+ */
+function unparsedRequest(path: string): Request {
+  return {
+    method: "GET",
+    url: `http://localhost${path}`,
+    headers: new Headers(),
+  } as unknown as Request;
+}
+
+const rawGet = (path: string) =>
+  `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`;
+
+test("files() refuses traversal attempts as written with 404 and never sends a secret", async () => {
   await withFixture(async (fixture) => {
     const handler = serve(fixture, { dotfiles: true });
-    const attempts = [
-      "/../secret.txt",
-      "/../../secret.txt",
-      "/docs/../../secret.txt",
-      "/%2e%2e/secret.txt",
-      "/%2E%2E/secret.txt",
-      "/.%2e/secret.txt",
-      "/docs/%2e%2e/%2e%2e/secret.txt",
-      "/..%2fsecret.txt",
-      "/..%2Fsecret.txt",
-      "/%2e%2e%2fsecret.txt",
-      "/docs%2f..%2f..%2fsecret.txt",
-      "/..%5csecret.txt",
-      "/%5c..%5csecret.txt",
-      "/%2e%2e%5c%2e%2e%5csecret.txt",
-      "/..\\secret.txt",
-      "/docs\\..\\..\\secret.txt",
-      "/%252e%252e/secret.txt",
-      "/%252e%252e%252fsecret.txt",
-      "/..%255csecret.txt",
-      "/secret.txt%00.html",
-      "/..%00/secret.txt",
-      "/hello.txt%00/../../secret.txt",
-      `/${encodeURIComponent(fixture.secret)}`,
-      `/${fixture.secret}`,
-      "/..;/secret.txt",
-      "/.../secret.txt",
-      "/../root-evil/secret.txt",
-      "/link-out",
-      "/link-up/secret.txt",
-      "/link-up/root-evil/secret.txt",
-      "/link-sibling",
-      "/docs/link-out",
-    ];
+    const attempts = traversalAttempts(fixture);
     assert.ok(new Set(attempts).size >= 20);
+    // At least eleven would not reach files() as written through `new Request()`.
+    const normalised = attempts.filter((path) => {
+      const url = unparsedRequest(path).url;
+      return new Request(url).url !== url;
+    });
+    assert.ok(normalised.length >= 11, `only ${normalised.length} are changed by the URL parser`);
+    const rootReal = (await resolveRoot(fixture.root))!;
     for (const path of attempts) {
-      const { response, text } = await call(handler, path);
+      // The path as files() splits it, were it never parsed as a URL: refused, or naming
+      // nothing servable inside root.
+      const split = safePath(path);
+      if (split.ok) {
+        assert.equal(await resolveInside(rootReal, split.segments, true), null, path);
+      } else {
+        assert.equal(split.status, 404, path);
+      }
+      const response = await handler(unparsedRequest(path));
+      const text = await response.text();
       assert.equal(response.status, 404, path);
-      assert.ok(!text.includes(SECRET) && !text.includes(SIBLING_SECRET), path);
+      assert.equal(text, "Not Found", path);
     }
   });
 });
+
+for (const pair of pairs) {
+  test(`files() on ${pair.name} refuses traversal attempts sent as raw request lines`, async () => {
+    await withFixture(async (fixture) => {
+      const handler = serve(fixture, { dotfiles: true });
+      const seen: string[] = [];
+      const site = new WebSocketSite((request) => {
+        seen.push(request.url);
+        return handler(request);
+      });
+      await withSite(site, pair, async (server) => {
+        const attempts = traversalAttempts(fixture);
+        for (const path of attempts) {
+          seen.length = 0;
+          const response = await rawRequest(server.port, rawGet(path));
+          assert.equal(response.status, 404, path);
+          assert.equal(response.body, "Not Found", path);
+          assert.equal(seen.length, 1, `${path} reached files()`);
+          // Deno.serve passes the request line's path on unparsed; the Node adapter and
+          // Bun.serve normalise it first.
+          if (pair.adapter === "deno") assert.equal(seen[0], `http://127.0.0.1${path}`);
+        }
+        // Bytes no request line may hold: the server refuses them before files() runs
+        // (Bun.serve with 505 rather than 400).
+        for (const path of ["/secret.txt\0.html", "/..\t/secret.txt"]) {
+          seen.length = 0;
+          const response = await rawRequest(server.port, rawGet(path));
+          assert.equal(response.status, pair.adapter === "bun" ? 505 : 400, JSON.stringify(path));
+          assert.ok(!response.body.includes(SECRET), JSON.stringify(path));
+          assert.equal(seen.length, 0, JSON.stringify(path));
+        }
+      });
+    });
+  });
+}
 
 test("files() answers 400 to a malformed percent-encoding", async () => {
   await withFixture(async (fixture) => {
