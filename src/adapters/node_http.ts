@@ -28,7 +28,7 @@ export function toRequest(
   const host = headers.get("host") ?? "localhost";
   const method = head.method ?? "GET";
   const hasBody = body !== undefined && method !== "GET" && method !== "HEAD";
-  return new Request(new URL(head.url ?? "/", `http://${host}`), {
+  return new Request(targetUrl(head.url ?? "/", `http://${host}`), {
     method,
     headers,
     signal,
@@ -36,6 +36,15 @@ export function toRequest(
     // @ts-ignore: Node's Request needs `duplex` for a streamed body; the DOM types lack it.
     duplex: hasBody ? "half" : undefined,
   });
+}
+
+/**
+ * The URL of a request target. A target that starts with `//` is a path, not the
+ * scheme-relative URL the URL parser takes it for (its first segment as the host), as
+ * Deno.serve and Bun.serve read it too.
+ */
+function targetUrl(target: string, base: string): URL {
+  return new URL(target.startsWith("//") ? `/.${target}` : target, base);
 }
 
 /** Request targets the URL parser leaves as they are: no `%`, `\\`, `//` or dot segment. */
@@ -85,7 +94,7 @@ export class NodeRequestHead implements RequestHead {
     const path = end < 0 ? target : target.slice(0, end);
     return this.#pathname = PLAIN_PATH.test(path) && !DOT_SEGMENT.test(path)
       ? path
-      : new URL(target, "http://localhost").pathname;
+      : targetUrl(target, "http://localhost").pathname;
   }
 
   /** @throws {TypeError} When a header is not valid for the `Headers` class. */
