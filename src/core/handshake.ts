@@ -183,16 +183,27 @@ export async function computeAccept(key: string): Promise<string> {
  * The headers of the `101 Switching Protocols` response that accepts a handshake.
  *
  * @param acceptance What {@linkcode checkHandshake} returned.
+ * @param accept `Sec-WebSocket-Accept` for its key: {@linkcode computeAccept}'s value, or
+ *   the same computed with the runtime's own SHA-1.
  * @param extensions The negotiated `Sec-WebSocket-Extensions` answer, if any.
+ *
+ * @example
+ * ```ts
+ * import { acceptHeaders, computeAccept } from "./handshake.ts";
+ * const key = "dGhlIHNhbXBsZSBub25jZQ==";
+ * acceptHeaders({ key, protocol: "", extensions: "" }, await computeAccept(key));
+ * // { Upgrade: "websocket", Connection: "Upgrade", "Sec-WebSocket-Accept": "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" }
+ * ```
  */
-export async function acceptHeaders(
+export function acceptHeaders(
   acceptance: HandshakeAcceptance,
+  accept: string,
   extensions = "",
-): Promise<Record<string, string>> {
+): Record<string, string> {
   const headers: Record<string, string> = {
     Upgrade: "websocket",
     Connection: "Upgrade",
-    "Sec-WebSocket-Accept": await computeAccept(acceptance.key),
+    "Sec-WebSocket-Accept": accept,
   };
   if (acceptance.protocol !== "") headers["Sec-WebSocket-Protocol"] = acceptance.protocol;
   if (extensions !== "") headers["Sec-WebSocket-Extensions"] = extensions;
