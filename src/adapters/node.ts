@@ -244,7 +244,9 @@ async function upgrade(
   head: Uint8Array,
 ): Promise<void> {
   socket.pause();
-  socket.on("error", () => socket.destroy());
+  // Until a link takes the socket over, an error just ends it.
+  const destroy = () => socket.destroy();
+  socket.on("error", destroy);
   if (tooManyHeaders(message, site.limits)) {
     await writeRawResponse(rejection(431, "Too many request header fields"), socket);
     return;
@@ -272,18 +274,17 @@ async function upgrade(
   let response = "HTTP/1.1 101 Switching Protocols\r\n";
   for (const [name, value] of Object.entries(headers)) response += `${name}: ${value}\r\n`;
   socket.write(response + "\r\n");
-  const limits = decision.route.limits;
   const deflate = decision.route.perMessageDeflate;
+  socket.off("error", destroy);
   const link = new SocketLink(
     socket,
-    limits,
+    decision.route.limits,
+    sweeper,
     agreement && deflate && {
       codec: new DeflateCodec(agreement, deflate),
       threshold: deflate.threshold,
     },
   );
-  sweeper.add(link, tickIntervalFor(limits));
-  socket.on("close", () => sweeper.delete(link));
   const session = site.open({
     link,
     request: incoming.forConnection(),

@@ -13,7 +13,8 @@ import type { MessageCodec } from "../core/message_codec.ts";
 import type { Link } from "../site/link.ts";
 import type { Session } from "../site/session.ts";
 import { CompressedSender } from "./compressed_sender.ts";
-import type { TrackedConnection } from "./server.ts";
+import { tickIntervalFor, type TrackedConnection } from "./server.ts";
+import type { Sweeper } from "./sweeper.ts";
 
 /** A connection's negotiated compression: its codec and the send threshold. */
 export interface LinkCompression {
@@ -37,6 +38,7 @@ export class SocketLink implements Link, TrackedConnection {
   readonly #socket: Socket;
   readonly #connection: Connection;
   readonly #limits: Readonly<Limits>;
+  readonly #sweeper: Sweeper;
   #receiving = false;
   #pausedForQueue = false;
   #pausedForSend = false;
@@ -54,9 +56,19 @@ export class SocketLink implements Link, TrackedConnection {
    */
   readonly sendFrame: ((frame: Uint8Array) => void) | undefined;
 
-  constructor(socket: Socket, limits: Readonly<Limits>, compression?: LinkCompression) {
+  /**
+   * Takes the socket over: its deadlines are checked on `sweeper` until it closes.
+   * @param compression The negotiated compression, if any.
+   */
+  constructor(
+    socket: Socket,
+    limits: Readonly<Limits>,
+    sweeper: Sweeper,
+    compression?: LinkCompression,
+  ) {
     this.#socket = socket;
     this.#limits = limits;
+    this.#sweeper = sweeper;
     this.#connection = new Connection({
       limits,
       now: performance.now(),
@@ -78,10 +90,12 @@ export class SocketLink implements Link, TrackedConnection {
     this.sendFrame = compression === undefined ? (frame) => this.#sendFrame(frame) : undefined;
     socket.setNoDelay(true);
     socket.on("data", (chunk: Uint8Array) => this.#onData(chunk));
-    socket.on("end", () => this.#onEnd());
-    socket.on("error", () => this.#onEnd());
+    const onEnd = () => this.#onEnd();
+    socket.on("end", onEnd);
+    socket.on("error", onEnd);
     socket.on("close", () => this.#onClose());
     socket.on("drain", () => this.#onDrain());
+    sweeper.add(this, tickIntervalFor(limits));
   }
 
   /** Settles when the socket has closed; made on demand, as few ever ask. */
@@ -176,6 +190,7 @@ export class SocketLink implements Link, TrackedConnection {
   }
 
   #onClose(): void {
+    this.#sweeper.delete(this);
     this.#socketClosed = true;
     this.#onEnd();
     this.#resolveClosed?.();

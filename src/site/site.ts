@@ -227,6 +227,10 @@ export class WebSocketSite {
   readonly #onError: (error: unknown, transport?: Transport<unknown>) => void;
   readonly #routes = new Map<string, Route>();
   readonly #sessions = new Set<Session>();
+  /** Forgets a closed session: one function for every session of the site. */
+  readonly #forget = (session: Session) => {
+    this.#sessions.delete(session);
+  };
   readonly #topics: Topics;
 
   /**
@@ -393,7 +397,7 @@ export class WebSocketSite {
       remoteAddress: connection.remoteAddress,
       topics: this.#topics,
       onError: this.#onError,
-      onClosed: (closed) => this.#sessions.delete(closed),
+      onClosed: this.#forget,
     });
     this.#sessions.add(session);
     session.start();
