@@ -24,6 +24,7 @@ import {
   WebSocketHandler,
   WebSocketSite,
 } from "../mod.ts";
+import process from "node:process";
 import { announce, env, listenOptions } from "./listen.ts";
 
 const PAGE = `<!doctype html>
@@ -64,6 +65,7 @@ export class Chat extends WebSocketHandler {
   constructor(transport: Transport) {
     super(transport);
     this.#room = roomName(new URL(transport.request.url).searchParams.get("room"));
+    console.log(`${this.name} connected to process ${process.pid}`);
     this.#enter();
   }
 

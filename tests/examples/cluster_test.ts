@@ -9,7 +9,8 @@ import { Client } from "../helpers/client.ts";
 import { Child, freePort, redisSkip, startRedis } from "../helpers/redis.ts";
 import { runtime } from "../helpers/server.ts";
 
-const CLIENTS = 6;
+/** Clients opened at most while waiting for both workers to have one. */
+const MAX_CLIENTS = 40;
 
 /** The command that runs the cluster example in this runtime. */
 function clusterCommand(): string[] {
@@ -21,7 +22,7 @@ function clusterCommand(): string[] {
 }
 
 test(
-  `the cluster example on ${runtime}: ${CLIENTS} clients of two workers share a room`,
+  `the cluster example on ${runtime}: clients of both workers share a room`,
   { skip: redisSkip },
   async () => {
     const redisPort = await freePort();
@@ -38,14 +39,21 @@ test(
       await cluster.printed("redis backplane: up", 2);
       await cluster.printed("serving http://localhost:", 2);
       const port = /workers on port (\d+)/.exec(cluster.output)![1];
-      // The kernel (or node:cluster) picks each client's worker: with six of them, both
-      // workers have some unless the odds of 1 in 32 go against it, and the test holds
-      // either way; without Redis it would fail whenever they were split.
-      for (let i = 0; i < CLIENTS; i++) {
+      // The kernel (or node:cluster) picks each client's worker, and each worker logs
+      // the name of a client it takes: open clients until both workers have some.
+      const workers = new Set<string>();
+      while (workers.size < 2) {
+        assert.ok(clients.length < MAX_CLIENTS, `all ${MAX_CLIENTS} clients on one worker`);
         const client = await Client.open(`ws://127.0.0.1:${port}/chat?room=r`);
-        assert.match(String(await client.next()), /^guest-\d+ joined r$/);
+        const joined = /^(guest-\d+) joined r$/.exec(String(await client.next()));
+        assert.ok(joined, "a client's first message says it joined");
         clients.push(client);
+        await cluster.printed(`${joined[1]} connected to process `);
+        for (const line of cluster.output.matchAll(/(guest-\d+) connected to process (\d+)/g)) {
+          if (line[1] === joined[1]) workers.add(line[2]);
+        }
       }
+      const CLIENTS = clients.length;
       clients.forEach((client, i) => client.send(`hello ${i}`));
       for (const client of clients) {
         const heard = new Set<number>();
