@@ -23,8 +23,8 @@ interface SocketData {
   decision: AcceptedUpgrade;
   remoteAddress: string | undefined;
   sweeper: Sweeper;
-  /** The server's pub/sub, for a connection that may be reached through it. */
-  pubsub: BunPubSub | undefined;
+  /** The server's pub/sub for connections with this one's compression threshold. */
+  pubsub: BunPubSub;
   link?: BunLink;
 }
 
@@ -39,7 +39,7 @@ interface BunWebSocket {
   getBufferedAmount(): number;
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
-  publish(topic: string, data: string | Uint8Array): number;
+  publish(topic: string, data: string | Uint8Array, compress?: boolean): number;
 }
 
 /** The slice of Bun's `Server` this adapter uses. */
@@ -49,7 +49,7 @@ export interface BunServer {
   upgrade(request: Request, options: { data: SocketData; headers?: HeadersInit }): boolean;
   requestIP(request: Request): { address: string } | null;
   stop(closeActiveConnections?: boolean): Promise<void>;
-  publish(topic: string, data: string | Uint8Array): number;
+  publish(topic: string, data: string | Uint8Array, compress?: boolean): number;
 }
 
 /** Bun's `websocket` handler object, as `Bun.serve` and `export default` take it. */
@@ -86,20 +86,16 @@ const bytes = (data: Uint8Array): Uint8Array =>
 
 class BunLink extends NativeLink {
   readonly ws: BunWebSocket;
-  readonly pubsub: BunPubSub | undefined;
-  /** The route's compression threshold; `undefined` when it does not compress. */
-  readonly #threshold: number | undefined;
+  readonly pubsub: BunPubSub;
 
   constructor(ws: BunWebSocket) {
     super(ws.data.decision.route.limits, true);
     this.ws = ws;
     this.pubsub = ws.data.pubsub;
-    this.#threshold = ws.data.decision.route.perMessageDeflate?.threshold;
   }
 
   send(data: string | Uint8Array): void {
-    // Bun compresses only when asked, and only if the client negotiated it.
-    const compress = this.#threshold !== undefined && reachesThreshold(data, this.#threshold);
+    const compress = this.pubsub.compresses(data);
     // 0 means Bun dropped the message (or sent an empty one): never lose one silently,
     // unless the socket is already closing (the peer's Close arrived before the session
     // heard of it).
@@ -130,18 +126,28 @@ class BunLink extends NativeLink {
 }
 
 /**
- * Bun's pub/sub on one server: uWebSockets sends a message to every subscriber in one
- * call, for about a third of the CPU of a `send` each (1,000 subscribers), with the
- * same bytes in the same order.
+ * Bun's pub/sub on one server, for the connections of one compression threshold:
+ * uWebSockets sends a message to every subscriber in one call, for about a third of the
+ * CPU of a `send` each (1,000 subscribers), with the same bytes in the same order.
  * Bun drops a message only for a connection with more than `backpressureLimit` buffered,
  * twice the `maxSendBufferBytes` past which wsport fails a connection after each publish,
- * so nothing is dropped that one `send` each would have sent.
+ * so nothing is dropped that one `send` each would have sent. A message is published
+ * compressed when a `send` of it would be: uWebSockets compresses it for each subscriber
+ * that negotiated permessage-deflate, and sends it plain to the others.
  */
 class BunPubSub implements NativePubSub {
   readonly #server: BunServer;
+  /** The compression threshold of the routes it serves; `undefined` when they do not compress. */
+  readonly #threshold: number | undefined;
 
-  constructor(server: BunServer) {
+  constructor(server: BunServer, threshold: number | undefined) {
     this.#server = server;
+    this.#threshold = threshold;
+  }
+
+  /** Whether to ask Bun to compress a message (it does only where negotiated). */
+  compresses(data: string | Uint8Array): boolean {
+    return this.#threshold !== undefined && reachesThreshold(data, this.#threshold);
   }
 
   subscribe(link: Link, topic: string): void {
@@ -154,18 +160,25 @@ class BunPubSub implements NativePubSub {
   }
 
   publish(topic: string, data: string | Uint8Array, except?: Link): void {
+    const compress = this.compresses(data);
     // A socket's own publish reaches every subscriber but itself (publishToSelf is off).
-    if (except === undefined) this.#server.publish(topic, data);
-    else (except as BunLink).ws.publish(topic, data);
+    if (except === undefined) this.#server.publish(topic, data, compress);
+    else (except as BunLink).ws.publish(topic, data, compress);
   }
 }
 
-const pubsubs = new WeakMap<BunServer, BunPubSub>();
+const pubsubs = new WeakMap<BunServer, Map<number | undefined, BunPubSub>>();
 
-/** The pub/sub of a Bun server, made on first use. */
-function pubsubOf(server: BunServer): BunPubSub {
-  let pubsub = pubsubs.get(server);
-  if (pubsub === undefined) pubsubs.set(server, pubsub = new BunPubSub(server));
+/**
+ * The pub/sub of a Bun server for routes with this compression threshold, made on first
+ * use. Routes with different thresholds get different ones, so a topic whose subscribers
+ * would need different `compress` flags is sent to each in turn instead.
+ */
+function pubsubOf(server: BunServer, threshold: number | undefined): BunPubSub {
+  let byThreshold = pubsubs.get(server);
+  if (byThreshold === undefined) pubsubs.set(server, byThreshold = new Map());
+  let pubsub = byThreshold.get(threshold);
+  if (pubsub === undefined) byThreshold.set(threshold, pubsub = new BunPubSub(server, threshold));
   return pubsub;
 }
 
@@ -239,8 +252,7 @@ export function upgradeBun(
       decision,
       remoteAddress,
       sweeper,
-      // Compressing routes send each subscriber its own compressed message instead.
-      pubsub: decision.route.perMessageDeflate === undefined ? pubsubOf(server) : undefined,
+      pubsub: pubsubOf(server, decision.route.perMessageDeflate?.threshold),
     },
     // Always set: without the header Bun accepts the client's first offer itself; an
     // empty value makes it send none.

@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { test } from "node:test";
+import { constants, createInflateRaw } from "node:zlib";
+import { Buffer } from "node:buffer";
 import { Opcode } from "../../src/core/constants.ts";
 import type { CloseInfo } from "../../src/core/connection.ts";
 import { buildFrame } from "../../src/core/frame.ts";
@@ -396,6 +398,79 @@ for (const pair of pairs) {
       site.publish("feed", "after");
       assert.equal(await fast.next(), "after");
       await fast.closeAndWait();
+    });
+  });
+}
+
+/** Inflates one connection's compressed messages in order, with context takeover. */
+class Inflater {
+  readonly #stream = createInflateRaw();
+  readonly #decoder = new TextDecoder();
+
+  /** The text of one compressed message (RFC 7692 §7.2.2: append 00 00 ff ff). */
+  async message(payload: Uint8Array): Promise<string> {
+    const chunks: Uint8Array[] = [];
+    const onData = (chunk: Uint8Array) => chunks.push(chunk);
+    this.#stream.on("data", onData);
+    this.#stream.write(payload);
+    this.#stream.write(new Uint8Array([0, 0, 0xff, 0xff]));
+    await new Promise<void>((resolve) => this.#stream.flush(constants.Z_SYNC_FLUSH, resolve));
+    this.#stream.off("data", onData);
+    return this.#decoder.decode(Buffer.concat(chunks));
+  }
+
+  close(): void {
+    this.#stream.close();
+  }
+}
+
+for (const pair of pairs) {
+  test(`site.publish() on ${pair.name}: compressed to each subscriber that negotiated it`, async () => {
+    const site = new WebSocketSite(undefined, { onError: () => {} });
+    const joined = deferred();
+    let members = 0;
+    class Member extends WebSocketHandler {
+      constructor(transport: Transport) {
+        super(transport);
+        transport.subscribe("news");
+        if (++members === 3) joined.resolve();
+      }
+    }
+    site.addHandler("/news", Member, { perMessageDeflate: { threshold: 0 } });
+    const messages = ["first news, ".repeat(20), "second news, ".repeat(20), "short"];
+    await withSite(site, pair, async (server) => {
+      const offer = { "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits" };
+      const clients: { client: RawClient; compressed: boolean }[] = [];
+      for (const extra of [offer, offer, {}]) {
+        const client = await RawClient.connect(server.port);
+        client.write(upgradeRequest("/news", extra));
+        const head = await client.responseHead();
+        assert.equal(head.status, 101);
+        const answer = head.headers.get("sec-websocket-extensions") ?? "";
+        // Deno.serve cannot compress (README): its answer has no extension.
+        const compressed = extra !== offer || pair.adapter === "deno" ? false : true;
+        assert.equal(answer.startsWith("permessage-deflate"), compressed, answer);
+        clients.push({ client, compressed });
+      }
+      await within(joined.promise, "three subscribers");
+      for (const message of messages) site.publish("news", message);
+      for (const { client, compressed } of clients) {
+        const inflater = new Inflater();
+        try {
+          for (const message of messages) {
+            const frame = await client.nextFrame();
+            assert.equal(frame.opcode, Opcode.Text);
+            assert.equal(frame.rsv, compressed ? 4 : 0, "RSV1 marks a compressed message");
+            const text = compressed
+              ? await inflater.message(frame.payload)
+              : new TextDecoder().decode(frame.payload);
+            assert.equal(text, message);
+          }
+        } finally {
+          inflater.close();
+          client.destroy();
+        }
+      }
     });
   });
 }
