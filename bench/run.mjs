@@ -133,16 +133,22 @@ if (chosen.some((server) => server.build)) {
 const results = new Map();
 const notes = [];
 let failed = 0;
+const available = [];
 for (const server of chosen) {
-  const cells = new Map();
-  results.set(server.name, cells);
+  results.set(server.name, new Map());
   const missing = unavailable(server);
-  if (missing !== undefined) {
+  if (missing === undefined) {
+    available.push(server);
+  } else {
     notes.push(`- ${server.name} skipped: ${missing}.`);
     console.error(`bench: ${server.name} skipped: ${missing}`);
-    continue;
   }
-  for (const scenario of scenarios) {
+}
+// Scenario by scenario, so that a wsport server and its peer are measured minutes apart
+// at most, on the same machine: a virtual machine's CPU share can change over a run.
+for (const scenario of scenarios) {
+  for (const server of available) {
+    const cells = results.get(server.name);
     if (!server.websocket && !scenario.tcp) continue;
     const runs = server.scenarios?.includes(scenario.id) ?? !scenario.optIn;
     if (!runs) continue;
