@@ -4,7 +4,7 @@
  * @module
  */
 
-import { METRICS } from "./scenarios.mjs";
+import { SCENARIOS } from "./scenarios.mjs";
 
 /**
  * @typedef {object} Target
@@ -14,7 +14,21 @@ import { METRICS } from "./scenarios.mjs";
  * @property {number} min The ratio the issue asks for.
  */
 
-const every = (server, peer, min) => METRICS.map(({ key }) => ({ server, peer, metric: key, min }));
+/** The metrics of the scenarios every server runs (not the opt-in ones). */
+const COMMON = SCENARIOS.filter((scenario) => !scenario.optIn).flatMap((s) => s.metrics);
+
+/**
+ * Every common metric. Broadcast (f) is judged on the `wsport-topics-*` server of the
+ * same adapter: topics are wsport's way to broadcast (the plain server's loop over
+ * `site.connections` is shown, not judged).
+ */
+const every = (server, peer, min) =>
+  COMMON.map(({ key }) => ({
+    server: key === "f" ? server.replace(/^wsport-/, "wsport-topics-") : server,
+    peer,
+    metric: key,
+    min,
+  }));
 const some = (server, peer, min, keys) => keys.map((metric) => ({ server, peer, metric, min }));
 
 /** @type {Target[]} */
