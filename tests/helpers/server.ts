@@ -4,6 +4,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
 import { detectRuntime } from "../../src/adapters/runtime.ts";
@@ -46,15 +47,43 @@ export function wsUrl(server: Server, path: string): string {
   return `ws://127.0.0.1:${server.port}${path}`;
 }
 
+/** Handles a server (or a test's client) could leave behind: sockets and timers. */
+const LEAKABLE = new Set(["TCPServerWrap", "TCPSocketWrap", "Timeout", "Immediate"]);
+
+/**
+ * How many of each leakable handle are open, where the runtime says precisely: Node's
+ * `process.getActiveResourcesInfo()`. `undefined` elsewhere.
+ */
+function openHandles(): Map<string, number> | undefined {
+  if (runtime !== "node") return undefined;
+  const counts = new Map<string, number>();
+  for (const name of process.getActiveResourcesInfo()) {
+    if (LEAKABLE.has(name)) counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** The handles open now beyond those in `baseline`, as `name ×count`. */
+function handlesBeyond(baseline: Map<string, number>): string[] {
+  const extra: string[] = [];
+  for (const [name, count] of openHandles() ?? []) {
+    const more = count - (baseline.get(name) ?? 0);
+    if (more > 0) extra.push(`${name} ×${more}`);
+  }
+  return extra;
+}
+
 /**
  * Serves `site` on the pair's adapter (127.0.0.1, a free port), runs `body`, then shuts
- * the server down, checks `finished` settles and that the port refuses connections.
+ * the server down, checks `finished` settles, that the port refuses connections, and
+ * (on Node, which can tell) that no socket or timer opened since is left behind.
  */
 export async function withSite(
   site: WebSocketSite,
   pair: Pair,
   body: (server: Server) => Promise<void>,
 ): Promise<void> {
+  const baseline = openHandles();
   const server = await serve(site, { port: 0, hostname: "127.0.0.1", adapter: pair.adapter });
   try {
     await body(server);
@@ -63,6 +92,14 @@ export async function withSite(
     await within(server.finished, `${pair.name} finishing`);
   }
   await assertRefused(server.port);
+  if (baseline === undefined) return;
+  // Closed sockets are released a turn or two after their close events.
+  let left = handlesBeyond(baseline);
+  for (let turn = 0; left.length > 0 && turn < 100; turn++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    left = handlesBeyond(baseline);
+  }
+  assert.deepEqual(left, [], `${pair.name}: handles left open after the test`);
 }
 
 /** A promise with its resolve function outside: handlers signal tests with it. */
