@@ -66,10 +66,10 @@ export interface Transport<Data = unknown> {
   /** The negotiated subprotocol, or `""`. */
   readonly protocol: string;
   /**
-   * The opening handshake's request (its body is not readable). On the Node adapter it
-   * is made again from the request head on first use, so an idle connection keeps no
-   * `Request`: the same method, URL and headers as the one `onUpgrade` saw, but not the
-   * same object.
+   * The opening handshake's request (its body is not readable). On the Node adapter,
+   * unless the route's `onUpgrade` hook already made it (then it is that same object),
+   * it is made from the request head on first use, so an idle connection keeps no
+   * `Request`.
    */
   readonly request: Request;
   /** What the route's `onUpgrade` hook returned for this connection. */
