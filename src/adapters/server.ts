@@ -92,8 +92,10 @@ export async function closeConnections(
   const timedOut = new Promise<void>((resolve) => timer = setTimeout(resolve, timeoutMs));
   await Promise.race([Promise.all(all.map((connection) => connection.closed)), timedOut]);
   clearTimeout(timer);
+  // Those still open never answered the 1001: their closing handshake timed out, as
+  // their own close timeout (which may fire first) says too.
   for (const connection of all) {
-    connection.terminate(CloseCode.GoingAway, "Server shutting down");
+    connection.terminate(CloseCode.AbnormalClosure, "Close handshake timed out");
   }
   dropAll?.();
   await Promise.all(all.map((connection) => connection.closed));
