@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { serve } from "../../src/adapters/serve.ts";
 import { Opcode } from "../../src/core/constants.ts";
-import type { CloseInfo } from "../../src/core/connection.ts";
 import type { Limits } from "../../src/core/limits.ts";
 import { type HandlerClass, WebSocketHandler } from "../../src/site/handler.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
@@ -21,7 +20,7 @@ import {
   upgradeRequest,
   within,
 } from "../helpers/client.ts";
-import { deferred, Echo, pairs, withSite, wsUrl } from "../helpers/server.ts";
+import { deferred, Echo, pairs, recorder, withSite, wsUrl } from "../helpers/server.ts";
 
 const KiB = 1024;
 
@@ -33,19 +32,6 @@ function siteWith(handler: HandlerClass, limits: Partial<Limits>): WebSocketSite
   const site = new WebSocketSite(undefined, { limits });
   site.addHandler("/ws", handler);
   return site;
-}
-
-/** Records how connections ended; `first` settles with the first. */
-function recorder(Base: HandlerClass = Echo) {
-  const lost: CloseInfo[] = [];
-  const first = deferred<CloseInfo>();
-  class Recorded extends Base {
-    override connectionLost(info: CloseInfo): void {
-      lost.push(info);
-      first.resolve(info);
-    }
-  }
-  return { lost, first: first.promise, Recorded };
 }
 
 /** `count` extra header lines, `X-Extra-0: 0` and on. */

@@ -10,25 +10,12 @@ import type { CloseInfo } from "../../src/core/connection.ts";
 import { WebSocketHandler } from "../../src/site/handler.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
 import { assertRefused, Client, RawClient, readToClose, within } from "../helpers/client.ts";
-import { deferred, Echo, pairs, withSite, wsUrl } from "../helpers/server.ts";
+import { deferred, Echo, pairs, recorder, withSite, wsUrl } from "../helpers/server.ts";
 
 const KiB = 1024;
 
 /** Waits `ms`: only where waiting for a timeout is the point. */
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Records how each connection ended. */
-function recorder() {
-  const lost: CloseInfo[] = [];
-  const first = deferred<CloseInfo>();
-  class Recorded extends Echo {
-    override connectionLost(info: CloseInfo): void {
-      lost.push(info);
-      first.resolve(info);
-    }
-  }
-  return { lost, first: first.promise, Recorded };
-}
 
 for (const pair of pairs) {
   test(`shutdown on ${pair.name}: 1001 to open clients, finished settles, the port refuses`, async () => {

@@ -9,7 +9,7 @@ import zlib from "node:zlib";
 import type { DeflateSetting } from "../../src/core/deflate_options.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
 import { Echo, type Pair, pairs } from "../helpers/server.ts";
-import type { TappedMessage, Wire } from "./tap.ts";
+import { join, type TappedMessage, type Wire } from "./tap.ts";
 
 /**
  * The adapters of this runtime that compress: the Node adapter everywhere and Bun.serve
@@ -189,16 +189,6 @@ function inflateWithin(data: Uint8Array, windowBits: number): Uint8Array {
   }));
 }
 
-function joined(chunks: readonly Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return bytes;
-}
-
 /**
  * Asserts one direction's compressed messages decode to {@linkcode MESSAGES} with no
  * more than the agreed window and context: each alone under no context takeover, else
@@ -210,7 +200,7 @@ function assertInflates(
   who: string,
 ): void {
   const compressed = messages.flatMap((message, index) =>
-    message.compressed ? [{ index, payload: joined([message.payload, TRAILER]) }] : []
+    message.compressed ? [{ index, payload: join([message.payload, TRAILER]) }] : []
   );
   const how = terms.noContextTakeover
     ? `each alone with a ${terms.windowBits}-bit window`
@@ -223,7 +213,7 @@ function assertInflates(
       }
     } else {
       const stream = inflateWithin(
-        joined(compressed.map(({ payload }) => payload)),
+        join(compressed.map(({ payload }) => payload)),
         terms.windowBits,
       );
       let offset = 0;

@@ -42,7 +42,8 @@ export interface Wire {
 
 const HEAD_END = "\r\n\r\n";
 
-function join(chunks: readonly Uint8Array[]): Uint8Array {
+/** The bytes of `chunks`, one after another, in one array. */
+export function join(chunks: readonly Uint8Array[]): Uint8Array {
   const joined = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.length, 0));
   let offset = 0;
   for (const chunk of chunks) {

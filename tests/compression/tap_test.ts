@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect, createServer, type Socket } from "node:net";
 import { within } from "../helpers/client.ts";
-import { Tap } from "./tap.ts";
+import { join, Tap } from "./tap.ts";
 
 const HEAD_END = "\r\n\r\n";
 
@@ -30,16 +30,6 @@ function frame(first: number, payload: Uint8Array, key?: Uint8Array): Uint8Array
   return bytes;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return bytes;
-}
-
 const bytes = (length: number, seed: number) =>
   Uint8Array.from({ length }, (_, i) => (i * seed + 1) & 0xff);
 const text = (value: string) => new TextEncoder().encode(value);
@@ -50,12 +40,12 @@ const RESPONSE = text(
     HEAD_END,
 );
 const KEY = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
-const FROM_CLIENT = concat([
+const FROM_CLIENT = join([
   frame(0x81, text("abc"), KEY),
   frame(0x02, bytes(200, 3), KEY),
   frame(0x80, bytes(1, 5), KEY),
 ]);
-const FROM_SERVER = concat([
+const FROM_SERVER = join([
   frame(0x81, text("Hi")),
   frame(0x82, bytes(300, 7)),
   frame(0x42, bytes(70_000, 11)),
@@ -86,7 +76,7 @@ test("Tap reads each length form, masked or not, and joins fragments into messag
   const server = createServer((socket) => {
     sockets.add(socket);
     received(socket, REQUEST.length + FROM_CLIENT.length).then(() => {
-      writeInPieces(socket, concat([RESPONSE, FROM_SERVER]));
+      writeInPieces(socket, join([RESPONSE, FROM_SERVER]));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -95,7 +85,7 @@ test("Tap reads each length form, masked or not, and joins fragments into messag
     const client = connect(tap.port, "127.0.0.1");
     sockets.add(client);
     const answered = received(client, RESPONSE.length + FROM_SERVER.length);
-    writeInPieces(client, concat([REQUEST, FROM_CLIENT]));
+    writeInPieces(client, join([REQUEST, FROM_CLIENT]));
     await within(answered, "the server's frames through the tap");
 
     assert.equal(tap.extensions, "permessage-deflate");
@@ -116,12 +106,12 @@ test("Tap reads each length form, masked or not, and joins fragments into messag
     );
     assert.deepEqual(tap.messages("in"), [
       { opcode: 1, compressed: false, payload: text("abc") },
-      { opcode: 2, compressed: false, payload: concat([bytes(200, 3), bytes(1, 5)]) },
+      { opcode: 2, compressed: false, payload: join([bytes(200, 3), bytes(1, 5)]) },
     ]);
     assert.deepEqual(tap.messages("out"), [
       { opcode: 1, compressed: false, payload: text("Hi") },
       { opcode: 2, compressed: false, payload: bytes(300, 7) },
-      { opcode: 2, compressed: true, payload: concat([bytes(70_000, 11), bytes(5, 13)]) },
+      { opcode: 2, compressed: true, payload: join([bytes(70_000, 11), bytes(5, 13)]) },
     ]);
   } finally {
     for (const socket of sockets) socket.destroy();

@@ -10,7 +10,8 @@ import process from "node:process";
 import { detectRuntime } from "../../src/adapters/runtime.ts";
 import { serve } from "../../src/adapters/serve.ts";
 import type { AdapterName, Server } from "../../src/adapters/server.ts";
-import { WebSocketHandler } from "../../src/site/handler.ts";
+import type { CloseInfo } from "../../src/core/connection.ts";
+import { type HandlerClass, WebSocketHandler } from "../../src/site/handler.ts";
 import type { WebSocketSite } from "../../src/site/site.ts";
 import { assertRefused, within } from "./client.ts";
 import { repoRoot } from "./paths.ts";
@@ -120,6 +121,26 @@ export class Echo extends WebSocketHandler {
   override frameReceived(frame: string | Uint8Array): void {
     this.transport.write(frame);
   }
+}
+
+/**
+ * A handler class (an `Echo` unless told otherwise) that records how its connections
+ * ended; `first` settles with the first.
+ */
+export function recorder(Base: HandlerClass = Echo): {
+  lost: CloseInfo[];
+  first: Promise<CloseInfo>;
+  Recorded: HandlerClass;
+} {
+  const lost: CloseInfo[] = [];
+  const first = deferred<CloseInfo>();
+  class Recorded extends Base {
+    override connectionLost(info: CloseInfo): void {
+      lost.push(info);
+      first.resolve(info);
+    }
+  }
+  return { lost, first: first.promise, Recorded };
 }
 
 /** An example program running as a child process. */
