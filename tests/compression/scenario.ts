@@ -9,7 +9,8 @@ import zlib from "node:zlib";
 import type { DeflateSetting } from "../../src/core/deflate_options.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
 import { Echo, type Pair, pairs } from "../helpers/server.ts";
-import { join, type TappedMessage, type Wire } from "./tap.ts";
+import { join } from "../conformance/wire.ts";
+import type { TappedMessage, Wire } from "./tap.ts";
 
 /**
  * The adapters of this runtime that compress: the Node adapter everywhere and Bun.serve

@@ -8,6 +8,7 @@
  */
 
 import { connect, createServer, type Server as NetServer, type Socket } from "node:net";
+import { join } from "../conformance/wire.ts";
 import { within } from "../helpers/client.ts";
 
 /** A frame seen on the wire. */
@@ -41,17 +42,6 @@ export interface Wire {
 }
 
 const HEAD_END = "\r\n\r\n";
-
-/** The bytes of `chunks`, one after another, in one array. */
-export function join(chunks: readonly Uint8Array[]): Uint8Array {
-  const joined = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return joined;
-}
 
 /** Reads one direction: the HTTP head as text, then frames. */
 class DirectionReader {

@@ -4,7 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect, createServer, type Socket } from "node:net";
 import { within } from "../helpers/client.ts";
-import { join, Tap } from "./tap.ts";
+import { join } from "../conformance/wire.ts";
+import { Tap } from "./tap.ts";
 
 const HEAD_END = "\r\n\r\n";
 
