@@ -23,6 +23,7 @@ import type { HandlerClass } from "./handler.ts";
 import type { Link } from "./link.ts";
 import { toMessage } from "./message.ts";
 import { type RequestSource, Session } from "./session.ts";
+import { checkRouteArguments, checkSiteArguments } from "./site_options.ts";
 import { Topics } from "./topics.ts";
 import type { Transport } from "./transport.ts";
 
@@ -234,11 +235,21 @@ export class WebSocketSite {
   readonly #topics: Topics;
 
   /**
+   * Every option is checked here, for callers in plain JavaScript too: a mistake throws
+   * at once, naming the option, rather than failing at the first connection.
+   *
    * @param http Serves plain HTTP requests and upgrades to paths with no handler.
    * @default a 404 for everything
    * @param options Site-wide limits and the error hook.
+   * @throws {TypeError} When `http` is not a function, `options` not an object, an
+   *   option's name is unknown (the message lists the known ones) or its value of the
+   *   wrong type: `limits` an object, `perMessageDeflate` a boolean or an object of
+   *   `DeflateOptions`, `onError` a function, `backplane` an object with `publish` and
+   *   `onMessage` methods.
+   * @throws {RangeError} When a limit or a `perMessageDeflate` number is out of its range.
    */
   constructor(http: HttpHandler = notFound, options: SiteOptions = {}) {
+    checkSiteArguments(http, options);
     this.#http = http;
     this.#limitOverrides = { ...options.limits };
     this.limits = resolveLimits(options.limits);
@@ -249,20 +260,45 @@ export class WebSocketSite {
   }
 
   /**
-   * Serves WebSocket connections on `path` with a new `Handler` for each.
+   * Serves WebSocket connections on `path` with a new `Handler` for each. Every argument
+   * is checked here, for callers in plain JavaScript too: a mistake throws at once,
+   * naming the option, rather than failing at the first connection.
    *
-   * @param path The exact URL path, starting with "/".
+   * @param path The exact URL path, starting with "/", as `new URL(url).pathname` gives
+   *   it.
+   * @param handler A class extending `WebSocketHandler` (or any class whose prototype has
+   *   the methods `frameReceived`, `pongReceived` and `connectionLost`).
    * @returns The site, so calls chain.
-   * @throws {TypeError} For a path not starting with "/" or one that has a handler.
+   * @throws {TypeError} For a path that is not a string or can never match a request (not
+   *   starting with "/"; holding `?`, `#` or whitespace; ending with "/" other than "/"
+   *   itself; dot segments, a backslash or characters the URL parser percent-encodes), a
+   *   path that has a handler already, a handler that is not such a class (an arrow
+   *   function), options that are not an object, an unknown option (the message lists the
+   *   known ones), or an option of the wrong type or form: `protocols` an array of tokens,
+   *   `allowedOrigins` an array of origins (`"https://example.com"`) or a function,
+   *   `perMessageDeflate` a boolean or an object of `DeflateOptions`, `maxMessageBytes` a
+   *   number, `limits` an object, `onUpgrade` a function.
+   * @throws {RangeError} When a limit or a `perMessageDeflate` number is out of its range.
+   *
+   * @example A chat route with a subprotocol
+   * ```ts
+   * import { WebSocketHandler, WebSocketSite } from "wsport";
+   * class Chat extends WebSocketHandler {}
+   * const site = new WebSocketSite();
+   * site.addHandler("/chat", Chat, { protocols: ["chat.v2", "chat.v1"] });
+   * // site.addHandler("/chat", Chat, { protocols: "chat" }) throws:
+   * // TypeError: addHandler(): option "protocols" must be an array of strings (tokens), got the string "chat"
+   * ```
    */
   addHandler<Data = unknown>(
     path: string,
     handler: HandlerClass<Data>,
     options: RouteOptions<Data> = {},
   ): this {
-    if (!path.startsWith("/")) throw new TypeError(`Path must start with "/", got "${path}"`);
-    if (this.#routes.has(path)) throw new TypeError(`Path "${path}" already has a handler`);
-    if (typeof handler !== "function") throw new TypeError("Handler must be a class");
+    checkRouteArguments(path, handler, options);
+    if (this.#routes.has(path)) {
+      throw new TypeError(`addHandler(): the path "${path}" already has a handler`);
+    }
     const limits = resolveLimits({
       ...this.#limitOverrides,
       ...options.limits,
