@@ -163,21 +163,23 @@ export function checkType(
 
 /**
  * The known name nearest to a mistyped one: at most two edits away (a letter added,
- * dropped, changed or two swapped), or the same but for case.
+ * dropped, changed or two swapped), or the same but for case; else the only one that
+ * contains it (`origins` for `allowedOrigins`).
  */
 function nearestName(name: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
+  const lower = name.toLowerCase();
   for (const candidate of known) {
-    const distance = candidate.toLowerCase() === name.toLowerCase()
-      ? 0
-      : editDistance(name, candidate);
+    const distance = candidate.toLowerCase() === lower ? 0 : editDistance(name, candidate);
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
-  return best;
+  if (best !== undefined || lower.length < 4) return best;
+  const containing = known.filter((candidate) => candidate.toLowerCase().includes(lower));
+  return containing.length === 1 ? containing[0] : undefined;
 }
 
 /** Optimal string alignment distance: insertions, deletions, substitutions, transpositions. */

@@ -56,6 +56,10 @@ test("checkOptionNames() rejects an unknown name, suggesting the nearest and lis
   });
   assert.throws(() => checkOptionNames("f()", { PORT: 1 }, ["port"]), /did you mean "port"/);
   assert.throws(() => checkOptionNames("f()", { hsotname: 1 }, ["hostname"]), /"hostname"\?/);
+  assert.throws(
+    () => checkOptionNames("f()", { origins: [] }, ["protocols", "allowedOrigins"]),
+    /unknown option "origins" \(did you mean "allowedOrigins"\?\)/,
+  );
   assert.throws(() => checkOptionNames("f()", { zzzzzz: 1 }, ["port"]), {
     name: "TypeError",
     message: 'f(): unknown option "zzzzzz"; the options are port',

@@ -205,7 +205,11 @@ test("addHandler() rejects options that are not an object or an unknown option",
     "the options are protocols, allowedOrigins, perMessageDeflate, maxMessageBytes, limits, " +
       "onUpgrade",
   );
-  assertThrows(() => route({ origins: ["https://a.example"] }), TypeError, '"origins"');
+  assertThrows(
+    () => route({ origins: ["https://a.example"] }),
+    TypeError,
+    'unknown option "origins" (did you mean "allowedOrigins"?)',
+  );
 });
 
 test("addHandler() rejects protocols that are not an array of tokens", () => {
