@@ -269,6 +269,16 @@ test("addHandler() checks the types of the other options", () => {
   assertThrows(() => route({ maxMessageBytes: -1 }), RangeError, "maxMessageBytes");
   assertThrows(() => route({ limits: { closeTimeoutMs: -1 } }), RangeError, "closeTimeoutMs");
   assertThrows(
+    () => route({ perMessageDeflate: "on" }),
+    TypeError,
+    'addHandler(): option "perMessageDeflate" must be a boolean or an object of DeflateOptions',
+  );
+  assertThrows(
+    () => route({ perMessageDeflate: { serverNoContextTakeover: "yes" } }),
+    TypeError,
+    'addHandler(): option "perMessageDeflate.serverNoContextTakeover" must be a boolean',
+  );
+  assertThrows(
     () => route({ perMessageDeflate: { memLevel: 0 } }),
     RangeError,
     'addHandler(): option "perMessageDeflate.memLevel" must be an integer from 1 to 9',
