@@ -15,7 +15,12 @@ export * from "./src/core/utf8.ts";
 export * from "./src/core/output.ts";
 export * from "./src/core/liveness.ts";
 export * from "./src/core/connection.ts";
-export * from "./src/core/deflate_options.ts";
+export {
+  DEFAULT_DEFLATE_OPTIONS,
+  type DeflateOptions,
+  type DeflateSetting,
+  resolveDeflateOptions,
+} from "./src/core/deflate_options.ts";
 export * from "./src/core/extensions.ts";
 export * from "./src/core/permessage_deflate.ts";
 export type { MessageCodec } from "./src/core/message_codec.ts";

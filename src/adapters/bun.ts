@@ -75,6 +75,10 @@ interface BunNamespace {
     reusePort: boolean;
     fetch: (request: Request, server: BunServer) => Promise<Response | undefined>;
     websocket: BunWebSocketHandlers;
+    /** Whether Bun answers a thrown error with its development page (source, paths). */
+    development: boolean;
+    /** Answers a request whose `fetch` threw. */
+    error: (error: unknown) => Response;
   }): BunServer;
 }
 
@@ -284,6 +288,10 @@ export function serveBun(site: WebSocketSite, options: ServeOptions = {}): Promi
       return upgradeBun(site, request, server, decision, remoteAddress, sweeper);
     },
     websocket: bunWebSocketHandlers(site),
+    // Never Bun's development error page (it shows source code and the working
+    // directory): a request that fails is reported to the site and gets a plain 500.
+    development: false,
+    error: (error) => site.requestFailed(error),
   });
   let resolveFinished!: () => void;
   const finished = new Promise<void>((resolve) => resolveFinished = resolve);

@@ -33,6 +33,8 @@ interface DenoNamespace {
       reusePort: boolean;
       signal?: AbortSignal;
       onListen?: () => void;
+      /** Answers a request whose handler threw. */
+      onError?: (error: unknown) => Response;
     },
     handler: (request: Request, info: DenoServeInfo) => Response | Promise<Response>,
   ): {
@@ -172,6 +174,8 @@ export function serveDeno(site: WebSocketSite, options: ServeOptions = {}): Prom
       reusePort,
       signal: controller.signal,
       onListen: () => {},
+      // A request that fails is reported to the site, and gets a plain 500.
+      onError: (error) => site.requestFailed(error),
     },
     async (request, info) => {
       const remoteAddress = denoRemoteAddress(info);

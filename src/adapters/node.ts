@@ -144,7 +144,7 @@ export async function serveNode(site: WebSocketSite, options: ServeOptions = {})
 
   const server = createServer({ maxHeaderSize: limits.maxHeaderBytes }, (message, response) => {
     settle(message.socket);
-    serveRequest(site, message, response);
+    serveRequest(site, message, response).catch((error) => dropFailed(site, message.socket, error));
   });
   server.maxHeadersCount = limits.maxHeaderCount + 1;
   if (limits.handshakeTimeoutMs > 0) {
@@ -159,7 +159,7 @@ export async function serveNode(site: WebSocketSite, options: ServeOptions = {})
   });
   server.on("upgrade", (message: IncomingMessage, socket: Socket, head: Uint8Array) => {
     settle(socket);
-    upgrade(site, sweeper, message, socket, head);
+    upgrade(site, sweeper, message, socket, head).catch((error) => dropFailed(site, socket, error));
   });
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
@@ -208,6 +208,16 @@ export async function serveNode(site: WebSocketSite, options: ServeOptions = {})
     finished,
     shutdown,
   };
+}
+
+/**
+ * Ends a connection whose request failed inside the library (a response body that
+ * errors while it is written, say): the error goes to the site's `onError` and only
+ * this connection is dropped, never the process.
+ */
+function dropFailed(site: WebSocketSite, socket: Socket, error: unknown): void {
+  site.reportError(error);
+  socket.destroy();
 }
 
 /** Serves a plain HTTP request. */

@@ -11,15 +11,19 @@ import type { Session } from "../site/session.ts";
 /** The adapters wsport has. */
 export type AdapterName = "deno" | "bun" | "node";
 
-/** Options of `serve()`. */
+/**
+ * Options of `serve()`, each checked at the call: an unknown name or a value of the wrong
+ * type is a `TypeError`, a port out of range a `RangeError`.
+ */
 export interface ServeOptions {
   /**
-   * The TCP port; 0 lets the system pick one (read it from `server.port`).
+   * The TCP port, an integer from 0 to 65535; 0 lets the system pick one (read it from
+   * `server.port`).
    * @default 8080
    */
   port?: number;
   /**
-   * The address to listen on.
+   * The address to listen on, a non-empty string ("127.0.0.1", "::", "localhost").
    * @default "0.0.0.0"
    */
   hostname?: string;

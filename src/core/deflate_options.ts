@@ -4,6 +4,14 @@
  * @module
  */
 
+import {
+  checkInteger,
+  checkOptionNames,
+  checkType,
+  isOptionsObject,
+  optionTypeError,
+} from "./options.ts";
+
 /**
  * How a route compresses messages with permessage-deflate (RFC 7692).
  *
@@ -103,13 +111,50 @@ const RANGES: Record<string, readonly [number, number]> = {
   concurrencyLimit: [1, Number.MAX_SAFE_INTEGER],
 };
 
+const NAMES = Object.keys(DEFAULT_DEFLATE_OPTIONS);
+
+/**
+ * Checks a `perMessageDeflate` setting as a caller gave it: `undefined`, a boolean, or an
+ * object of known options, each of its type and in its range.
+ *
+ * @param caller The entry point, as error messages start: `"addHandler()"`.
+ * @param name The option's name in messages.
+ * @throws {TypeError} For a setting that is neither a boolean nor an object, an unknown
+ *   option (naming the nearest known one), or a field of the wrong type.
+ * @throws {RangeError} For a number out of its range.
+ *
+ * @example
+ * ```ts
+ * import { checkDeflateSetting } from "./deflate_options.ts";
+ * checkDeflateSetting("addHandler()", { level: 12 });
+ * // RangeError: addHandler(): option "perMessageDeflate.level" must be an integer from 0 to 9, got the number 12
+ * ```
+ */
+export function checkDeflateSetting(
+  caller: string,
+  setting: unknown,
+  name = "perMessageDeflate",
+): asserts setting is DeflateSetting | undefined {
+  if (setting === undefined || typeof setting === "boolean") return;
+  if (!isOptionsObject(setting)) {
+    throw optionTypeError(caller, name, "a boolean or an object of DeflateOptions", setting);
+  }
+  checkOptionNames(caller, setting, NAMES, name);
+  for (const key of NAMES) {
+    const range = RANGES[key];
+    if (range === undefined) checkType(caller, `${name}.${key}`, setting[key], "boolean");
+    else checkInteger(caller, `${name}.${key}`, setting[key], range[0], range[1]);
+  }
+}
+
 /**
  * Resolves `perMessageDeflate` settings given at several levels (the site's, then a
  * route's): the last one given decides whether compression is on, and the fields of
  * every object given apply in order over the defaults.
  *
  * @returns The complete, frozen options, or `undefined` when compression is off.
- * @throws {RangeError} For an unknown option or a value out of its range.
+ * @throws {TypeError} For a setting or field of the wrong type, or an unknown option.
+ * @throws {RangeError} For a value out of its range.
  */
 export function resolveDeflateOptions(
   ...settings: (DeflateSetting | undefined)[]
@@ -117,35 +162,16 @@ export function resolveDeflateOptions(
   let enabled = false;
   const options: DeflateOptions = { ...DEFAULT_DEFLATE_OPTIONS };
   for (const setting of settings) {
+    checkDeflateSetting("resolveDeflateOptions()", setting);
     if (setting === undefined) continue;
     enabled = setting !== false;
     if (typeof setting === "boolean") continue;
     for (const key of Object.keys(setting) as (keyof DeflateOptions)[]) {
       const value = setting[key];
-      if (value === undefined) continue;
-      if (!(key in DEFAULT_DEFLATE_OPTIONS)) {
-        throw new RangeError(`Unknown perMessageDeflate option "${key}"`);
+      if (value !== undefined) {
+        (options as unknown as Record<string, number | boolean>)[key] = value;
       }
-      checkOption(key, value);
-      (options as unknown as Record<string, number | boolean>)[key] = value;
     }
   }
   return enabled ? Object.freeze(options) : undefined;
-}
-
-function checkOption(key: keyof DeflateOptions, value: unknown): void {
-  const range = RANGES[key];
-  if (range === undefined) {
-    if (typeof value !== "boolean") {
-      throw new RangeError(`perMessageDeflate option "${key}" must be a boolean, got ${value}`);
-    }
-    return;
-  }
-  const [min, max] = range;
-  if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > max) {
-    const bounds = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
-    throw new RangeError(
-      `perMessageDeflate option "${key}" must be an integer ${bounds}, got ${value}`,
-    );
-  }
 }

@@ -208,16 +208,22 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   }
 
   #deliver(message: string | Uint8Array): void {
-    let result: void | Promise<void>;
+    let result: unknown;
     try {
       result = this.#handler!.frameReceived(message);
+      // Only a promise (a thenable) makes the next message wait; anything else plain
+      // JavaScript returns (null, false) means done.
+      if (
+        result === undefined || typeof (result as PromiseLike<void> | null)?.then !== "function"
+      ) {
+        return;
+      }
     } catch (error) {
       this.#handlerFailed(error);
       return;
     }
-    if (result === undefined || typeof result.then !== "function") return;
     this.#busy = true;
-    result.then(() => this.#settled(), (error) => {
+    Promise.resolve(result).then(() => this.#settled(), (error) => {
       this.#handlerFailed(error);
       this.#settled();
     });

@@ -5,6 +5,7 @@
  */
 
 import { HandshakeError } from "../core/errors.ts";
+import { describeValue } from "../core/options.ts";
 import {
   checkHandshake,
   type HandshakeAcceptance,
@@ -23,6 +24,7 @@ import type { HandlerClass } from "./handler.ts";
 import type { Link } from "./link.ts";
 import { toMessage } from "./message.ts";
 import { type RequestSource, Session } from "./session.ts";
+import { checkRouteArguments, checkSiteArguments } from "./site_options.ts";
 import { Topics } from "./topics.ts";
 import type { Transport } from "./transport.ts";
 
@@ -84,7 +86,11 @@ export interface SiteOptions {
   perMessageDeflate?: DeflateSetting;
   /**
    * Called with every error a handler throws (after which its connection closes with
-   * 1011) or an `onUpgrade` hook throws (answered with 500).
+   * 1011); with every error an `onUpgrade` hook or an `allowedOrigins` function throws,
+   * or the HTTP handler throws, and every answer of theirs that is not a `Response` that
+   * can be sent (each answered with a plain-text 500, nothing of the error in it); and
+   * with errors the adapters meet on one connection (which is dropped). An error it
+   * throws itself is logged with `console.error`, and changes nothing else.
    * @default logs with `console.error`
    */
   onError?: (error: unknown, transport?: Transport<unknown>) => void;
@@ -183,6 +189,38 @@ const plainText = (status: number, text: string) =>
   });
 const notFound: HttpHandler = () => plainText(404, "Not Found");
 const internalServerError = () => plainText(500, "Internal Server Error");
+const logError = (error: unknown) => console.error("wsport:", error);
+
+/**
+ * Why a value returned as a response cannot be sent, or `undefined` when it can: it must
+ * be this runtime's `Response` (a look-alike from another fetch implementation is not
+ * sent), and its body must not have been read already (a `Response` returned twice).
+ */
+function unsendable(response: unknown, what: string): TypeError | undefined {
+  if (!(response instanceof Response)) {
+    return new TypeError(
+      `${what} must be a Response (the runtime's global class), got ${describeValue(response)}`,
+    );
+  }
+  if (response.bodyUsed || response.body?.locked) {
+    return new TypeError(
+      `${what} is a Response whose body was already read: make a new Response for each ` +
+        "request",
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Whether a value returned by `onUpgrade` looks like a `Response` without being one (from
+ * another fetch implementation): refused rather than taken as the connection's data.
+ */
+function looksLikeResponse(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  return typeof candidate.status === "number" && typeof candidate.headers === "object" &&
+    typeof candidate.arrayBuffer === "function";
+}
 
 /**
  * Whether `request` is an adapter's {@linkcode RequestHead}. Not `instanceof Request`:
@@ -234,35 +272,81 @@ export class WebSocketSite {
   readonly #topics: Topics;
 
   /**
-   * @param http Serves plain HTTP requests and upgrades to paths with no handler.
+   * Every option is checked here, for callers in plain JavaScript too: a mistake throws
+   * at once, naming the option, rather than failing at the first connection.
+   *
+   * @param http Serves plain HTTP requests and upgrades to paths with no handler. It must
+   *   return (or resolve to) a new `Response`; anything else, or a throw, is reported to
+   *   `onError` and answered with a plain 500.
    * @default a 404 for everything
    * @param options Site-wide limits and the error hook.
+   * @throws {TypeError} When `http` is not a function, `options` not an object, an
+   *   option's name is unknown (the message lists the known ones) or its value of the
+   *   wrong type: `limits` an object, `perMessageDeflate` a boolean or an object of
+   *   `DeflateOptions`, `onError` a function, `backplane` an object with `publish` and
+   *   `onMessage` methods.
+   * @throws {RangeError} When a limit or a `perMessageDeflate` number is out of its range.
    */
   constructor(http: HttpHandler = notFound, options: SiteOptions = {}) {
+    checkSiteArguments(http, options);
     this.#http = http;
     this.#limitOverrides = { ...options.limits };
     this.limits = resolveLimits(options.limits);
     this.#perMessageDeflate = options.perMessageDeflate;
     this.perMessageDeflate = resolveDeflateOptions(options.perMessageDeflate);
-    this.#onError = options.onError ?? ((error) => console.error("wsport:", error));
+    const onError = options.onError ?? logError;
+    // A hook that throws must not take the connection's dispatch (or the process) with it.
+    this.#onError = (error, transport) => {
+      try {
+        onError(error, transport);
+      } catch (failure) {
+        logError(failure);
+        logError(error);
+      }
+    };
     this.#topics = new Topics(options.backplane, this.#onError);
   }
 
   /**
-   * Serves WebSocket connections on `path` with a new `Handler` for each.
+   * Serves WebSocket connections on `path` with a new `Handler` for each. Every argument
+   * is checked here, for callers in plain JavaScript too: a mistake throws at once,
+   * naming the option, rather than failing at the first connection.
    *
-   * @param path The exact URL path, starting with "/".
+   * @param path The exact URL path, starting with "/", as `new URL(url).pathname` gives
+   *   it.
+   * @param handler A class extending `WebSocketHandler` (or any class whose prototype has
+   *   the methods `frameReceived`, `pongReceived` and `connectionLost`).
    * @returns The site, so calls chain.
-   * @throws {TypeError} For a path not starting with "/" or one that has a handler.
+   * @throws {TypeError} For a path that is not a string or can never match a request (not
+   *   starting with "/"; holding `?`, `#` or whitespace; ending with "/" other than "/"
+   *   itself; dot segments, a backslash or characters the URL parser percent-encodes), a
+   *   path that has a handler already, a handler that is not such a class (an arrow
+   *   function), options that are not an object, an unknown option (the message lists the
+   *   known ones), or an option of the wrong type or form: `protocols` an array of tokens,
+   *   `allowedOrigins` an array of origins (`"https://example.com"`) or a function,
+   *   `perMessageDeflate` a boolean or an object of `DeflateOptions`, `maxMessageBytes` a
+   *   number, `limits` an object, `onUpgrade` a function.
+   * @throws {RangeError} When a limit or a `perMessageDeflate` number is out of its range.
+   *
+   * @example A chat route with a subprotocol
+   * ```ts
+   * import { WebSocketHandler, WebSocketSite } from "wsport";
+   * class Chat extends WebSocketHandler {}
+   * const site = new WebSocketSite();
+   * site.addHandler("/chat", Chat, { protocols: ["chat.v2", "chat.v1"] });
+   * // site.addHandler("/chat", Chat, { protocols: "chat" }) throws:
+   * // TypeError: addHandler(): option "protocols" must be an array of strings (tokens), got the string "chat"
+   * ```
    */
   addHandler<Data = unknown>(
     path: string,
     handler: HandlerClass<Data>,
     options: RouteOptions<Data> = {},
   ): this {
-    if (!path.startsWith("/")) throw new TypeError(`Path must start with "/", got "${path}"`);
-    if (this.#routes.has(path)) throw new TypeError(`Path "${path}" already has a handler`);
-    if (typeof handler !== "function") throw new TypeError("Handler must be a class");
+    checkRouteArguments(path, handler, options);
+    if (this.#routes.has(path)) {
+      throw new TypeError(`addHandler(): the path "${path}" already has a handler`);
+    }
     const limits = resolveLimits({
       ...this.#limitOverrides,
       ...options.limits,
@@ -335,7 +419,10 @@ export class WebSocketSite {
 
   /**
    * Decides what to do with a request: plain HTTP, a refused handshake, or an upgrade.
-   * Adapters call it; applications rarely need to.
+   * Adapters call it; applications rarely need to. It does not throw: an error in the
+   * checks (an `allowedOrigins` function that throws) or in `onUpgrade`, or an
+   * `onUpgrade` answer that cannot be sent, goes to `onError` and refuses the upgrade
+   * with a plain 500.
    */
   async decide(request: Request | RequestHead): Promise<UpgradeDecision> {
     const head = isRequestHead(request) ? request : undefined;
@@ -350,35 +437,62 @@ export class WebSocketSite {
       });
     } catch (error) {
       if (error instanceof HandshakeError) return { kind: "reject", response: error.toResponse() };
-      throw error;
+      return this.#failed(error);
     }
     let data: unknown = undefined;
     if (route.options.onUpgrade !== undefined) {
       try {
         data = await route.options.onUpgrade(head?.toRequest() ?? request as Request);
       } catch (error) {
-        this.#onError(error);
-        return {
-          kind: "reject",
-          response: internalServerError(),
-        };
+        return this.#failed(error);
       }
-      if (data instanceof Response) return { kind: "reject", response: data };
+      if (data instanceof Response || looksLikeResponse(data)) {
+        const problem = unsendable(data, "onUpgrade's answer");
+        if (problem !== undefined) return this.#failed(problem);
+        return { kind: "reject", response: data as Response };
+      }
     }
     return { kind: "accept", route, acceptance, data };
   }
 
+  /** Reports an error in deciding on an upgrade, which is refused with 500. */
+  #failed(error: unknown): UpgradeDecision {
+    return { kind: "reject", response: this.requestFailed(error) };
+  }
+
   /**
-   * Serves a plain HTTP request with the site's HTTP handler; an error it throws goes to
-   * `onError` and is answered with 500.
+   * Serves a plain HTTP request with the site's HTTP handler. It does not throw: an error
+   * the handler throws, or an answer that is not a `Response` that can be sent, goes to
+   * `onError` and is answered with a plain 500.
    */
   async serveHttp(request: Request): Promise<Response> {
+    let response: unknown;
     try {
-      return await this.#http(request);
+      response = await this.#http(request);
     } catch (error) {
-      this.#onError(error);
-      return internalServerError();
+      return this.requestFailed(error);
     }
+    const problem = unsendable(response, "The HTTP handler's answer");
+    return problem === undefined ? response as Response : this.requestFailed(problem);
+  }
+
+  /**
+   * Reports an error that failed a request to `onError`, and gives the answer to send
+   * instead: a plain-text 500, with nothing of the error in it. Adapters call it from the
+   * runtime's error hook, so that no runtime's own error page reaches a client.
+   */
+  requestFailed(error: unknown): Response {
+    this.#onError(error);
+    return internalServerError();
+  }
+
+  /**
+   * Passes an error to the site's `onError` hook, with the connection it happened on if
+   * any. Adapters call it for errors on one connection; it never throws (an error thrown
+   * by the hook itself is logged).
+   */
+  reportError(error: unknown, transport?: Transport<unknown>): void {
+    this.#onError(error, transport);
   }
 
   /**
@@ -409,6 +523,15 @@ export class WebSocketSite {
    * `export default site` for `deno serve` and `bun run`.
    */
   fetch = async (request: Request, context?: unknown): Promise<Response> => {
+    try {
+      return await this.#fetch(request, context);
+    } catch (error) {
+      // Never the runtime's own error page (Bun's shows source code) for a request.
+      return this.requestFailed(error);
+    }
+  };
+
+  async #fetch(request: Request, context: unknown): Promise<Response> {
     const remoteAddress = runtimeBinding?.remoteAddress(request, context);
     const decision = await this.decide(request);
     if (decision.kind === "http") return this.serveHttp(request);
@@ -428,7 +551,7 @@ export class WebSocketSite {
     );
     // Bun answers the upgrade itself: its fetch handler must then return undefined.
     return response as Response;
-  };
+  }
 
   /** Bun's `websocket` handlers, for `export default { fetch: site.fetch, websocket: site.websocket }`. */
   get websocket(): unknown {

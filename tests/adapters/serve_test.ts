@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { serve } from "../../src/adapters/serve.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
-import { Client, within } from "../helpers/client.ts";
+import { assertRefused, Client, within } from "../helpers/client.ts";
 import { pairs, runtime, startExample } from "../helpers/server.ts";
 
 for (const pair of pairs) {
@@ -47,8 +47,83 @@ test(`serve() on ${runtime}: refuses another runtime's adapter and an unknown on
       new TypeError(`The "${adapter}" adapter needs ${adapter}; this is ${runtime}`),
     );
   }
-  assert.throws(
-    () => serve(site, { adapter: "uws" as "node" }),
-    new TypeError('Unknown adapter "uws"'),
-  );
+  assert.throws(() => serve(site, { adapter: "uws" as "node" }), {
+    name: "TypeError",
+    message: 'serve(): option "adapter" must be one of "deno", "bun", "node", got the string "uws"',
+  });
 });
+
+/** Calls with what the types forbid, as plain JavaScript may. */
+const loose = <T>(value: unknown) => value as T;
+
+test("serve() rejects a site that is not a WebSocketSite with a TypeError", () => {
+  for (const site of [undefined, "x", {}, () => new Response()]) {
+    assert.throws(() => serve(loose(site)), {
+      name: "TypeError",
+      message: /^serve\(\): the site must be a WebSocketSite, got /,
+    });
+  }
+});
+
+test("serve() rejects options that are not an object, or an unknown option", () => {
+  const site = new WebSocketSite();
+  assert.throws(() => serve(site, loose(8080)), {
+    name: "TypeError",
+    message: "serve(): options must be an object, got the number 8080",
+  });
+  assert.throws(() => serve(site, loose({ prot: 8080 })), {
+    name: "TypeError",
+    message: 'serve(): unknown option "prot" (did you mean "port"?); the options are port, ' +
+      "hostname, adapter, reusePort, signal",
+  });
+  assert.throws(() => serve(site, loose({ host: "127.0.0.1" })), {
+    name: "TypeError",
+    message: /^serve\(\): unknown option "host"/,
+  });
+});
+
+test("serve() rejects each option of the wrong type with a TypeError naming it", () => {
+  const site = new WebSocketSite();
+  const cases: [Record<string, unknown>, string][] = [
+    [{ port: "8080" }, 'option "port" must be an integer from 0 to 65535, got the string "8080"'],
+    [{ hostname: 127 }, 'option "hostname" must be a non-empty string'],
+    [{ hostname: "" }, 'option "hostname" must be a non-empty string'],
+    [{ adapter: "Node" }, 'option "adapter" must be one of "deno", "bun", "node"'],
+    [{ reusePort: "yes" }, 'option "reusePort" must be a boolean, got the string "yes"'],
+    [{ signal: {} }, 'option "signal" must be an AbortSignal, got an object'],
+    [{ signal: new AbortController() }, 'option "signal" must be an AbortSignal'],
+  ];
+  for (const [options, message] of cases) {
+    assert.throws(() => serve(site, loose(options)), (error: unknown) => {
+      assert.ok(error instanceof TypeError, `${JSON.stringify(options)}: ${error}`);
+      assert.ok(error.message.startsWith("serve(): "), error.message);
+      assert.ok(error.message.includes(message), `${message} in ${error.message}`);
+      return true;
+    });
+  }
+});
+
+test("serve() rejects a port out of range with a RangeError naming it", () => {
+  const site = new WebSocketSite();
+  for (const port of [-1, 65536, 80.5, NaN]) {
+    assert.throws(() => serve(site, { port }), {
+      name: "RangeError",
+      message: `serve(): option "port" must be an integer from 0 to 65535, got the number ${port}`,
+    });
+  }
+});
+
+for (const pair of pairs) {
+  test(`serve() on ${pair.name}: a signal aborted already shuts the server down`, async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const server = await serve(new WebSocketSite(), {
+      port: 0,
+      hostname: "127.0.0.1",
+      adapter: pair.adapter,
+      signal: controller.signal,
+    });
+    await within(server.finished, `${pair.name} finishing`);
+    await assertRefused(server.port);
+  });
+}

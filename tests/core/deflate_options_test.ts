@@ -1,6 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULT_DEFLATE_OPTIONS, resolveDeflateOptions } from "../../src/core/deflate_options.ts";
+import {
+  checkDeflateSetting,
+  DEFAULT_DEFLATE_OPTIONS,
+  type DeflateSetting,
+  resolveDeflateOptions,
+} from "../../src/core/deflate_options.ts";
 
 test("DEFAULT_DEFLATE_OPTIONS has ws's defaults and is frozen", () => {
   assert.deepEqual(DEFAULT_DEFLATE_OPTIONS, {
@@ -63,15 +68,28 @@ test("resolveDeflateOptions() ignores fields given as undefined", () => {
 
 test("resolveDeflateOptions() rejects values out of range with a RangeError naming them", () => {
   const cases: [Record<string, unknown>, RegExp][] = [
-    [{ threshold: -1 }, /"threshold" must be an integer of at least 0, got -1/],
-    [{ threshold: 1.5 }, /"threshold"/],
-    [{ level: 10 }, /"level" must be an integer from 0 to 9, got 10/],
-    [{ memLevel: 0 }, /"memLevel" must be an integer from 1 to 9, got 0/],
-    [{ serverMaxWindowBits: 7 }, /"serverMaxWindowBits" must be an integer from 8 to 15, got 7/],
-    [{ clientMaxWindowBits: 16 }, /"clientMaxWindowBits" must be an integer from 8 to 15/],
-    [{ concurrencyLimit: 0 }, /"concurrencyLimit" must be an integer of at least 1, got 0/],
-    [{ serverNoContextTakeover: 1 }, /"serverNoContextTakeover" must be a boolean, got 1/],
-    [{ windowBits: 10 }, /Unknown perMessageDeflate option "windowBits"/],
+    [
+      { threshold: -1 },
+      /"perMessageDeflate.threshold" must be an integer of at least 0, got the number -1/,
+    ],
+    [{ threshold: 1.5 }, /"perMessageDeflate.threshold"/],
+    [{ level: 10 }, /"perMessageDeflate.level" must be an integer from 0 to 9, got the number 10/],
+    [
+      { memLevel: 0 },
+      /"perMessageDeflate.memLevel" must be an integer from 1 to 9, got the number 0/,
+    ],
+    [
+      { serverMaxWindowBits: 7 },
+      /"perMessageDeflate.serverMaxWindowBits" must be an integer from 8 to 15/,
+    ],
+    [
+      { clientMaxWindowBits: 16 },
+      /"perMessageDeflate.clientMaxWindowBits" must be an integer from 8 to 15/,
+    ],
+    [
+      { concurrencyLimit: 0 },
+      /"perMessageDeflate.concurrencyLimit" must be an integer of at least 1/,
+    ],
   ];
   for (const [setting, message] of cases) {
     assert.throws(() => resolveDeflateOptions(setting), (error) => {
@@ -80,4 +98,49 @@ test("resolveDeflateOptions() rejects values out of range with a RangeError nami
       return true;
     });
   }
+});
+
+test("resolveDeflateOptions() rejects a wrong type or an unknown option with a TypeError", () => {
+  const cases: [unknown, RegExp][] = [
+    [
+      { serverNoContextTakeover: 1 },
+      /"perMessageDeflate.serverNoContextTakeover" must be a boolean, got the number 1/,
+    ],
+    [
+      { level: "6" },
+      /"perMessageDeflate.level" must be an integer from 0 to 9, got the string "6"/,
+    ],
+    [
+      { windowBits: 10 },
+      /unknown option "perMessageDeflate.windowBits"; the options of "perMessageDeflate" are threshold, level/,
+    ],
+    [
+      { levle: 1 },
+      /unknown option "perMessageDeflate.levle" \(did you mean "perMessageDeflate.level"\?\)/,
+    ],
+    [
+      "yes",
+      /option "perMessageDeflate" must be a boolean or an object of DeflateOptions, got the string "yes"/,
+    ],
+    [null, /option "perMessageDeflate" must be a boolean or an object of DeflateOptions, got null/],
+    [1, /option "perMessageDeflate" must be a boolean or an object/],
+  ];
+  for (const [setting, message] of cases) {
+    assert.throws(() => resolveDeflateOptions(setting as DeflateSetting), (error) => {
+      assert.ok(error instanceof TypeError, `${JSON.stringify(setting)}: ${error}`);
+      assert.match(error.message, message);
+      return true;
+    });
+  }
+});
+
+test("checkDeflateSetting() names the caller and the option as given", () => {
+  checkDeflateSetting("addHandler()", undefined);
+  checkDeflateSetting("addHandler()", false);
+  checkDeflateSetting("addHandler()", { level: 1, serverNoContextTakeover: true });
+  assert.throws(() => checkDeflateSetting("addHandler()", { level: 12 }), {
+    name: "RangeError",
+    message:
+      'addHandler(): option "perMessageDeflate.level" must be an integer from 0 to 9, got the number 12',
+  });
 });

@@ -208,6 +208,139 @@ for (const pair of pairs) {
   });
 }
 
+for (const pair of pairs) {
+  test(`failures on ${pair.name}: an HTTP handler that throws or answers wrong gets a plain 500`, async () => {
+    const errors: unknown[] = [];
+    const shared = new Response("once\n");
+    const answers: Record<string, () => unknown> = {
+      "/throw": () => {
+        throw new Error("SECRET in the handler");
+      },
+      "/reject": () => Promise.reject(new Error("SECRET rejected")),
+      "/undefined": () => undefined,
+      "/string": () => "SECRET string",
+      "/shared": () => shared,
+    };
+    const site = new WebSocketSite(
+      (request) => answers[new URL(request.url).pathname]() as Response,
+      { onError: (error) => errors.push(error) },
+    );
+    await withSite(site, pair, async (server) => {
+      assert.equal((await rawRequest(server.port, get("/shared"))).body, "once\n");
+      const paths = Object.keys(answers);
+      for (const path of paths) {
+        // As plain HTTP, and as an upgrade to a path with no route (the HTTP handler too).
+        for (const request of [get(path), upgradeRequest(path)]) {
+          const response = await rawRequest(server.port, request);
+          const what = `${path}: ${request.split("\r\n")[0]}`;
+          assert.equal(response.status, 500, what);
+          assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8", what);
+          assert.equal(response.body, "Internal Server Error\n", what);
+        }
+      }
+      assert.equal(errors.length, paths.length * 2);
+      assert.match(String(errors[2]), /SECRET rejected/);
+      assert.match(String(errors[4]), /TypeError: The HTTP handler's answer must be a Response/);
+      // Ours ("already read"), or the runtime's own ("already been consumed") on Deno.serve.
+      assert.match(String(errors[8]), /already/);
+    });
+  });
+
+  test(`failures on ${pair.name}: a throwing check or hook, or an answer it cannot send, refuses with a plain 500`, async () => {
+    const errors: unknown[] = [];
+    const used = new Response("Unauthorized\n", { status: 401 });
+    await used.text();
+    const site = new WebSocketSite(undefined, { onError: (error) => errors.push(error) })
+      .addHandler("/origin", Echo, {
+        allowedOrigins: () => {
+          throw new Error("SECRET origin check");
+        },
+      })
+      .addHandler("/hook", Echo, {
+        onUpgrade: () => {
+          throw new Error("SECRET hook");
+        },
+      })
+      .addHandler("/used", Echo, { onUpgrade: () => used })
+      .addHandler("/lookalike", Echo, {
+        // A response from another fetch implementation: refused, never taken as data.
+        onUpgrade: () => ({ status: 401, headers: {}, arrayBuffer: () => {} }),
+      });
+    await withSite(site, pair, async (server) => {
+      for (const path of ["/origin", "/hook", "/used", "/lookalike"]) {
+        const response = await rawRequest(
+          server.port,
+          upgradeRequest(path, { Origin: "https://a.example" }),
+        );
+        assert.equal(response.status, 500, path);
+        assert.equal(response.body, "Internal Server Error\n", path);
+      }
+      assert.equal(errors.length, 4);
+      assert.match(String(errors[0]), /SECRET origin check/);
+      assert.match(String(errors[3]), /must be a Response \(the runtime's global class\)/);
+    });
+  });
+
+  test(`failures on ${pair.name}: a refusal whose body fails ends that connection only`, async () => {
+    const errors: unknown[] = [];
+    const site = new WebSocketSite(() => new Response("still here\n"), {
+      onError: (error) => errors.push(error),
+    }).addHandler("/broken", Echo, {
+      onUpgrade: () =>
+        new Response(
+          new ReadableStream({
+            pull() {
+              throw new Error("SECRET stream");
+            },
+          }),
+          { status: 401 },
+        ),
+    });
+    await withSite(site, pair, async (server) => {
+      await rawRequest(server.port, upgradeRequest("/broken")).catch(() => {});
+      const after = await rawRequest(server.port, get("/"));
+      assert.equal(after.body, "still here\n");
+    });
+  });
+
+  test(`failures on ${pair.name}: frameReceived returning null, and an onError that throws, change nothing`, async () => {
+    class Loose extends WebSocketHandler {
+      override frameReceived(frame: string | Uint8Array) {
+        if (frame === "fail") throw new Error("handler failed");
+        this.transport.write(frame);
+        return null as unknown as void;
+      }
+    }
+    const site = new WebSocketSite(undefined, {
+      onError: () => {
+        throw new Error("onError failed too");
+      },
+    }).addHandler("/loose", Loose);
+    const logged = console.error;
+    console.error = () => {};
+    try {
+      await withSite(site, pair, async (server) => {
+        const client = await Client.open(wsUrl(server, "/loose"));
+        client.send("one");
+        client.send("two");
+        assert.deepEqual(await client.take(2), ["one", "two"]);
+        client.send("fail");
+        assert.deepEqual(await within(client.closed, "the close after a handler error"), {
+          code: 1011,
+          reason: "Internal error",
+          wasClean: true,
+        });
+        const next = await Client.open(wsUrl(server, "/loose"));
+        next.send("three");
+        assert.equal(await next.next(), "three");
+        await next.closeAndWait();
+      });
+    } finally {
+      console.error = logged;
+    }
+  });
+}
+
 /** What the client sees when its message is too big, by adapter (see DIFFERENCES.md). */
 const tooBig = {
   deno: { code: 1009, reason: "Message too big", wasClean: true },
