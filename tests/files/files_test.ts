@@ -357,6 +357,26 @@ test("files() lists the root without a parent link", async () => {
   });
 });
 
+test("files() lists the first 1,000 of 5,000 entries by default, and notes the rest", async () => {
+  const base = await mkdtemp(join(tmpdir(), "wsport-many-"));
+  try {
+    const names = Array.from({ length: 5_000 }, (_, i) => `f${String(i).padStart(4, "0")}.txt`);
+    for (let i = 0; i < names.length; i += 100) {
+      await Promise.all(names.slice(i, i + 100).map((name) => writeFile(join(base, name), "x")));
+    }
+    const { response, text } = await call(files(base), "/");
+    assert.equal(response.status, 200);
+    const listed = [...text.matchAll(/<a href="([^"]*)">/g)].map((match) => match[1]);
+    assert.deepEqual(listed, names.slice(0, 1_000));
+    assert.ok(text.includes("… and 4000 more entries not listed."));
+    const capped = await call(files(base, { maxListingEntries: 10 }), "/");
+    assert.equal([...capped.text.matchAll(/<a href=/g)].length, 10);
+    assert.ok(capped.text.includes("… and 4990 more entries not listed."));
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+});
+
 test("files() answers HEAD for a listing with its headers and no body", async () => {
   await withFixture(async (fixture) => {
     const response = await serve(fixture)(
@@ -608,9 +628,14 @@ test("files() accepts the root as a file: URL", async () => {
   });
 });
 
-test("files() rejects a bad chunkBytes or index", () => {
-  for (const chunkBytes of [0, -1, 1.5, Number.NaN, Infinity]) {
-    assert.throws(() => files(".", { chunkBytes }), RangeError, String(chunkBytes));
+test("files() rejects a bad chunkBytes, maxListingEntries or index", () => {
+  for (const value of [0, -1, 1.5, Number.NaN, Infinity]) {
+    for (const name of ["chunkBytes", "maxListingEntries"]) {
+      assert.throws(() => files(".", { [name]: value }), {
+        name: "RangeError",
+        message: `Cannot serve files: ${name} must be a positive integer, got ${value}`,
+      });
+    }
   }
   for (const index of ["", ".", "..", "a/b", "a\\b", "a\0b"]) {
     assert.throws(() => files(".", { index }), TypeError, JSON.stringify(index));
