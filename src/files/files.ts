@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isNotModified, isRangeFresh, validatorsOf } from "./conditional.ts";
 import { contentType } from "./content_type.ts";
+import { tagFileSlice } from "./file_slice.ts";
 import { fileStream } from "./file_stream.ts";
 import { listDirectory } from "./list_directory.ts";
 import { renderListing } from "./listing.ts";
@@ -72,7 +73,9 @@ const HTML = "text/html; charset=utf-8";
  *
  * Files are sent with `Content-Type` (from the extension), `Content-Length`,
  * `Last-Modified`, a weak `ETag` and `Accept-Ranges: bytes`; bodies are streamed in
- * chunks of `chunkBytes`, so a large file is never held in memory. The handler answers
+ * chunks of `chunkBytes`, so a large file is never held in memory (over `Bun.serve`,
+ * wsport's Bun adapter sends Bun's own file body instead, which keeps the
+ * `Content-Length` that Bun drops for a streamed body). The handler answers
  * 304 to a matching `If-None-Match` (or, without it, `If-Modified-Since`), and 206 or 416
  * to a single `Range` (several ranges get the whole file). A directory asked for without
  * its trailing `/` is redirected (301) to it; with it, the directory's `index` file is
@@ -181,7 +184,11 @@ export function files(
       }
       const status = range === null ? 200 : 206;
       if (method === "HEAD") return new Response(null, { status, headers });
-      const body = fileStream(handle, start, length, chunkBytes);
+      const body = tagFileSlice(fileStream(handle, start, length, chunkBytes), {
+        path: file.path,
+        start,
+        length,
+      });
       streaming = true;
       return new Response(body, { status, headers });
     } finally {

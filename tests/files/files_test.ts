@@ -1,7 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, open, readdir, realpath, rm, symlink, writeFile } from "node:fs/promises";
+import {
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  readlink,
+  realpath,
+  rm,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -10,7 +21,7 @@ import { files, type FilesOptions } from "../../src/files/files.ts";
 import { resolveInside, resolveRoot } from "../../src/files/resolve_inside.ts";
 import { safePath } from "../../src/files/safe_path.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
-import { rawRequest } from "../helpers/client.ts";
+import { rawRequest, within } from "../helpers/client.ts";
 import { pairs, withSite } from "../helpers/server.ts";
 
 const SECRET = "TOP SECRET 42";
@@ -542,6 +553,84 @@ for (const pair of pairs) {
         }
       });
     });
+  });
+}
+
+for (const pair of pairs) {
+  test(`files() on ${pair.name} sends Content-Length for files and ranges, not chunks`, async () => {
+    await withFixture(async (fixture) => {
+      const large = DIGITS.repeat(2_000);
+      await writeFile(join(fixture.root, "large.txt"), large);
+      const site = new WebSocketSite(serve(fixture));
+      await withSite(site, pair, async (server) => {
+        const cases: [string, string | undefined, string][] = [
+          ["/hello.txt", undefined, "hello, world\n"],
+          ["/empty.txt", undefined, ""],
+          ["/large.txt", undefined, large],
+          ["/large.txt", "bytes=70000-", large.slice(70_000)],
+          ["/digits.txt", "bytes=10-19", DIGITS.slice(10, 20)],
+        ];
+        for (const [path, range, expected] of cases) {
+          const what = `${path} ${range ?? ""}`;
+          const response = await rawRequest(
+            server.port,
+            rawGet(path).replace("\r\n\r\n", range ? `\r\nRange: ${range}\r\n\r\n` : "\r\n\r\n"),
+          );
+          assert.equal(response.status, range ? 206 : 200, what);
+          assert.equal(response.headers.get("content-length"), String(expected.length), what);
+          assert.equal(response.headers.get("transfer-encoding"), null, what);
+          assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8", what);
+          assert.equal(response.body, expected, what);
+        }
+      });
+    });
+  });
+}
+
+for (const pair of pairs) {
+  test(`files() on ${pair.name} closes the file when the client leaves mid-body`, {
+    skip: !existsSync("/proc/self/fd") && "needs /proc/self/fd to count open files",
+  }, async () => {
+    const base = await mkdtemp(join(tmpdir(), "wsport-leave-"));
+    try {
+      const size = 8 * 1024 ** 3; // sparse: far more than can be read before the check ends
+      const handle = await open(join(base, "large.bin"), "w");
+      await handle.truncate(size);
+      await handle.close();
+      const path = join(base, "large.bin");
+      const site = new WebSocketSite(files(base));
+      await withSite(site, pair, async (server) => {
+        const fileOpen = async () => {
+          for (const fd of await readdir("/proc/self/fd")) {
+            if (await readlink(`/proc/self/fd/${fd}`).catch(() => "") === path) return true;
+          }
+          return false;
+        };
+        // The client reads the head and a little of the body, then drops the connection.
+        const socket = connect(server.port, "127.0.0.1");
+        await within(
+          new Promise<void>((resolve, reject) => {
+            let received = 0;
+            socket.once("error", reject);
+            socket.on("data", (chunk: Uint8Array) => {
+              received += chunk.length;
+              if (received >= 256 * 1024) resolve();
+            });
+            socket.write(rawGet("/large.bin"));
+          }),
+          "the first bytes of the body",
+        );
+        socket.destroy();
+        let open = await fileOpen();
+        for (let turn = 0; open && turn < 200; turn++) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          open = await fileOpen();
+        }
+        assert.equal(open, false, "the file is still open after the client left");
+      });
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
   });
 }
 
