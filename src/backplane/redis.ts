@@ -31,7 +31,10 @@ export type BackplaneStatus = "connecting" | "up" | "down" | "closed";
 export interface RedisBackplaneOptions {
   /**
    * The Redis channel: every process whose backplane uses the same channel shares
-   * topics.
+   * topics. Give each application its own (`"myapp:prod"`): the default is the same for
+   * every wsport application, so two of them on one Redis would deliver each other's
+   * messages to subscribers of the same topic names. A channel name keeps honest
+   * applications apart; it does not keep anyone out (see {@linkcode RedisBackplane}).
    * @default "wsport"
    */
   channel?: string;
@@ -62,7 +65,8 @@ export interface RedisBackplaneOptions {
   onStatus?: (status: BackplaneStatus) => void;
   /**
    * Called with what went wrong: Redis going down, a failed attempt to subscribe again,
-   * messages dropped at `maxPendingPublishes`, a malformed message on the channel.
+   * messages dropped at `maxPendingPublishes`, a malformed message on the channel (then
+   * skipped), an error thrown while the site delivered a message.
    * @default logs with `console.error`
    */
   onError?: (error: unknown) => void;
@@ -88,6 +92,17 @@ type Kind = typeof Kind[keyof typeof Kind];
  * ioredis and Bun reconnect by themselves), and {@linkcode RedisBackplane.close} leaves
  * them open.
  *
+ * A message on the channel that is not one a backplane sent (not text, a bad header, an
+ * unknown kind or format version, bytes that are not base64) is skipped and reported to
+ * `onError`, as is an error thrown while the site delivers a message; the messages
+ * around it are delivered all the same.
+ *
+ * **The channel is trusted.** Messages carry no signature: anyone who can `PUBLISH` on
+ * the channel (any client of that Redis, unless its ACLs deny the channel) reaches every
+ * subscriber of every topic, in every process, with any text or bytes, under any origin.
+ * Keep Redis on a private network, require a password or ACL user, allow the backplane's
+ * user only its own channel (`&myapp:*`), and give each application its own `channel`.
+ *
  * @example With node-redis
  * ```ts
  * import { createClient } from "redis";
@@ -102,7 +117,7 @@ type Kind = typeof Kind[keyof typeof Kind];
  *   publish: (channel, message) => publisher.publish(channel, message),
  *   subscribe: (channel, listener) => subscriber.subscribe(channel, listener),
  *   unsubscribe: (channel) => subscriber.unsubscribe(channel),
- * });
+ * }, { channel: "myapp:prod" });
  * const site = new WebSocketSite(undefined, { backplane });
  * ```
  *
@@ -305,20 +320,40 @@ export class RedisBackplane implements Backplane {
     );
   }
 
+  /**
+   * Handles one message from the channel. It never throws: the Redis client calls it for
+   * each message of a batch in turn, and a throw would lose the rest of the batch. A
+   * malformed message, or an error of the site delivering one, goes to `onError`.
+   */
+  /**
+   * Handles one message from the channel, and never throws: the Redis client calls it
+   * for each message of a batch in turn, and a throw would lose the rest of the batch.
+   * A malformed message, or an error of the site delivering one, goes to `onError`.
+   */
   #received(message: string): void {
     const parsed = parse(message);
-    if (parsed === undefined) {
-      this.#onError(new Error(`Not a wsport message on channel "${this.#channel}"`));
-      return;
-    }
+    if (typeof parsed === "string") return this.#malformed(parsed, message);
     const { origin, kind, topic, payload } = parsed;
     if (kind === Kind.Probe) {
       if (origin === this.origin && topic === String(this.#probeId)) this.#probeReturned?.();
       return;
     }
     if (origin === this.origin || this.#status === "closed") return;
-    if (kind === Kind.Text) this.#listener?.(topic, payload);
-    else if (kind === Kind.Binary) this.#listener?.(topic, fromBase64(payload));
+    const data = kind === Kind.Text ? payload : fromBase64(payload);
+    if (data === undefined) return this.#malformed("its payload is not base64", message);
+    try {
+      this.#listener?.(topic, data);
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+
+  #malformed(reason: string, message: unknown): void {
+    const text = String(message);
+    const start = JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
+    this.#onError(
+      new Error(`Skipped a malformed message on channel "${this.#channel}": ${reason}: ${start}`),
+    );
   }
 
   #closed(): boolean {
@@ -337,23 +372,36 @@ export class RedisBackplane implements Backplane {
   }
 }
 
-/** A message from the channel, or `undefined` when it is not one a backplane sent. */
-function parse(
-  message: string,
-): { origin: string; kind: Kind; topic: string; payload: string } | undefined {
-  if (typeof message !== "string") return undefined;
+/** A message a backplane sent, its payload still encoded. */
+interface Parsed {
+  origin: string;
+  kind: Kind;
+  topic: string;
+  /** The text, base64 for bytes, empty for a probe. */
+  payload: string;
+}
+
+/** Parses a message from the channel, or says what is wrong with it. */
+function parse(message: unknown): Parsed | string {
+  if (typeof message !== "string") return "it is not text";
   const newline = message.indexOf("\n");
-  if (newline < 0) return undefined;
+  if (newline < 0) return "it has no header line";
   let header: unknown;
   try {
     header = JSON.parse(message.slice(0, newline));
   } catch {
-    return undefined;
+    return "its header is not JSON";
   }
-  if (!Array.isArray(header) || header.length !== 4 || header[0] !== FORMAT) return undefined;
+  if (!Array.isArray(header) || header.length !== 4 || header[0] !== FORMAT) {
+    return `its header is not [${FORMAT}, origin, kind, topic]`;
+  }
   const [, origin, kind, topic] = header;
-  if (typeof origin !== "string" || typeof topic !== "string") return undefined;
-  if (kind !== Kind.Text && kind !== Kind.Binary && kind !== Kind.Probe) return undefined;
+  if (typeof origin !== "string" || typeof topic !== "string") {
+    return "its origin or topic is not a string";
+  }
+  if (kind !== Kind.Text && kind !== Kind.Binary && kind !== Kind.Probe) {
+    return 'its kind is not "t", "b" or "p"';
+  }
   return { origin, kind, topic, payload: message.slice(newline + 1) };
 }
 
@@ -377,8 +425,14 @@ function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
+/** The bytes `text` encodes in base64, or `undefined` when it is not base64. */
+function fromBase64(text: string): Uint8Array | undefined {
+  let binary: string;
+  try {
+    binary = atob(text);
+  } catch {
+    return undefined;
+  }
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;

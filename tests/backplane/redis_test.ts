@@ -198,27 +198,48 @@ test("RedisBackplane keeps at most maxPendingPublishes unanswered, and says so o
   await a.plane.close();
 });
 
-test("RedisBackplane reports messages on its channel that no backplane sent", async () => {
+test("RedisBackplane reports each malformed message on its channel and skips it", async () => {
   const redis = new FakeRedis();
   const a = backplane(redis);
   await a.status("up");
-  for (
-    const message of [
-      "hello",
-      "[1]\n",
-      '[2,"x","t","room"]\nnewer format',
-      '[1,"x","q","room"]\nunknown kind',
-      '[1,7,"t","room"]\nno origin',
-      "{not json\n",
-    ]
-  ) {
+  const malformed: [string, string][] = [
+    ["hello", "it has no header line"],
+    ["[1]\n", "its header is not [1, origin, kind, topic]"],
+    ['[2,"x","t","room"]\nnewer format', "its header is not [1, origin, kind, topic]"],
+    ['[1,"x","q","room"]\nunknown kind', 'its kind is not "t", "b" or "p"'],
+    ['[1,7,"t","room"]\nno origin', "its origin or topic is not a string"],
+    ["{not json\n", "its header is not JSON"],
+    ['[1,"x","b","room"]\n***', "its payload is not base64"],
+    [`[1,"x","t","room"]${"y".repeat(100)}`, "it has no header line"],
+  ];
+  for (const [message] of malformed) {
     redis.inject("wsport", message);
+    redis.inject("wsport", '[1,"x","t","room"]\nvalid');
   }
-  assert.equal(a.errors.length, 6);
-  for (const error of a.errors) {
-    assert.equal(error.message, 'Not a wsport message on channel "wsport"');
-  }
-  assert.deepEqual(a.received, []);
+  assert.deepEqual(
+    a.errors.map((error) => error.message),
+    malformed.map(([message, reason]) =>
+      `Skipped a malformed message on channel "wsport": ${reason}: ${
+        JSON.stringify(message.length > 64 ? `${message.slice(0, 64)}…` : message)
+      }`
+    ),
+  );
+  assert.deepEqual(a.received, malformed.map(() => ["room", "valid"]));
+  await a.plane.close();
+});
+
+test("RedisBackplane reports an error of the site delivering a message, and goes on", async () => {
+  const redis = new FakeRedis();
+  const a = backplane(redis);
+  await a.status("up");
+  const delivered: string[] = [];
+  a.plane.onMessage((_topic, data) => {
+    if (data === "boom") throw new Error("delivery failed");
+    delivered.push(data as string);
+  });
+  for (const text of ["one", "boom", "two"]) redis.inject("wsport", `[1,"x","t","room"]\n${text}`);
+  assert.deepEqual(delivered, ["one", "two"]);
+  assert.deepEqual(a.errors.map((error) => error.message), ["delivery failed"]);
   await a.plane.close();
 });
 
