@@ -61,11 +61,21 @@ export interface RedisBackplaneOptions {
    * @default 1_024
    */
   maxPendingPublishes?: number;
+  /**
+   * Most bytes of messages sent to Redis and not yet acknowledged, counted as the Redis
+   * client holds them: the length of each message string (its header, then the text, or
+   * bytes in base64). Past it, messages reach this process's subscribers only; a message
+   * larger than this still goes when nothing else waits. So what waits for a slow or hung
+   * Redis stays under `maxPendingPublishes` messages and, for text in the Basic
+   * Multilingual Plane, about 3 × this many bytes once encoded in UTF-8.
+   * @default 67_108_864 (64 MiB)
+   */
+  maxPendingBytes?: number;
   /** Called on each change of {@linkcode RedisBackplane.status}. */
   onStatus?: (status: BackplaneStatus) => void;
   /**
    * Called with what went wrong: Redis going down, a failed attempt to subscribe again,
-   * messages dropped at `maxPendingPublishes`, a malformed message on the channel (then
+   * messages dropped at `maxPendingPublishes` or `maxPendingBytes`, a malformed message on the channel (then
    * skipped), an error thrown while the site delivered a message.
    * @default logs with `console.error`
    */
@@ -162,12 +172,15 @@ export class RedisBackplane implements Backplane {
   readonly #retryMinMs: number;
   readonly #retryMaxMs: number;
   readonly #maxPendingPublishes: number;
+  readonly #maxPendingBytes: number;
   readonly #onStatus: (status: BackplaneStatus) => void;
   readonly #onError: (error: unknown) => void;
   readonly #receive = (message: string) => this.#received(message);
   #listener: ((topic: string, data: string | Uint8Array) => void) | undefined;
   #status: BackplaneStatus = "connecting";
   #pending = 0;
+  /** The length of the messages pending. */
+  #pendingBytes = 0;
   #overflowing = false;
   #probeId = 0;
   /** Resolves the probe under way, when it comes back. */
@@ -193,6 +206,7 @@ export class RedisBackplane implements Backplane {
       "maxPendingPublishes",
       options.maxPendingPublishes ?? 1_024,
     );
+    this.#maxPendingBytes = positive("maxPendingBytes", options.maxPendingBytes ?? 64 * 1024 ** 2);
     this.#onStatus = options.onStatus ?? (() => {});
     this.#onError = options.onError ?? ((error) => console.error("wsport backplane:", error));
     this.#run();
@@ -205,20 +219,17 @@ export class RedisBackplane implements Backplane {
 
   publish(topic: string, data: string | Uint8Array): void {
     if (this.#status === "down" || this.#status === "closed") return;
-    if (this.#pending >= this.#maxPendingPublishes) {
-      if (!this.#overflowing) {
-        this.#overflowing = true;
-        this.#onError(
-          new Error(
-            `${this.#pending} messages are waiting for Redis: ` +
-              "later ones reach this process only until it catches up",
-          ),
-        );
-      }
-      return;
-    }
+    if (this.#pending >= this.#maxPendingPublishes) return this.#overflow();
     const isText = typeof data === "string";
-    this.#send(isText ? Kind.Text : Kind.Binary, topic, isText ? data : toBase64(data));
+    const message = this.#format(
+      isText ? Kind.Text : Kind.Binary,
+      topic,
+      isText ? data : toBase64(data),
+    );
+    if (this.#pending > 0 && this.#pendingBytes + message.length > this.#maxPendingBytes) {
+      return this.#overflow();
+    }
+    this.#send(message);
   }
 
   onMessage(listener: (topic: string, data: string | Uint8Array) => void): void {
@@ -279,7 +290,7 @@ export class RedisBackplane implements Backplane {
       unref(this.#timer);
       this.#wake = () => resolve(false);
     });
-    this.#send(Kind.Probe, id, "");
+    this.#send(this.#format(Kind.Probe, id, ""));
     return returned.finally(() => {
       clearTimeout(this.#timer);
       this.#probeReturned = undefined;
@@ -304,15 +315,23 @@ export class RedisBackplane implements Backplane {
     return Math.round(ceiling / 2 + Math.random() * ceiling / 2);
   }
 
-  #send(kind: Kind, topic: string, payload: string): void {
-    const message = JSON.stringify([FORMAT, this.origin, kind, topic]) + "\n" + payload;
+  #format(kind: Kind, topic: string, payload: string): string {
+    return JSON.stringify([FORMAT, this.origin, kind, topic]) + "\n" + payload;
+  }
+
+  #send(message: string): void {
     this.#pending++;
+    this.#pendingBytes += message.length;
+    const settled = () => {
+      this.#pendingBytes -= message.length;
+      return --this.#pending;
+    };
     this.#redis.publish(this.#channel, message).then(
       () => {
-        if (--this.#pending === 0) this.#overflowing = false;
+        if (settled() === 0) this.#overflowing = false;
       },
       (error) => {
-        this.#pending--;
+        settled();
         if (this.#status === "closed" || this.#status === "down") return;
         this.#onError(error);
         this.#down();
@@ -320,11 +339,18 @@ export class RedisBackplane implements Backplane {
     );
   }
 
-  /**
-   * Handles one message from the channel. It never throws: the Redis client calls it for
-   * each message of a batch in turn, and a throw would lose the rest of the batch. A
-   * malformed message, or an error of the site delivering one, goes to `onError`.
-   */
+  /** Reports, once until the backlog clears, that messages are not sent to Redis. */
+  #overflow(): void {
+    if (this.#overflowing) return;
+    this.#overflowing = true;
+    this.#onError(
+      new Error(
+        `${this.#pending} messages (${this.#pendingBytes} bytes) are waiting for Redis: ` +
+          "later ones reach this process only until it catches up",
+      ),
+    );
+  }
+
   /**
    * Handles one message from the channel, and never throws: the Redis client calls it
    * for each message of a batch in turn, and a throw would lose the rest of the batch.

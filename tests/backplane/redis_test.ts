@@ -190,11 +190,43 @@ test("RedisBackplane keeps at most maxPendingPublishes unanswered, and says so o
   redis.stop(true);
   for (let i = 0; i < 6; i++) a.plane.publish("room", `message ${i}`);
   assert.equal(a.errors.length, 1);
-  assert.match(a.errors[0].message, /^3 messages are waiting for Redis/);
+  assert.match(a.errors[0].message, /^3 messages \(\d+ bytes\) are waiting for Redis/);
   assert.equal(a.plane.status, "up", "a slow Redis is not taken for a lost one");
   redis.start();
   a.plane.publish("room", "dropped while three still wait");
   assert.equal(redis.published, before);
+  await a.plane.close();
+});
+
+test("RedisBackplane keeps at most maxPendingBytes unanswered, but sends one larger message", async () => {
+  const redis = new FakeRedis();
+  const a = backplane(redis, { maxPendingBytes: 1_000, probeIntervalMs: 60_000 });
+  await a.status("up");
+  const before = redis.published;
+  redis.stop(true);
+  a.plane.publish("room", "x".repeat(2_000));
+  assert.equal(redis.published - before, 0, "the stopped Redis counts nothing");
+  assert.equal(a.errors.length, 0, "a message over the bound goes when nothing waits");
+  a.plane.publish("room", "y");
+  a.plane.publish("room", new Uint8Array(10));
+  assert.equal(a.errors.length, 1);
+  assert.match(a.errors[0].message, /^1 messages \(20\d\d bytes\) are waiting for Redis/);
+  redis.start();
+  await a.plane.close();
+});
+
+test("RedisBackplane sends small messages up to maxPendingBytes while Redis is slow", async () => {
+  const redis = new FakeRedis();
+  const a = backplane(redis, { maxPendingBytes: 1_000, probeIntervalMs: 60_000 });
+  await a.status("up");
+  redis.stop(true);
+  // Each message is its header (about 60 characters) and 40 of text.
+  for (let i = 0; i < 20; i++) a.plane.publish("room", "z".repeat(40));
+  assert.equal(a.errors.length, 1);
+  const [, count, bytes] = /^(\d+) messages \((\d+) bytes\)/.exec(a.errors[0].message)!;
+  assert.ok(Number(bytes) <= 1_000 && Number(bytes) > 1_000 - 110, bytes);
+  assert.ok(Number(count) >= 9 && Number(count) < 20, count);
+  redis.start();
   await a.plane.close();
 });
 
@@ -283,6 +315,7 @@ test("RedisBackplane refuses intervals, backoffs and maximums that are not posit
       ["retryMinMs", -1],
       ["retryMaxMs", 1.5],
       ["maxPendingPublishes", Number.NaN],
+      ["maxPendingBytes", 0],
     ] as const
   ) {
     assert.throws(() => new RedisBackplane(redis.client(), { [name]: value }), {
