@@ -75,8 +75,9 @@ export interface RedisBackplaneOptions {
   onStatus?: (status: BackplaneStatus) => void;
   /**
    * Called with what went wrong: Redis going down, a failed attempt to subscribe again,
-   * messages dropped at `maxPendingPublishes` or `maxPendingBytes`, a malformed message on the channel (then
-   * skipped), an error thrown while the site delivered a message.
+   * messages held back at `maxPendingPublishes` or `maxPendingBytes`, a malformed
+   * message on the channel (then skipped), an error thrown while the site delivered a
+   * message.
    * @default logs with `console.error`
    */
   onError?: (error: unknown) => void;
