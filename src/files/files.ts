@@ -93,7 +93,10 @@ const HTML = "text/html; charset=utf-8";
  * @param options See {@link FilesOptions}.
  * @returns A handler for `Deno.serve`, `Bun.serve` or a site.
  * @throws {RangeError} When `chunkBytes` or `maxListingEntries` is not a positive integer.
- * @throws {TypeError} When `index` is not a plain file name.
+ * @throws {TypeError} When `root` is neither a string nor a URL, `options` is not an
+ *   object, an option's name is unknown, `listDirectories` or `dotfiles` is not a
+ *   boolean, `chunkBytes` or `maxListingEntries` is not a number, or `index` is neither
+ *   `false` nor a plain file name.
  *
  * @example Serve ./public next to this module
  * ```ts
@@ -107,17 +110,23 @@ export function files(
   root: string | URL,
   options: FilesOptions = {},
 ): (request: Request) => Promise<Response> {
+  if (typeof root !== "string" && !(root instanceof URL)) {
+    throw new TypeError(`Cannot serve files: root must be a path or a file: URL, got ${root}`);
+  }
+  checkOptionNames(options);
   const rootPath = resolve(root instanceof URL ? fileURLToPath(root) : root);
-  const listDirectories = options.listDirectories ?? true;
-  const dotfiles = options.dotfiles ?? false;
+  const listDirectories = boolean("listDirectories", options.listDirectories ?? true);
+  const dotfiles = boolean("dotfiles", options.dotfiles ?? false);
   const index = options.index ?? "index.html";
   const chunkBytes = positive("chunkBytes", options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
   const maxListingEntries = positive(
     "maxListingEntries",
     options.maxListingEntries ?? DEFAULT_MAX_LISTING_ENTRIES,
   );
-  if (index !== false && !isPlainName(index)) {
-    throw new TypeError(`Cannot serve files: index must be a plain file name, got "${index}"`);
+  if (index !== false && (typeof index !== "string" || !isPlainName(index))) {
+    throw new TypeError(
+      `Cannot serve files: index must be false or a plain file name, got ${JSON.stringify(index)}`,
+    );
   }
 
   async function serve(request: Request): Promise<Response> {
@@ -238,8 +247,41 @@ export function files(
   };
 }
 
+const OPTION_NAMES: readonly (keyof FilesOptions)[] = [
+  "listDirectories",
+  "dotfiles",
+  "index",
+  "chunkBytes",
+  "maxListingEntries",
+];
+
+/** Throws unless `options` is an object whose keys all name options of {@link files}. */
+function checkOptionNames(options: unknown): void {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(`Cannot serve files: options must be an object, got ${options}`);
+  }
+  for (const name of Object.keys(options)) {
+    if (!(OPTION_NAMES as readonly string[]).includes(name)) {
+      throw new TypeError(
+        `Cannot serve files: unknown option "${name}" (the options are ${OPTION_NAMES.join(", ")})`,
+      );
+    }
+  }
+}
+
+/** Returns `value` when it is a boolean. */
+function boolean(name: string, value: unknown): boolean {
+  if (typeof value !== "boolean") {
+    throw new TypeError(`Cannot serve files: ${name} must be true or false, got ${value}`);
+  }
+  return value;
+}
+
 /** Returns `value` when it is a positive integer. */
-function positive(name: string, value: number): number {
+function positive(name: string, value: unknown): number {
+  if (typeof value !== "number") {
+    throw new TypeError(`Cannot serve files: ${name} must be a number, got ${value}`);
+  }
   if (!Number.isSafeInteger(value) || value <= 0) {
     throw new RangeError(`Cannot serve files: ${name} must be a positive integer, got ${value}`);
   }

@@ -733,8 +733,38 @@ test("files() rejects a bad chunkBytes, maxListingEntries or index", () => {
       });
     }
   }
-  for (const index of ["", ".", "..", "a/b", "a\\b", "a\0b"]) {
-    assert.throws(() => files(".", { index }), TypeError, JSON.stringify(index));
+  for (const index of ["", ".", "..", "a/b", "a\\b", "a\0b", true, 7]) {
+    assert.throws(() => files(".", { index: index as string }), {
+      name: "TypeError",
+      message: `Cannot serve files: index must be false or a plain file name, got ${
+        JSON.stringify(index)
+      }`,
+    });
+  }
+});
+
+test("files() rejects unknown option names and options of the wrong type, naming them", () => {
+  const cases: [unknown, unknown, string][] = [
+    [
+      ".",
+      { listDirectory: false },
+      'unknown option "listDirectory" (the options are ' +
+      "listDirectories, dotfiles, index, chunkBytes, maxListingEntries)",
+    ],
+    [".", { listDirectories: "false" }, "listDirectories must be true or false, got false"],
+    [".", { dotfiles: 1 }, "dotfiles must be true or false, got 1"],
+    [".", { chunkBytes: "64k" }, "chunkBytes must be a number, got 64k"],
+    [".", { maxListingEntries: "10" }, "maxListingEntries must be a number, got 10"],
+    [".", "public", "options must be an object, got public"],
+    [".", null, "options must be an object, got null"],
+    [42, {}, "root must be a path or a file: URL, got 42"],
+  ];
+  for (const [root, options, message] of cases) {
+    assert.throws(
+      () => files(root as string, options as FilesOptions),
+      { name: "TypeError", message: `Cannot serve files: ${message}` },
+      message,
+    );
   }
 });
 
