@@ -196,10 +196,23 @@ export class RedisBackplane implements Backplane {
    * @param redis The Redis commands, on your client.
    * @param options The channel, the probe interval, the backoff and the hooks.
    * @throws {RangeError} For a negative or non-integer interval, backoff or maximum.
+   * @throws {TypeError} When `redis` lacks one of its three functions, `options` is not
+   *   an object, an option's name is unknown, `channel` is not a non-empty string, a
+   *   number option is not a number, or a hook is not a function.
    */
   constructor(redis: RedisPubSub, options: RedisBackplaneOptions = {}) {
+    for (const command of ["publish", "subscribe", "unsubscribe"] as const) {
+      if (typeof redis?.[command] !== "function") {
+        throw new TypeError(`redis.${command} must be a function, got ${redis?.[command]}`);
+      }
+    }
+    checkOptionNames(options);
     this.#redis = redis;
-    this.#channel = options.channel ?? "wsport";
+    const channel = options.channel ?? "wsport";
+    if (typeof channel !== "string" || channel === "") {
+      throw new TypeError(`channel must be a non-empty string, got ${JSON.stringify(channel)}`);
+    }
+    this.#channel = channel;
     this.#probeIntervalMs = positive("probeIntervalMs", options.probeIntervalMs ?? 2_000);
     this.#retryMinMs = positive("retryMinMs", options.retryMinMs ?? 100);
     this.#retryMaxMs = positive("retryMaxMs", options.retryMaxMs ?? 10_000);
@@ -208,8 +221,9 @@ export class RedisBackplane implements Backplane {
       options.maxPendingPublishes ?? 1_024,
     );
     this.#maxPendingBytes = positive("maxPendingBytes", options.maxPendingBytes ?? 64 * 1024 ** 2);
-    this.#onStatus = options.onStatus ?? (() => {});
-    this.#onError = options.onError ?? ((error) => console.error("wsport backplane:", error));
+    this.#onStatus = hook("onStatus", options.onStatus) ?? (() => {});
+    this.#onError = hook("onError", options.onError) ??
+      ((error) => console.error("wsport backplane:", error));
     this.#run();
   }
 
@@ -432,7 +446,41 @@ function parse(message: unknown): Parsed | string {
   return { origin, kind, topic, payload: message.slice(newline + 1) };
 }
 
-function positive(name: string, value: number): number {
+const OPTION_NAMES: readonly (keyof RedisBackplaneOptions)[] = [
+  "channel",
+  "probeIntervalMs",
+  "retryMinMs",
+  "retryMaxMs",
+  "maxPendingPublishes",
+  "maxPendingBytes",
+  "onStatus",
+  "onError",
+];
+
+/** Throws unless `options` is an object whose keys all name backplane options. */
+function checkOptionNames(options: unknown): void {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(`options must be an object, got ${options}`);
+  }
+  for (const name of Object.keys(options)) {
+    if (!(OPTION_NAMES as readonly string[]).includes(name)) {
+      throw new TypeError(
+        `Unknown option "${name}" (the options are ${OPTION_NAMES.join(", ")})`,
+      );
+    }
+  }
+}
+
+/** Returns `value` when it is a function or absent. */
+function hook<T>(name: string, value: T | undefined): T | undefined {
+  if (value !== undefined && value !== null && typeof value !== "function") {
+    throw new TypeError(`${name} must be a function, got ${value}`);
+  }
+  return value ?? undefined;
+}
+
+function positive(name: string, value: unknown): number {
+  if (typeof value !== "number") throw new TypeError(`${name} must be a number, got ${value}`);
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new RangeError(`${name} must be a positive integer, got ${value}`);
   }

@@ -324,3 +324,34 @@ test("RedisBackplane refuses intervals, backoffs and maximums that are not posit
     });
   }
 });
+
+test("RedisBackplane refuses unknown options, options of the wrong type, and a partial client", () => {
+  const redis = new FakeRedis();
+  const cases: [unknown, unknown, string][] = [
+    [
+      redis.client(),
+      { chanel: "app" },
+      'Unknown option "chanel" (the options are channel, ' +
+      "probeIntervalMs, retryMinMs, retryMaxMs, maxPendingPublishes, maxPendingBytes, " +
+      "onStatus, onError)",
+    ],
+    [redis.client(), { channel: "" }, 'channel must be a non-empty string, got ""'],
+    [redis.client(), { channel: 7 }, "channel must be a non-empty string, got 7"],
+    [redis.client(), { probeIntervalMs: "2000" }, "probeIntervalMs must be a number, got 2000"],
+    [redis.client(), { onError: "log" }, "onError must be a function, got log"],
+    [redis.client(), "app", "options must be an object, got app"],
+    [
+      { ...redis.client(), subscribe: undefined },
+      {},
+      "redis.subscribe must be a function, got undefined",
+    ],
+    [undefined, {}, "redis.publish must be a function, got undefined"],
+  ];
+  for (const [client, options, message] of cases) {
+    assert.throws(
+      () => new RedisBackplane(client as RedisPubSub, options as RedisBackplaneOptions),
+      { name: "TypeError", message },
+      message,
+    );
+  }
+});
