@@ -13,6 +13,10 @@
  *     REDIS_URL=redis://127.0.0.1:6379 PORT=8081 deno run -A examples/chat.ts
  *     REDIS_URL=redis://127.0.0.1:6379 PORT=8082 bun run examples/chat.ts
  *
+ * The processes meet on the Redis channel `REDIS_CHANNEL` (default "wsport-chat"): one
+ * channel per application, so that others on the same Redis stay apart. Anyone who can
+ * publish on that channel reaches every room, so keep the Redis private.
+ *
  * @module
  */
 
@@ -108,6 +112,8 @@ async function redisBackplane(url: string): Promise<Backplane> {
     subscribe: (channel, listener) => subscriber.subscribe(channel, listener),
     unsubscribe: (channel) => subscriber.unsubscribe(channel),
   }, {
+    // One channel per application: the default, "wsport", is every application's.
+    channel: env("REDIS_CHANNEL") ?? "wsport-chat",
     onStatus: (status) => console.log(`redis backplane: ${status}`),
     onError: (error) => console.error(`redis backplane: ${error}`),
   });

@@ -9,8 +9,12 @@
  * On Bun and Deno the workers are child processes listening with `reusePort` (the kernel
  * spreads connections among them; Deno.serve needs `--unstable-net` for it). Node 20
  * has no `reusePort`, so on Node the workers come from `node:cluster`, which shares one
- * listening socket. `WORKERS` sets how many (default: one per core); `PORT`, `HOST` and
- * `WSPORT_ADAPTER` are passed on to them.
+ * listening socket. `WORKERS` sets how many (default: one per core); `PORT`, `HOST`,
+ * `WSPORT_ADAPTER` and `REDIS_CHANNEL` are passed on to them. `REDIS_CHANNEL` names the
+ * Redis channel the workers share (default "wsport-chat"): give each application on a
+ * Redis its own, as in
+ *
+ *     REDIS_URL=redis://127.0.0.1:6379 REDIS_CHANNEL=chat:prod bun run examples/cluster.ts
  *
  * @module
  */

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { fileSliceOf } from "../files/file_slice.ts";
 import type { Link, NativePubSub } from "../site/link.ts";
 import type { AcceptedUpgrade, WebSocketSite } from "../site/site.ts";
 import {
@@ -69,6 +70,7 @@ export interface BunWebSocketHandlers {
 
 /** The slice of the `Bun` namespace this adapter uses. */
 interface BunNamespace {
+  file(path: string): Blob;
   serve(options: {
     port: number;
     hostname: string;
@@ -229,6 +231,26 @@ export function bunWebSocketHandlers(site: WebSocketSite): BunWebSocketHandlers 
   };
 }
 
+/**
+ * `response` with a `files()` body swapped for Bun's own file body: `Bun.serve` drops
+ * `Content-Length` for a pulled stream, and sends it (and the file, with `sendfile`) for
+ * a `Bun.file()` slice. The stream is cancelled, which closes its file; Bun opens the
+ * same real path again. Bun would name the file in `Content-Disposition`, so
+ * `inline` is set unless the response has one. Other responses are returned as they are.
+ */
+function withBunFileBody(response: Response, bun: BunNamespace): Response {
+  const slice = response.body === null ? undefined : fileSliceOf(response.body);
+  if (slice === undefined) return response;
+  response.body!.cancel().catch(() => {});
+  const headers = new Headers(response.headers);
+  if (!headers.has("content-disposition")) headers.set("content-disposition", "inline");
+  return new Response(bun.file(slice.path).slice(slice.start, slice.start + slice.length), {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+  });
+}
+
 const sharedSweeper = new Sweeper();
 
 /** The peer's address, from Bun's server. */
@@ -283,7 +305,7 @@ export function serveBun(site: WebSocketSite, options: ServeOptions = {}): Promi
     fetch: async (request, server) => {
       const remoteAddress = bunRemoteAddress(request, server);
       const decision = await site.decide(request);
-      if (decision.kind === "http") return site.serveHttp(request);
+      if (decision.kind === "http") return withBunFileBody(await site.serveHttp(request), bun);
       if (decision.kind === "reject") return decision.response;
       return upgradeBun(site, request, server, decision, remoteAddress, sweeper);
     },

@@ -31,7 +31,10 @@ export type BackplaneStatus = "connecting" | "up" | "down" | "closed";
 export interface RedisBackplaneOptions {
   /**
    * The Redis channel: every process whose backplane uses the same channel shares
-   * topics.
+   * topics. Give each application its own (`"myapp:prod"`): the default is the same for
+   * every wsport application, so two of them on one Redis would deliver each other's
+   * messages to subscribers of the same topic names. A channel name keeps honest
+   * applications apart; it does not keep anyone out (see {@linkcode RedisBackplane}).
    * @default "wsport"
    */
   channel?: string;
@@ -58,11 +61,23 @@ export interface RedisBackplaneOptions {
    * @default 1_024
    */
   maxPendingPublishes?: number;
+  /**
+   * Most bytes of messages sent to Redis and not yet acknowledged, counted as the Redis
+   * client holds them: the length of each message string (its header, then the text, or
+   * bytes in base64). Past it, messages reach this process's subscribers only; a message
+   * larger than this still goes when nothing else waits. So what waits for a slow or hung
+   * Redis stays under `maxPendingPublishes` messages and, for text in the Basic
+   * Multilingual Plane, about 3 × this many bytes once encoded in UTF-8.
+   * @default 67_108_864 (64 MiB)
+   */
+  maxPendingBytes?: number;
   /** Called on each change of {@linkcode RedisBackplane.status}. */
   onStatus?: (status: BackplaneStatus) => void;
   /**
    * Called with what went wrong: Redis going down, a failed attempt to subscribe again,
-   * messages dropped at `maxPendingPublishes`, a malformed message on the channel.
+   * messages held back at `maxPendingPublishes` or `maxPendingBytes`, a malformed
+   * message on the channel (then skipped), an error thrown while the site delivered a
+   * message.
    * @default logs with `console.error`
    */
   onError?: (error: unknown) => void;
@@ -88,6 +103,17 @@ type Kind = typeof Kind[keyof typeof Kind];
  * ioredis and Bun reconnect by themselves), and {@linkcode RedisBackplane.close} leaves
  * them open.
  *
+ * A message on the channel that is not one a backplane sent (not text, a bad header, an
+ * unknown kind or format version, bytes that are not base64) is skipped and reported to
+ * `onError`, as is an error thrown while the site delivers a message; the messages
+ * around it are delivered all the same.
+ *
+ * **The channel is trusted.** Messages carry no signature: anyone who can `PUBLISH` on
+ * the channel (any client of that Redis, unless its ACLs deny the channel) reaches every
+ * subscriber of every topic, in every process, with any text or bytes, under any origin.
+ * Keep Redis on a private network, require a password or ACL user, allow the backplane's
+ * user only its own channel (`&myapp:*`), and give each application its own `channel`.
+ *
  * @example With node-redis
  * ```ts
  * import { createClient } from "redis";
@@ -102,7 +128,7 @@ type Kind = typeof Kind[keyof typeof Kind];
  *   publish: (channel, message) => publisher.publish(channel, message),
  *   subscribe: (channel, listener) => subscriber.subscribe(channel, listener),
  *   unsubscribe: (channel) => subscriber.unsubscribe(channel),
- * });
+ * }, { channel: "myapp:prod" });
  * const site = new WebSocketSite(undefined, { backplane });
  * ```
  *
@@ -147,12 +173,15 @@ export class RedisBackplane implements Backplane {
   readonly #retryMinMs: number;
   readonly #retryMaxMs: number;
   readonly #maxPendingPublishes: number;
+  readonly #maxPendingBytes: number;
   readonly #onStatus: (status: BackplaneStatus) => void;
   readonly #onError: (error: unknown) => void;
   readonly #receive = (message: string) => this.#received(message);
   #listener: ((topic: string, data: string | Uint8Array) => void) | undefined;
   #status: BackplaneStatus = "connecting";
   #pending = 0;
+  /** The length of the messages pending. */
+  #pendingBytes = 0;
   #overflowing = false;
   #probeId = 0;
   /** Resolves the probe under way, when it comes back. */
@@ -167,10 +196,23 @@ export class RedisBackplane implements Backplane {
    * @param redis The Redis commands, on your client.
    * @param options The channel, the probe interval, the backoff and the hooks.
    * @throws {RangeError} For a negative or non-integer interval, backoff or maximum.
+   * @throws {TypeError} When `redis` lacks one of its three functions, `options` is not
+   *   an object, an option's name is unknown, `channel` is not a non-empty string, a
+   *   number option is not a number, or a hook is not a function.
    */
   constructor(redis: RedisPubSub, options: RedisBackplaneOptions = {}) {
+    for (const command of ["publish", "subscribe", "unsubscribe"] as const) {
+      if (typeof redis?.[command] !== "function") {
+        throw new TypeError(`redis.${command} must be a function, got ${redis?.[command]}`);
+      }
+    }
+    checkOptionNames(options);
     this.#redis = redis;
-    this.#channel = options.channel ?? "wsport";
+    const channel = options.channel ?? "wsport";
+    if (typeof channel !== "string" || channel === "") {
+      throw new TypeError(`channel must be a non-empty string, got ${JSON.stringify(channel)}`);
+    }
+    this.#channel = channel;
     this.#probeIntervalMs = positive("probeIntervalMs", options.probeIntervalMs ?? 2_000);
     this.#retryMinMs = positive("retryMinMs", options.retryMinMs ?? 100);
     this.#retryMaxMs = positive("retryMaxMs", options.retryMaxMs ?? 10_000);
@@ -178,8 +220,10 @@ export class RedisBackplane implements Backplane {
       "maxPendingPublishes",
       options.maxPendingPublishes ?? 1_024,
     );
-    this.#onStatus = options.onStatus ?? (() => {});
-    this.#onError = options.onError ?? ((error) => console.error("wsport backplane:", error));
+    this.#maxPendingBytes = positive("maxPendingBytes", options.maxPendingBytes ?? 64 * 1024 ** 2);
+    this.#onStatus = hook("onStatus", options.onStatus) ?? (() => {});
+    this.#onError = hook("onError", options.onError) ??
+      ((error) => console.error("wsport backplane:", error));
     this.#run();
   }
 
@@ -190,20 +234,17 @@ export class RedisBackplane implements Backplane {
 
   publish(topic: string, data: string | Uint8Array): void {
     if (this.#status === "down" || this.#status === "closed") return;
-    if (this.#pending >= this.#maxPendingPublishes) {
-      if (!this.#overflowing) {
-        this.#overflowing = true;
-        this.#onError(
-          new Error(
-            `${this.#pending} messages are waiting for Redis: ` +
-              "later ones reach this process only until it catches up",
-          ),
-        );
-      }
-      return;
-    }
+    if (this.#pending >= this.#maxPendingPublishes) return this.#overflow();
     const isText = typeof data === "string";
-    this.#send(isText ? Kind.Text : Kind.Binary, topic, isText ? data : toBase64(data));
+    const message = this.#format(
+      isText ? Kind.Text : Kind.Binary,
+      topic,
+      isText ? data : toBase64(data),
+    );
+    if (this.#pending > 0 && this.#pendingBytes + message.length > this.#maxPendingBytes) {
+      return this.#overflow();
+    }
+    this.#send(message);
   }
 
   onMessage(listener: (topic: string, data: string | Uint8Array) => void): void {
@@ -264,7 +305,7 @@ export class RedisBackplane implements Backplane {
       unref(this.#timer);
       this.#wake = () => resolve(false);
     });
-    this.#send(Kind.Probe, id, "");
+    this.#send(this.#format(Kind.Probe, id, ""));
     return returned.finally(() => {
       clearTimeout(this.#timer);
       this.#probeReturned = undefined;
@@ -289,15 +330,23 @@ export class RedisBackplane implements Backplane {
     return Math.round(ceiling / 2 + Math.random() * ceiling / 2);
   }
 
-  #send(kind: Kind, topic: string, payload: string): void {
-    const message = JSON.stringify([FORMAT, this.origin, kind, topic]) + "\n" + payload;
+  #format(kind: Kind, topic: string, payload: string): string {
+    return JSON.stringify([FORMAT, this.origin, kind, topic]) + "\n" + payload;
+  }
+
+  #send(message: string): void {
     this.#pending++;
+    this.#pendingBytes += message.length;
+    const settled = () => {
+      this.#pendingBytes -= message.length;
+      return --this.#pending;
+    };
     this.#redis.publish(this.#channel, message).then(
       () => {
-        if (--this.#pending === 0) this.#overflowing = false;
+        if (settled() === 0) this.#overflowing = false;
       },
       (error) => {
-        this.#pending--;
+        settled();
         if (this.#status === "closed" || this.#status === "down") return;
         this.#onError(error);
         this.#down();
@@ -305,20 +354,47 @@ export class RedisBackplane implements Backplane {
     );
   }
 
+  /** Reports, once until the backlog clears, that messages are not sent to Redis. */
+  #overflow(): void {
+    if (this.#overflowing) return;
+    this.#overflowing = true;
+    this.#onError(
+      new Error(
+        `${this.#pending} messages (${this.#pendingBytes} bytes) are waiting for Redis: ` +
+          "later ones reach this process only until it catches up",
+      ),
+    );
+  }
+
+  /**
+   * Handles one message from the channel, and never throws: the Redis client calls it
+   * for each message of a batch in turn, and a throw would lose the rest of the batch.
+   * A malformed message, or an error of the site delivering one, goes to `onError`.
+   */
   #received(message: string): void {
     const parsed = parse(message);
-    if (parsed === undefined) {
-      this.#onError(new Error(`Not a wsport message on channel "${this.#channel}"`));
-      return;
-    }
+    if (typeof parsed === "string") return this.#malformed(parsed, message);
     const { origin, kind, topic, payload } = parsed;
     if (kind === Kind.Probe) {
       if (origin === this.origin && topic === String(this.#probeId)) this.#probeReturned?.();
       return;
     }
     if (origin === this.origin || this.#status === "closed") return;
-    if (kind === Kind.Text) this.#listener?.(topic, payload);
-    else if (kind === Kind.Binary) this.#listener?.(topic, fromBase64(payload));
+    const data = kind === Kind.Text ? payload : fromBase64(payload);
+    if (data === undefined) return this.#malformed("its payload is not base64", message);
+    try {
+      this.#listener?.(topic, data);
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+
+  #malformed(reason: string, message: unknown): void {
+    const text = String(message);
+    const start = JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
+    this.#onError(
+      new Error(`Skipped a malformed message on channel "${this.#channel}": ${reason}: ${start}`),
+    );
   }
 
   #closed(): boolean {
@@ -337,27 +413,74 @@ export class RedisBackplane implements Backplane {
   }
 }
 
-/** A message from the channel, or `undefined` when it is not one a backplane sent. */
-function parse(
-  message: string,
-): { origin: string; kind: Kind; topic: string; payload: string } | undefined {
-  if (typeof message !== "string") return undefined;
+/** A message a backplane sent, its payload still encoded. */
+interface Parsed {
+  origin: string;
+  kind: Kind;
+  topic: string;
+  /** The text, base64 for bytes, empty for a probe. */
+  payload: string;
+}
+
+/** Parses a message from the channel, or says what is wrong with it. */
+function parse(message: unknown): Parsed | string {
+  if (typeof message !== "string") return "it is not text";
   const newline = message.indexOf("\n");
-  if (newline < 0) return undefined;
+  if (newline < 0) return "it has no header line";
   let header: unknown;
   try {
     header = JSON.parse(message.slice(0, newline));
   } catch {
-    return undefined;
+    return "its header is not JSON";
   }
-  if (!Array.isArray(header) || header.length !== 4 || header[0] !== FORMAT) return undefined;
+  if (!Array.isArray(header) || header.length !== 4 || header[0] !== FORMAT) {
+    return `its header is not [${FORMAT}, origin, kind, topic]`;
+  }
   const [, origin, kind, topic] = header;
-  if (typeof origin !== "string" || typeof topic !== "string") return undefined;
-  if (kind !== Kind.Text && kind !== Kind.Binary && kind !== Kind.Probe) return undefined;
+  if (typeof origin !== "string" || typeof topic !== "string") {
+    return "its origin or topic is not a string";
+  }
+  if (kind !== Kind.Text && kind !== Kind.Binary && kind !== Kind.Probe) {
+    return 'its kind is not "t", "b" or "p"';
+  }
   return { origin, kind, topic, payload: message.slice(newline + 1) };
 }
 
-function positive(name: string, value: number): number {
+const OPTION_NAMES: readonly (keyof RedisBackplaneOptions)[] = [
+  "channel",
+  "probeIntervalMs",
+  "retryMinMs",
+  "retryMaxMs",
+  "maxPendingPublishes",
+  "maxPendingBytes",
+  "onStatus",
+  "onError",
+];
+
+/** Throws unless `options` is an object whose keys all name backplane options. */
+function checkOptionNames(options: unknown): void {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(`options must be an object, got ${options}`);
+  }
+  for (const name of Object.keys(options)) {
+    if (!(OPTION_NAMES as readonly string[]).includes(name)) {
+      throw new TypeError(
+        `Unknown option "${name}" (the options are ${OPTION_NAMES.join(", ")})`,
+      );
+    }
+  }
+}
+
+/** Returns `value` when it is a function or absent. */
+function hook<T>(name: string, value: T | undefined): T | undefined {
+  if (value !== undefined && value !== null && typeof value !== "function") {
+    throw new TypeError(`${name} must be a function, got ${value}`);
+  }
+  return value ?? undefined;
+}
+
+function positive(name: string, value: unknown): number {
+  if (typeof value !== "number") throw new TypeError(`${name} must be a number, got ${value}`);
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new RangeError(`${name} must be a positive integer, got ${value}`);
   }
@@ -377,8 +500,14 @@ function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
+/** The bytes `text` encodes in base64, or `undefined` when it is not base64. */
+function fromBase64(text: string): Uint8Array | undefined {
+  let binary: string;
+  try {
+    binary = atob(text);
+  } catch {
+    return undefined;
+  }
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;

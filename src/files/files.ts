@@ -3,13 +3,15 @@
  * @module
  */
 
-import { open, readdir } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isNotModified, isRangeFresh, validatorsOf } from "./conditional.ts";
 import { contentType } from "./content_type.ts";
+import { tagFileSlice } from "./file_slice.ts";
 import { fileStream } from "./file_stream.ts";
-import { type ListingEntry, renderListing } from "./listing.ts";
+import { listDirectory } from "./list_directory.ts";
+import { renderListing } from "./listing.ts";
 import { parseRange } from "./range.ts";
 import { isMissingError, type Resolved, resolveInside, resolveRoot } from "./resolve_inside.ts";
 import { safePath } from "./safe_path.ts";
@@ -22,6 +24,15 @@ export interface FilesOptions {
    * @default true
    */
   listDirectories?: boolean;
+  /**
+   * Most entries shown in a directory listing: the first ones by name, followed by a
+   * note of how many more there are. Only these are looked at further (a `realpath` and
+   * a `stat` each, a few at a time); the other names are only read and counted, so a
+   * request for a directory of any size costs a bounded number of file-system calls
+   * beyond reading its names, and memory for about twice this many names.
+   * @default 1_000
+   */
+  maxListingEntries?: number;
   /**
    * Whether files and directories whose name starts with `.` are served and listed;
    * when `false`, they get 404 and are left out of listings.
@@ -42,6 +53,9 @@ export interface FilesOptions {
 }
 
 const DEFAULT_CHUNK_BYTES = 64 * 1024;
+const DEFAULT_MAX_LISTING_ENTRIES = 1_000;
+/** Most listing entries looked at (`realpath` and `stat`) at once, per request. */
+const LISTING_CONCURRENCY = 16;
 
 const STATUS_TEXT = {
   301: "Moved Permanently",
@@ -59,11 +73,14 @@ const HTML = "text/html; charset=utf-8";
  *
  * Files are sent with `Content-Type` (from the extension), `Content-Length`,
  * `Last-Modified`, a weak `ETag` and `Accept-Ranges: bytes`; bodies are streamed in
- * chunks of `chunkBytes`, so a large file is never held in memory. The handler answers
+ * chunks of `chunkBytes`, so a large file is never held in memory (over `Bun.serve`,
+ * wsport's Bun adapter sends Bun's own file body instead, which keeps the
+ * `Content-Length` that Bun drops for a streamed body). The handler answers
  * 304 to a matching `If-None-Match` (or, without it, `If-Modified-Since`), and 206 or 416
  * to a single `Range` (several ranges get the whole file). A directory asked for without
  * its trailing `/` is redirected (301) to it; with it, the directory's `index` file is
- * served, or else an HTML listing (directories first, then files, by name).
+ * served, or else an HTML listing (directories first, then files, by name) of at most
+ * `maxListingEntries` entries.
  *
  * Nothing outside `root` is served: the URL path is decoded once and `..`, encoded
  * separators, backslashes and NUL bytes are refused, and the real path (symlinks
@@ -75,8 +92,11 @@ const HTML = "text/html; charset=utf-8";
  * @param root The directory to serve, as a path or a `file:` URL.
  * @param options See {@link FilesOptions}.
  * @returns A handler for `Deno.serve`, `Bun.serve` or a site.
- * @throws {RangeError} When `chunkBytes` is not a positive integer.
- * @throws {TypeError} When `index` is not a plain file name.
+ * @throws {RangeError} When `chunkBytes` or `maxListingEntries` is not a positive integer.
+ * @throws {TypeError} When `root` is neither a string nor a URL, `options` is not an
+ *   object, an option's name is unknown, `listDirectories` or `dotfiles` is not a
+ *   boolean, `chunkBytes` or `maxListingEntries` is not a number, or `index` is neither
+ *   `false` nor a plain file name.
  *
  * @example Serve ./public next to this module
  * ```ts
@@ -90,18 +110,23 @@ export function files(
   root: string | URL,
   options: FilesOptions = {},
 ): (request: Request) => Promise<Response> {
-  const rootPath = resolve(root instanceof URL ? fileURLToPath(root) : root);
-  const listDirectories = options.listDirectories ?? true;
-  const dotfiles = options.dotfiles ?? false;
-  const index = options.index ?? "index.html";
-  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  if (!Number.isSafeInteger(chunkBytes) || chunkBytes <= 0) {
-    throw new RangeError(
-      `Cannot serve files: chunkBytes must be a positive integer, got ${chunkBytes}`,
-    );
+  if (typeof root !== "string" && !(root instanceof URL)) {
+    throw new TypeError(`Cannot serve files: root must be a path or a file: URL, got ${root}`);
   }
-  if (index !== false && !isPlainName(index)) {
-    throw new TypeError(`Cannot serve files: index must be a plain file name, got "${index}"`);
+  checkOptionNames(options);
+  const rootPath = resolve(root instanceof URL ? fileURLToPath(root) : root);
+  const listDirectories = boolean("listDirectories", options.listDirectories ?? true);
+  const dotfiles = boolean("dotfiles", options.dotfiles ?? false);
+  const index = options.index ?? "index.html";
+  const chunkBytes = positive("chunkBytes", options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+  const maxListingEntries = positive(
+    "maxListingEntries",
+    options.maxListingEntries ?? DEFAULT_MAX_LISTING_ENTRIES,
+  );
+  if (index !== false && (typeof index !== "string" || !isPlainName(index))) {
+    throw new TypeError(
+      `Cannot serve files: index must be false or a plain file name, got ${JSON.stringify(index)}`,
+    );
   }
 
   async function serve(request: Request): Promise<Response> {
@@ -168,7 +193,11 @@ export function files(
       }
       const status = range === null ? 200 : 206;
       if (method === "HEAD") return new Response(null, { status, headers });
-      const body = fileStream(handle, start, length, chunkBytes);
+      const body = tagFileSlice(fileStream(handle, start, length, chunkBytes), {
+        path: file.path,
+        start,
+        length,
+      });
       streaming = true;
       return new Response(body, { status, headers });
     } finally {
@@ -182,22 +211,25 @@ export function files(
     directory: Resolved,
     segments: readonly string[],
   ): Promise<Response> {
-    let names: string[];
+    let listing;
     try {
-      names = await readdir(directory.path);
+      listing = await listDirectory(directory.path, {
+        maxEntries: maxListingEntries,
+        concurrency: LISTING_CONCURRENCY,
+        visible: (name) => dotfiles || !name.startsWith("."),
+        describe: async (name) => {
+          const entry = await resolveInside(rootReal, [...segments, name], dotfiles);
+          if (entry === null) return null;
+          const { stats } = entry;
+          return { name, directory: stats.isDirectory(), size: stats.size, modified: stats.mtime };
+        },
+      });
     } catch (error) {
       if (isMissingError(error)) return plain(404, method);
       throw error;
     }
-    const found = await Promise.all(names.map(async (name): Promise<ListingEntry | null> => {
-      const entry = await resolveInside(rootReal, [...segments, name], dotfiles);
-      if (entry === null) return null;
-      const { stats } = entry;
-      return { name, directory: stats.isDirectory(), size: stats.size, modified: stats.mtime };
-    }));
-    const entries = found.filter((entry) => entry !== null);
     const path = `/${segments.map((segment) => `${segment}/`).join("")}`;
-    const body = new TextEncoder().encode(renderListing(path, entries));
+    const body = new TextEncoder().encode(renderListing(path, listing.entries, listing.more));
     const headers = {
       "content-type": HTML,
       "content-length": String(body.length),
@@ -213,6 +245,47 @@ export function files(
       return plain(500, request.method);
     }
   };
+}
+
+const OPTION_NAMES: readonly (keyof FilesOptions)[] = [
+  "listDirectories",
+  "dotfiles",
+  "index",
+  "chunkBytes",
+  "maxListingEntries",
+];
+
+/** Throws unless `options` is an object whose keys all name options of {@link files}. */
+function checkOptionNames(options: unknown): void {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(`Cannot serve files: options must be an object, got ${options}`);
+  }
+  for (const name of Object.keys(options)) {
+    if (!(OPTION_NAMES as readonly string[]).includes(name)) {
+      throw new TypeError(
+        `Cannot serve files: unknown option "${name}" (the options are ${OPTION_NAMES.join(", ")})`,
+      );
+    }
+  }
+}
+
+/** Returns `value` when it is a boolean. */
+function boolean(name: string, value: unknown): boolean {
+  if (typeof value !== "boolean") {
+    throw new TypeError(`Cannot serve files: ${name} must be true or false, got ${value}`);
+  }
+  return value;
+}
+
+/** Returns `value` when it is a positive integer. */
+function positive(name: string, value: unknown): number {
+  if (typeof value !== "number") {
+    throw new TypeError(`Cannot serve files: ${name} must be a number, got ${value}`);
+  }
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new RangeError(`Cannot serve files: ${name} must be a positive integer, got ${value}`);
+  }
+  return value;
 }
 
 /** Whether `name` names a file directly inside a directory. */

@@ -24,10 +24,12 @@ const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;
  * Names are HTML-escaped in the text and percent-encoded, then HTML-escaped, in the
  * relative links, so any file name is shown as text and links to itself. Each row shows
  * the size (files only, in B, KiB, MiB, …) and the modification time in UTC. A link to
- * the parent (`../`) heads the list except at the root, `/`.
+ * the parent (`../`) heads the list except at the root, `/`. When `more` entries were
+ * left out, a note after the table says how many.
  *
  * @param path The decoded URL path of the directory, with leading and trailing `/`.
  * @param entries The entries to list; hidden ones must already be left out.
+ * @param more How many entries the directory holds beyond `entries`, not listed.
  * @returns A complete HTML document.
  *
  * @example List one file
@@ -39,7 +41,11 @@ const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;
  * html.includes('<a href="a%20b.txt">a b.txt</a>'); // true
  * ```
  */
-export function renderListing(path: string, entries: readonly ListingEntry[]): string {
+export function renderListing(
+  path: string,
+  entries: readonly ListingEntry[],
+  more = 0,
+): string {
   const sorted = [...entries].sort(directoriesThenName);
   const rows = sorted.map((entry) => {
     const suffix = entry.directory ? "/" : "";
@@ -60,6 +66,9 @@ export function renderListing(path: string, entries: readonly ListingEntry[]): s
     `<body><h1>${title}</h1>`,
     "<table><thead><tr><th>Name</th><th>Size</th><th>Modified (UTC)</th></tr></thead>",
     `<tbody>${rows.join("\n")}</tbody></table>`,
+    ...more > 0
+      ? [`<p>… and ${more} more ${more === 1 ? "entry" : "entries"} not listed.</p>`]
+      : [],
     "</body></html>",
     "",
   ].join("\n");

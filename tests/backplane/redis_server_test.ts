@@ -6,8 +6,11 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { test } from "node:test";
+import { connect } from "node:net";
+import { createClient } from "redis";
 import type { AdapterName } from "../../src/adapters/server.ts";
-import { Client } from "../helpers/client.ts";
+import { RedisBackplane } from "../../src/backplane/redis.ts";
+import { Client, within } from "../helpers/client.ts";
 import { Child, freePort, redisSkip, startRedis } from "../helpers/redis.ts";
 import { pairs, runtime } from "../helpers/server.ts";
 
@@ -88,3 +91,83 @@ for (const pair of pairs) {
     },
   );
 }
+
+/** One RESP command, as a raw client writes it: an array of bulk strings. */
+function resp(...args: string[]): string {
+  const bulk = args.map((arg) => `$${new TextEncoder().encode(arg).length}\r\n${arg}\r\n`);
+  return `*${args.length}\r\n${bulk.join("")}`;
+}
+
+test(
+  "RedisBackplane skips a malformed message between two valid ones in one batch, and reports it",
+  { skip: redisSkip },
+  async () => {
+    const port = await freePort();
+    const redis = await startRedis(port);
+    const publisher = createClient({ url: `redis://127.0.0.1:${port}` });
+    const subscriber = publisher.duplicate();
+    const clientErrors: unknown[] = [];
+    publisher.on("error", (error: unknown) => clientErrors.push(error));
+    subscriber.on("error", (error: unknown) => clientErrors.push(error));
+    let backplane: RedisBackplane | undefined;
+    try {
+      await Promise.all([publisher.connect(), subscriber.connect()]);
+      const errors: Error[] = [];
+      const received: [string, string | Uint8Array][] = [];
+      let changed = () => {};
+      const until = (what: string, done: () => boolean) =>
+        within(
+          new Promise<void>((resolve) => {
+            changed = () => done() && resolve();
+            changed();
+          }),
+          what,
+          3_000,
+        );
+      backplane = new RedisBackplane({
+        publish: (channel, message) => publisher.publish(channel, message),
+        subscribe: (channel, listener) => subscriber.subscribe(channel, listener),
+        unsubscribe: (channel) => subscriber.unsubscribe(channel),
+      }, {
+        channel: "app-one",
+        probeIntervalMs: 200,
+        onStatus: () => changed(),
+        onError: (error) => {
+          errors.push(error as Error);
+          changed();
+        },
+      });
+      backplane.onMessage((topic, data) => {
+        received.push([topic, data]);
+        changed();
+      });
+      await until("status up", () => backplane!.status === "up");
+
+      // Three PUBLISH commands in one write: Redis sends the three messages together.
+      const raw = connect(port, "127.0.0.1");
+      await new Promise<void>((resolve, reject) => {
+        raw.once("error", reject);
+        raw.once("connect", resolve);
+      });
+      raw.write(
+        resp("PUBLISH", "app-one", '[1,"raw","t","room"]\nfirst') +
+          resp("PUBLISH", "app-one", '[1,"raw","b","room"]\n%% not base64 %%') +
+          resp("PUBLISH", "app-one", '[1,"raw","b","room"]\nAQL/'),
+      );
+      await until("both valid messages", () => received.length >= 2);
+      raw.destroy();
+      assert.deepEqual(received, [["room", "first"], ["room", new Uint8Array([1, 2, 255])]]);
+      assert.equal(errors.length, 1, String(errors));
+      assert.equal(
+        errors[0].message,
+        'Skipped a malformed message on channel "app-one": its payload is not base64: ' +
+          JSON.stringify('[1,"raw","b","room"]\n%% not base64 %%'),
+      );
+      assert.deepEqual(clientErrors, []);
+    } finally {
+      await backplane?.close();
+      await Promise.all([publisher.destroy(), subscriber.destroy()]);
+      await redis.kill("SIGTERM");
+    }
+  },
+);

@@ -190,7 +190,7 @@ test("RedisBackplane keeps at most maxPendingPublishes unanswered, and says so o
   redis.stop(true);
   for (let i = 0; i < 6; i++) a.plane.publish("room", `message ${i}`);
   assert.equal(a.errors.length, 1);
-  assert.match(a.errors[0].message, /^3 messages are waiting for Redis/);
+  assert.match(a.errors[0].message, /^3 messages \(\d+ bytes\) are waiting for Redis/);
   assert.equal(a.plane.status, "up", "a slow Redis is not taken for a lost one");
   redis.start();
   a.plane.publish("room", "dropped while three still wait");
@@ -198,27 +198,80 @@ test("RedisBackplane keeps at most maxPendingPublishes unanswered, and says so o
   await a.plane.close();
 });
 
-test("RedisBackplane reports messages on its channel that no backplane sent", async () => {
+test("RedisBackplane keeps at most maxPendingBytes unanswered, but sends one larger message", async () => {
+  const redis = new FakeRedis();
+  const a = backplane(redis, { maxPendingBytes: 1_000, probeIntervalMs: 60_000 });
+  await a.status("up");
+  const before = redis.published;
+  redis.stop(true);
+  a.plane.publish("room", "x".repeat(2_000));
+  assert.equal(redis.published - before, 0, "the stopped Redis counts nothing");
+  assert.equal(a.errors.length, 0, "a message over the bound goes when nothing waits");
+  a.plane.publish("room", "y");
+  a.plane.publish("room", new Uint8Array(10));
+  assert.equal(a.errors.length, 1);
+  assert.match(a.errors[0].message, /^1 messages \(20\d\d bytes\) are waiting for Redis/);
+  redis.start();
+  await a.plane.close();
+});
+
+test("RedisBackplane sends small messages up to maxPendingBytes while Redis is slow", async () => {
+  const redis = new FakeRedis();
+  const a = backplane(redis, { maxPendingBytes: 1_000, probeIntervalMs: 60_000 });
+  await a.status("up");
+  redis.stop(true);
+  // Each message is its header (about 60 characters) and 40 of text.
+  for (let i = 0; i < 20; i++) a.plane.publish("room", "z".repeat(40));
+  assert.equal(a.errors.length, 1);
+  const [, count, bytes] = /^(\d+) messages \((\d+) bytes\)/.exec(a.errors[0].message)!;
+  assert.ok(Number(bytes) <= 1_000 && Number(bytes) > 1_000 - 110, bytes);
+  assert.ok(Number(count) >= 9 && Number(count) < 20, count);
+  redis.start();
+  await a.plane.close();
+});
+
+test("RedisBackplane reports each malformed message on its channel and skips it", async () => {
   const redis = new FakeRedis();
   const a = backplane(redis);
   await a.status("up");
-  for (
-    const message of [
-      "hello",
-      "[1]\n",
-      '[2,"x","t","room"]\nnewer format',
-      '[1,"x","q","room"]\nunknown kind',
-      '[1,7,"t","room"]\nno origin',
-      "{not json\n",
-    ]
-  ) {
+  const malformed: [string, string][] = [
+    ["hello", "it has no header line"],
+    ["[1]\n", "its header is not [1, origin, kind, topic]"],
+    ['[2,"x","t","room"]\nnewer format', "its header is not [1, origin, kind, topic]"],
+    ['[1,"x","q","room"]\nunknown kind', 'its kind is not "t", "b" or "p"'],
+    ['[1,7,"t","room"]\nno origin', "its origin or topic is not a string"],
+    ["{not json\n", "its header is not JSON"],
+    ['[1,"x","b","room"]\n***', "its payload is not base64"],
+    [`[1,"x","t","room"]${"y".repeat(100)}`, "it has no header line"],
+  ];
+  for (const [message] of malformed) {
     redis.inject("wsport", message);
+    redis.inject("wsport", '[1,"x","t","room"]\nvalid');
   }
-  assert.equal(a.errors.length, 6);
-  for (const error of a.errors) {
-    assert.equal(error.message, 'Not a wsport message on channel "wsport"');
-  }
-  assert.deepEqual(a.received, []);
+  assert.deepEqual(
+    a.errors.map((error) => error.message),
+    malformed.map(([message, reason]) =>
+      `Skipped a malformed message on channel "wsport": ${reason}: ${
+        JSON.stringify(message.length > 64 ? `${message.slice(0, 64)}…` : message)
+      }`
+    ),
+  );
+  assert.deepEqual(a.received, malformed.map(() => ["room", "valid"]));
+  await a.plane.close();
+});
+
+test("RedisBackplane reports an error of the site delivering a message, and goes on", async () => {
+  const redis = new FakeRedis();
+  const a = backplane(redis);
+  await a.status("up");
+  const delivered: string[] = [];
+  a.plane.onMessage((_topic, data) => {
+    if (data === "boom") throw new Error("delivery failed");
+    delivered.push(data as string);
+  });
+  for (const text of ["one", "boom", "two"]) redis.inject("wsport", `[1,"x","t","room"]\n${text}`);
+  assert.deepEqual(delivered, ["one", "two"]);
+  assert.deepEqual(a.errors.map((error) => error.message), ["delivery failed"]);
   await a.plane.close();
 });
 
@@ -262,11 +315,43 @@ test("RedisBackplane refuses intervals, backoffs and maximums that are not posit
       ["retryMinMs", -1],
       ["retryMaxMs", 1.5],
       ["maxPendingPublishes", Number.NaN],
+      ["maxPendingBytes", 0],
     ] as const
   ) {
     assert.throws(() => new RedisBackplane(redis.client(), { [name]: value }), {
       name: "RangeError",
       message: `${name} must be a positive integer, got ${value}`,
     });
+  }
+});
+
+test("RedisBackplane refuses unknown options, options of the wrong type, and a partial client", () => {
+  const redis = new FakeRedis();
+  const cases: [unknown, unknown, string][] = [
+    [
+      redis.client(),
+      { chanel: "app" },
+      'Unknown option "chanel" (the options are channel, ' +
+      "probeIntervalMs, retryMinMs, retryMaxMs, maxPendingPublishes, maxPendingBytes, " +
+      "onStatus, onError)",
+    ],
+    [redis.client(), { channel: "" }, 'channel must be a non-empty string, got ""'],
+    [redis.client(), { channel: 7 }, "channel must be a non-empty string, got 7"],
+    [redis.client(), { probeIntervalMs: "2000" }, "probeIntervalMs must be a number, got 2000"],
+    [redis.client(), { onError: "log" }, "onError must be a function, got log"],
+    [redis.client(), "app", "options must be an object, got app"],
+    [
+      { ...redis.client(), subscribe: undefined },
+      {},
+      "redis.subscribe must be a function, got undefined",
+    ],
+    [undefined, {}, "redis.publish must be a function, got undefined"],
+  ];
+  for (const [client, options, message] of cases) {
+    assert.throws(
+      () => new RedisBackplane(client as RedisPubSub, options as RedisBackplaneOptions),
+      { name: "TypeError", message },
+      message,
+    );
   }
 });

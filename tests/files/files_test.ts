@@ -1,16 +1,28 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, open, readdir, realpath, rm, symlink, writeFile } from "node:fs/promises";
+import {
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  readlink,
+  realpath,
+  rm,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
+import { contentType } from "../../src/files/content_type.ts";
 import { files, type FilesOptions } from "../../src/files/files.ts";
 import { resolveInside, resolveRoot } from "../../src/files/resolve_inside.ts";
 import { safePath } from "../../src/files/safe_path.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
-import { rawRequest } from "../helpers/client.ts";
+import { rawRequest, within } from "../helpers/client.ts";
 import { pairs, withSite } from "../helpers/server.ts";
 
 const SECRET = "TOP SECRET 42";
@@ -357,6 +369,26 @@ test("files() lists the root without a parent link", async () => {
   });
 });
 
+test("files() lists the first 1,000 of 5,000 entries by default, and notes the rest", async () => {
+  const base = await mkdtemp(join(tmpdir(), "wsport-many-"));
+  try {
+    const names = Array.from({ length: 5_000 }, (_, i) => `f${String(i).padStart(4, "0")}.txt`);
+    for (let i = 0; i < names.length; i += 100) {
+      await Promise.all(names.slice(i, i + 100).map((name) => writeFile(join(base, name), "x")));
+    }
+    const { response, text } = await call(files(base), "/");
+    assert.equal(response.status, 200);
+    const listed = [...text.matchAll(/<a href="([^"]*)">/g)].map((match) => match[1]);
+    assert.deepEqual(listed, names.slice(0, 1_000));
+    assert.ok(text.includes("… and 4000 more entries not listed."));
+    const capped = await call(files(base, { maxListingEntries: 10 }), "/");
+    assert.equal([...capped.text.matchAll(/<a href=/g)].length, 10);
+    assert.ok(capped.text.includes("… and 4990 more entries not listed."));
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+});
+
 test("files() answers HEAD for a listing with its headers and no body", async () => {
   await withFixture(async (fixture) => {
     const response = await serve(fixture)(
@@ -525,6 +557,90 @@ for (const pair of pairs) {
   });
 }
 
+for (const pair of pairs) {
+  test(`files() on ${pair.name} sends Content-Length for files and ranges, not chunks`, async () => {
+    await withFixture(async (fixture) => {
+      const large = DIGITS.repeat(2_000);
+      await writeFile(join(fixture.root, "large.txt"), large);
+      const site = new WebSocketSite(serve(fixture));
+      await withSite(site, pair, async (server) => {
+        const cases: [string, string | undefined, string][] = [
+          ["/hello.txt", undefined, "hello, world\n"],
+          ["/empty.txt", undefined, ""],
+          ["/large.txt", undefined, large],
+          ["/large.txt", "bytes=70000-", large.slice(70_000)],
+          ["/digits.txt", "bytes=10-19", DIGITS.slice(10, 20)],
+          ["/link-in", undefined, "hello, world\n"],
+        ];
+        for (const [path, range, expected] of cases) {
+          const what = `${path} ${range ?? ""}`;
+          const response = await rawRequest(
+            server.port,
+            rawGet(path).replace("\r\n\r\n", range ? `\r\nRange: ${range}\r\n\r\n` : "\r\n\r\n"),
+          );
+          assert.equal(response.status, range ? 206 : 200, what);
+          assert.equal(response.headers.get("content-length"), String(expected.length), what);
+          assert.equal(response.headers.get("transfer-encoding"), null, what);
+          assert.equal(response.headers.get("content-type"), contentType(path), what);
+          assert.equal(response.body, expected, what);
+          // Bun names a file body's file: not the name on disk behind a link, nor any.
+          assert.ok(
+            [null, "inline"].includes(response.headers.get("content-disposition")),
+            `${what}: ${response.headers.get("content-disposition")}`,
+          );
+        }
+      });
+    });
+  });
+}
+
+for (const pair of pairs) {
+  test(`files() on ${pair.name} closes the file when the client leaves mid-body`, {
+    skip: !existsSync("/proc/self/fd") && "needs /proc/self/fd to count open files",
+  }, async () => {
+    const base = await mkdtemp(join(tmpdir(), "wsport-leave-"));
+    try {
+      const size = 8 * 1024 ** 3; // sparse: far more than can be read before the check ends
+      const handle = await open(join(base, "large.bin"), "w");
+      await handle.truncate(size);
+      await handle.close();
+      const path = join(base, "large.bin");
+      const site = new WebSocketSite(files(base));
+      await withSite(site, pair, async (server) => {
+        const fileOpen = async () => {
+          for (const fd of await readdir("/proc/self/fd")) {
+            if (await readlink(`/proc/self/fd/${fd}`).catch(() => "") === path) return true;
+          }
+          return false;
+        };
+        // The client reads the head and a little of the body, then drops the connection.
+        const socket = connect(server.port, "127.0.0.1");
+        await within(
+          new Promise<void>((resolve, reject) => {
+            let received = 0;
+            socket.once("error", reject);
+            socket.on("data", (chunk: Uint8Array) => {
+              received += chunk.length;
+              if (received >= 256 * 1024) resolve();
+            });
+            socket.write(rawGet("/large.bin"));
+          }),
+          "the first bytes of the body",
+        );
+        socket.destroy();
+        let open = await fileOpen();
+        for (let turn = 0; open && turn < 200; turn++) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          open = await fileOpen();
+        }
+        assert.equal(open, false, "the file is still open after the client left");
+      });
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+}
+
 test("files() answers 400 to a malformed percent-encoding", async () => {
   await withFixture(async (fixture) => {
     const handler = serve(fixture);
@@ -608,12 +724,47 @@ test("files() accepts the root as a file: URL", async () => {
   });
 });
 
-test("files() rejects a bad chunkBytes or index", () => {
-  for (const chunkBytes of [0, -1, 1.5, Number.NaN, Infinity]) {
-    assert.throws(() => files(".", { chunkBytes }), RangeError, String(chunkBytes));
+test("files() rejects a bad chunkBytes, maxListingEntries or index", () => {
+  for (const value of [0, -1, 1.5, Number.NaN, Infinity]) {
+    for (const name of ["chunkBytes", "maxListingEntries"]) {
+      assert.throws(() => files(".", { [name]: value }), {
+        name: "RangeError",
+        message: `Cannot serve files: ${name} must be a positive integer, got ${value}`,
+      });
+    }
   }
-  for (const index of ["", ".", "..", "a/b", "a\\b", "a\0b"]) {
-    assert.throws(() => files(".", { index }), TypeError, JSON.stringify(index));
+  for (const index of ["", ".", "..", "a/b", "a\\b", "a\0b", true, 7]) {
+    assert.throws(() => files(".", { index: index as string }), {
+      name: "TypeError",
+      message: `Cannot serve files: index must be false or a plain file name, got ${
+        JSON.stringify(index)
+      }`,
+    });
+  }
+});
+
+test("files() rejects unknown option names and options of the wrong type, naming them", () => {
+  const cases: [unknown, unknown, string][] = [
+    [
+      ".",
+      { listDirectory: false },
+      'unknown option "listDirectory" (the options are ' +
+      "listDirectories, dotfiles, index, chunkBytes, maxListingEntries)",
+    ],
+    [".", { listDirectories: "false" }, "listDirectories must be true or false, got false"],
+    [".", { dotfiles: 1 }, "dotfiles must be true or false, got 1"],
+    [".", { chunkBytes: "64k" }, "chunkBytes must be a number, got 64k"],
+    [".", { maxListingEntries: "10" }, "maxListingEntries must be a number, got 10"],
+    [".", "public", "options must be an object, got public"],
+    [".", null, "options must be an object, got null"],
+    [42, {}, "root must be a path or a file: URL, got 42"],
+  ];
+  for (const [root, options, message] of cases) {
+    assert.throws(
+      () => files(root as string, options as FilesOptions),
+      { name: "TypeError", message: `Cannot serve files: ${message}` },
+      message,
+    );
   }
 });
 

@@ -72,3 +72,9 @@ test("renderListing() renders a complete document for an empty directory", () =>
   assert.ok(html.includes('<meta charset="utf-8">'));
   assert.ok(html.trimEnd().endsWith("</html>"));
 });
+
+test("renderListing() notes how many entries were left out", () => {
+  assert.ok(renderListing("/", [file("a")], 4_000).includes("… and 4000 more entries not listed."));
+  assert.ok(renderListing("/", [file("a")], 1).includes("… and 1 more entry not listed."));
+  assert.ok(!renderListing("/", [file("a")]).includes("not listed"));
+});
