@@ -3,6 +3,13 @@
  * @module
  */
 
+import {
+  checkInteger,
+  checkOptionNames,
+  checkType,
+  describeValue,
+  optionTypeError,
+} from "../core/options.ts";
 import type { Backplane } from "../site/backplane.ts";
 
 /**
@@ -203,27 +210,22 @@ export class RedisBackplane implements Backplane {
   constructor(redis: RedisPubSub, options: RedisBackplaneOptions = {}) {
     for (const command of ["publish", "subscribe", "unsubscribe"] as const) {
       if (typeof redis?.[command] !== "function") {
-        throw new TypeError(`redis.${command} must be a function, got ${redis?.[command]}`);
+        throw new TypeError(
+          `${CALLER}: redis.${command} must be a function, got ${describeValue(redis?.[command])}`,
+        );
       }
     }
-    checkOptionNames(options);
+    const given = checkOptionNames(CALLER, options, Object.keys(OPTION_CHECKS));
+    for (const [name, check] of Object.entries(OPTION_CHECKS)) check(given[name]);
     this.#redis = redis;
-    const channel = options.channel ?? "wsport";
-    if (typeof channel !== "string" || channel === "") {
-      throw new TypeError(`channel must be a non-empty string, got ${JSON.stringify(channel)}`);
-    }
-    this.#channel = channel;
-    this.#probeIntervalMs = positive("probeIntervalMs", options.probeIntervalMs ?? 2_000);
-    this.#retryMinMs = positive("retryMinMs", options.retryMinMs ?? 100);
-    this.#retryMaxMs = positive("retryMaxMs", options.retryMaxMs ?? 10_000);
-    this.#maxPendingPublishes = positive(
-      "maxPendingPublishes",
-      options.maxPendingPublishes ?? 1_024,
-    );
-    this.#maxPendingBytes = positive("maxPendingBytes", options.maxPendingBytes ?? 64 * 1024 ** 2);
-    this.#onStatus = hook("onStatus", options.onStatus) ?? (() => {});
-    this.#onError = hook("onError", options.onError) ??
-      ((error) => console.error("wsport backplane:", error));
+    this.#channel = options.channel ?? "wsport";
+    this.#probeIntervalMs = options.probeIntervalMs ?? 2_000;
+    this.#retryMinMs = options.retryMinMs ?? 100;
+    this.#retryMaxMs = options.retryMaxMs ?? 10_000;
+    this.#maxPendingPublishes = options.maxPendingPublishes ?? 1_024;
+    this.#maxPendingBytes = options.maxPendingBytes ?? 64 * 1024 ** 2;
+    this.#onStatus = options.onStatus ?? (() => {});
+    this.#onError = options.onError ?? ((error) => console.error("wsport backplane:", error));
     this.#run();
   }
 
@@ -446,46 +448,25 @@ function parse(message: unknown): Parsed | string {
   return { origin, kind, topic, payload: message.slice(newline + 1) };
 }
 
-const OPTION_NAMES: readonly (keyof RedisBackplaneOptions)[] = [
-  "channel",
-  "probeIntervalMs",
-  "retryMinMs",
-  "retryMaxMs",
-  "maxPendingPublishes",
-  "maxPendingBytes",
-  "onStatus",
-  "onError",
-];
+const CALLER = "new RedisBackplane()";
 
-/** Throws unless `options` is an object whose keys all name backplane options. */
-function checkOptionNames(options: unknown): void {
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new TypeError(`options must be an object, got ${options}`);
-  }
-  for (const name of Object.keys(options)) {
-    if (!(OPTION_NAMES as readonly string[]).includes(name)) {
-      throw new TypeError(
-        `Unknown option "${name}" (the options are ${OPTION_NAMES.join(", ")})`,
-      );
+/** Checks of each option: the type checker keeps the list complete. */
+const OPTION_CHECKS: {
+  [Name in keyof Required<RedisBackplaneOptions>]: (value: unknown) => void;
+} = {
+  channel: (value) => {
+    if (value !== undefined && (typeof value !== "string" || value === "")) {
+      throw optionTypeError(CALLER, "channel", "a non-empty string", value);
     }
-  }
-}
-
-/** Returns `value` when it is a function or absent. */
-function hook<T>(name: string, value: T | undefined): T | undefined {
-  if (value !== undefined && value !== null && typeof value !== "function") {
-    throw new TypeError(`${name} must be a function, got ${value}`);
-  }
-  return value ?? undefined;
-}
-
-function positive(name: string, value: unknown): number {
-  if (typeof value !== "number") throw new TypeError(`${name} must be a number, got ${value}`);
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new RangeError(`${name} must be a positive integer, got ${value}`);
-  }
-  return value;
-}
+  },
+  probeIntervalMs: (value) => checkInteger(CALLER, "probeIntervalMs", value, 1),
+  retryMinMs: (value) => checkInteger(CALLER, "retryMinMs", value, 1),
+  retryMaxMs: (value) => checkInteger(CALLER, "retryMaxMs", value, 1),
+  maxPendingPublishes: (value) => checkInteger(CALLER, "maxPendingPublishes", value, 1),
+  maxPendingBytes: (value) => checkInteger(CALLER, "maxPendingBytes", value, 1),
+  onStatus: (value) => checkType(CALLER, "onStatus", value, "function"),
+  onError: (value) => checkType(CALLER, "onError", value, "function"),
+};
 
 /** Lets the process exit while the timer waits (Node and Bun; Deno's timers are numbers). */
 function unref(timer: ReturnType<typeof setTimeout>): void {

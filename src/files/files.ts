@@ -6,6 +6,13 @@
 import { open } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  checkInteger,
+  checkOptionNames,
+  checkType,
+  describeValue,
+  optionTypeError,
+} from "../core/options.ts";
 import { isNotModified, isRangeFresh, validatorsOf } from "./conditional.ts";
 import { contentType } from "./content_type.ts";
 import { tagFileSlice } from "./file_slice.ts";
@@ -96,7 +103,7 @@ const HTML = "text/html; charset=utf-8";
  * @throws {TypeError} When `root` is neither a string nor a URL, `options` is not an
  *   object, an option's name is unknown, `listDirectories` or `dotfiles` is not a
  *   boolean, `chunkBytes` or `maxListingEntries` is not a number, or `index` is neither
- *   `false` nor a plain file name.
+ *   `false` nor a plain file name; the message names the option.
  *
  * @example Serve ./public next to this module
  * ```ts
@@ -110,24 +117,13 @@ export function files(
   root: string | URL,
   options: FilesOptions = {},
 ): (request: Request) => Promise<Response> {
-  if (typeof root !== "string" && !(root instanceof URL)) {
-    throw new TypeError(`Cannot serve files: root must be a path or a file: URL, got ${root}`);
-  }
-  checkOptionNames(options);
+  checkFilesArguments(root, options);
   const rootPath = resolve(root instanceof URL ? fileURLToPath(root) : root);
-  const listDirectories = boolean("listDirectories", options.listDirectories ?? true);
-  const dotfiles = boolean("dotfiles", options.dotfiles ?? false);
+  const listDirectories = options.listDirectories ?? true;
+  const dotfiles = options.dotfiles ?? false;
   const index = options.index ?? "index.html";
-  const chunkBytes = positive("chunkBytes", options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
-  const maxListingEntries = positive(
-    "maxListingEntries",
-    options.maxListingEntries ?? DEFAULT_MAX_LISTING_ENTRIES,
-  );
-  if (index !== false && (typeof index !== "string" || !isPlainName(index))) {
-    throw new TypeError(
-      `Cannot serve files: index must be false or a plain file name, got ${JSON.stringify(index)}`,
-    );
-  }
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const maxListingEntries = options.maxListingEntries ?? DEFAULT_MAX_LISTING_ENTRIES;
 
   async function serve(request: Request): Promise<Response> {
     const method = request.method;
@@ -247,45 +243,31 @@ export function files(
   };
 }
 
-const OPTION_NAMES: readonly (keyof FilesOptions)[] = [
-  "listDirectories",
-  "dotfiles",
-  "index",
-  "chunkBytes",
-  "maxListingEntries",
-];
+const CALLER = "files()";
 
-/** Throws unless `options` is an object whose keys all name options of {@link files}. */
-function checkOptionNames(options: unknown): void {
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new TypeError(`Cannot serve files: options must be an object, got ${options}`);
-  }
-  for (const name of Object.keys(options)) {
-    if (!(OPTION_NAMES as readonly string[]).includes(name)) {
-      throw new TypeError(
-        `Cannot serve files: unknown option "${name}" (the options are ${OPTION_NAMES.join(", ")})`,
-      );
+/** Checks of each option of {@link files}: the type checker keeps the list complete. */
+const OPTION_CHECKS: { [Name in keyof Required<FilesOptions>]: (value: unknown) => void } = {
+  listDirectories: (value) => checkType(CALLER, "listDirectories", value, "boolean"),
+  dotfiles: (value) => checkType(CALLER, "dotfiles", value, "boolean"),
+  index: (value) => {
+    if (value === undefined || value === false) return;
+    if (typeof value !== "string" || !isPlainName(value)) {
+      throw optionTypeError(CALLER, "index", "false or a plain file name", value);
     }
-  }
-}
+  },
+  chunkBytes: (value) => checkInteger(CALLER, "chunkBytes", value, 1),
+  maxListingEntries: (value) => checkInteger(CALLER, "maxListingEntries", value, 1),
+};
 
-/** Returns `value` when it is a boolean. */
-function boolean(name: string, value: unknown): boolean {
-  if (typeof value !== "boolean") {
-    throw new TypeError(`Cannot serve files: ${name} must be true or false, got ${value}`);
+/** Checks what {@link files} was given, naming the option at fault. */
+function checkFilesArguments(root: unknown, options: unknown): void {
+  if (typeof root !== "string" && !(root instanceof URL)) {
+    throw new TypeError(
+      `${CALLER}: root must be a path or a file: URL, got ${describeValue(root)}`,
+    );
   }
-  return value;
-}
-
-/** Returns `value` when it is a positive integer. */
-function positive(name: string, value: unknown): number {
-  if (typeof value !== "number") {
-    throw new TypeError(`Cannot serve files: ${name} must be a number, got ${value}`);
-  }
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new RangeError(`Cannot serve files: ${name} must be a positive integer, got ${value}`);
-  }
-  return value;
+  const given = checkOptionNames(CALLER, options, Object.keys(OPTION_CHECKS));
+  for (const [name, check] of Object.entries(OPTION_CHECKS)) check(given[name]);
 }
 
 /** Whether `name` names a file directly inside a directory. */

@@ -320,7 +320,8 @@ test("RedisBackplane refuses intervals, backoffs and maximums that are not posit
   ) {
     assert.throws(() => new RedisBackplane(redis.client(), { [name]: value }), {
       name: "RangeError",
-      message: `${name} must be a positive integer, got ${value}`,
+      message: `new RedisBackplane(): option "${name}" must be an integer of at least 1, ` +
+        `got the number ${value}`,
     });
   }
 });
@@ -331,15 +332,31 @@ test("RedisBackplane refuses unknown options, options of the wrong type, and a p
     [
       redis.client(),
       { chanel: "app" },
-      'Unknown option "chanel" (the options are channel, ' +
+      'unknown option "chanel" (did you mean "channel"?); the options are channel, ' +
       "probeIntervalMs, retryMinMs, retryMaxMs, maxPendingPublishes, maxPendingBytes, " +
-      "onStatus, onError)",
+      "onStatus, onError",
     ],
-    [redis.client(), { channel: "" }, 'channel must be a non-empty string, got ""'],
-    [redis.client(), { channel: 7 }, "channel must be a non-empty string, got 7"],
-    [redis.client(), { probeIntervalMs: "2000" }, "probeIntervalMs must be a number, got 2000"],
-    [redis.client(), { onError: "log" }, "onError must be a function, got log"],
-    [redis.client(), "app", "options must be an object, got app"],
+    [
+      redis.client(),
+      { channel: "" },
+      'option "channel" must be a non-empty string, got the string ""',
+    ],
+    [
+      redis.client(),
+      { channel: 7 },
+      'option "channel" must be a non-empty string, got the number 7',
+    ],
+    [
+      redis.client(),
+      { probeIntervalMs: "2000" },
+      'option "probeIntervalMs" must be an integer of at least 1, got the string "2000"',
+    ],
+    [
+      redis.client(),
+      { onError: "log" },
+      'option "onError" must be a function, got the string "log"',
+    ],
+    [redis.client(), "app", 'options must be an object, got the string "app"'],
     [
       { ...redis.client(), subscribe: undefined },
       {},
@@ -350,7 +367,7 @@ test("RedisBackplane refuses unknown options, options of the wrong type, and a p
   for (const [client, options, message] of cases) {
     assert.throws(
       () => new RedisBackplane(client as RedisPubSub, options as RedisBackplaneOptions),
-      { name: "TypeError", message },
+      { name: "TypeError", message: `new RedisBackplane(): ${message}` },
       message,
     );
   }

@@ -729,16 +729,17 @@ test("files() rejects a bad chunkBytes, maxListingEntries or index", () => {
     for (const name of ["chunkBytes", "maxListingEntries"]) {
       assert.throws(() => files(".", { [name]: value }), {
         name: "RangeError",
-        message: `Cannot serve files: ${name} must be a positive integer, got ${value}`,
+        message:
+          `files(): option "${name}" must be an integer of at least 1, got the number ${value}`,
       });
     }
   }
   for (const index of ["", ".", "..", "a/b", "a\\b", "a\0b", true, 7]) {
     assert.throws(() => files(".", { index: index as string }), {
       name: "TypeError",
-      message: `Cannot serve files: index must be false or a plain file name, got ${
-        JSON.stringify(index)
-      }`,
+      message: new RegExp(
+        `^files\\(\\): option "index" must be false or a plain file name, got the`,
+      ),
     });
   }
 });
@@ -748,21 +749,28 @@ test("files() rejects unknown option names and options of the wrong type, naming
     [
       ".",
       { listDirectory: false },
-      'unknown option "listDirectory" (the options are ' +
-      "listDirectories, dotfiles, index, chunkBytes, maxListingEntries)",
+      'unknown option "listDirectory"; the options are ' +
+      "listDirectories, dotfiles, index, chunkBytes, maxListingEntries",
     ],
-    [".", { listDirectories: "false" }, "listDirectories must be true or false, got false"],
-    [".", { dotfiles: 1 }, "dotfiles must be true or false, got 1"],
-    [".", { chunkBytes: "64k" }, "chunkBytes must be a number, got 64k"],
-    [".", { maxListingEntries: "10" }, "maxListingEntries must be a number, got 10"],
-    [".", "public", "options must be an object, got public"],
+    [
+      ".",
+      { listDirectories: "false" },
+      'option "listDirectories" must be a boolean, got the string "false"',
+    ],
+    [".", { dotfiles: 1 }, 'option "dotfiles" must be a boolean, got the number 1'],
+    [
+      ".",
+      { chunkBytes: "64k" },
+      'option "chunkBytes" must be an integer of at least 1, got the string "64k"',
+    ],
+    [".", "public", 'options must be an object, got the string "public"'],
     [".", null, "options must be an object, got null"],
-    [42, {}, "root must be a path or a file: URL, got 42"],
+    [42, {}, "root must be a path or a file: URL, got the number 42"],
   ];
   for (const [root, options, message] of cases) {
     assert.throws(
       () => files(root as string, options as FilesOptions),
-      { name: "TypeError", message: `Cannot serve files: ${message}` },
+      { name: "TypeError", message: `files(): ${message}` },
       message,
     );
   }
