@@ -21,10 +21,10 @@
 // Floors are checked for the folders a run covers whole: every folder with no filter, one
 // folder when the filter names it. A folder with no floor yet (a new one) is allowed and
 // noted. After adding tests, raise the floors from a passing run:
-//   node tests/run.mjs --record-floors            # every folder, every runtime
-//   node tests/run.mjs --runtime node --runtime deno --runtime bun --record-floors site
-// which writes this run's counts for the folders and runtimes it covered. Lowering a floor
-// (tests removed on purpose) is an edit by hand to tests/floors.json.
+//   node tests/run.mjs --record-floors site       # tests/site, every runtime
+//   node tests/run.mjs --record-floors            # every folder (the whole suite)
+// which writes this run's counts for the folders and runtimes it covered, and nothing when
+// the run failed. Lowering a floor (tests removed on purpose) is an edit by hand.
 import { spawn } from "node:child_process";
 import {
   existsSync,
@@ -250,7 +250,7 @@ for (const runtime of runtimes) {
   }
 }
 if (process.env.WSPORT_REQUIRE) {
-  console.log(`WSPORT_REQUIRE=${process.env.WSPORT_REQUIRE}: skipping for want of those fails`);
+  console.log(`WSPORT_REQUIRE=${process.env.WSPORT_REQUIRE}: a skip for want of these fails`);
 }
 
 const scratch = mkdtempSync(join(tmpdir(), "wsport-run-"));
