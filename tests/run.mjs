@@ -16,7 +16,9 @@
 //   skipped) than the floor recorded for it in tests/floors.json.
 // A test that cannot run on this machine skips, and counts as skipped. CI sets
 // WSPORT_REQUIRE (for example "redis,chromium,python", see tests/helpers/required.ts) so
-// that a skip for want of something CI installs fails instead.
+// that a skip for want of something CI installs fails instead. The floors are counted with
+// all of that installed: where a describe() skips, Node counts it as one skipped test and
+// Bun not at all, so a machine without it may see a folder fall below its floor.
 //
 // Floors are checked for the folders a run covers whole: every folder with no filter, one
 // folder when the filter names it. A folder with no floor yet (a new one) is allowed and
@@ -269,9 +271,14 @@ try {
       problems.push(result.fatal);
     } else {
       const perFolder = new Map();
+      const skippedPerFolder = new Map();
       for (const { file, outcome } of result.outcomes) {
         tally[outcome]++;
-        perFolder.set(folderOf(file), (perFolder.get(folderOf(file)) ?? 0) + 1);
+        const folder = folderOf(file);
+        perFolder.set(folder, (perFolder.get(folder) ?? 0) + 1);
+        if (outcome === "skipped") {
+          skippedPerFolder.set(folder, (skippedPerFolder.get(folder) ?? 0) + 1);
+        }
       }
       problems.push(...result.problems);
       if (result.code !== 0 && tally.failed === 0 && problems.length === 0) {
@@ -286,8 +293,10 @@ try {
         if (floor === undefined) {
           notes.push(`tests/${folder} on ${runtime}: ${count} tests, no floor recorded yet`);
         } else if (count < floor) {
+          const skipped = skippedPerFolder.get(folder);
           problems.push(
-            `tests/${folder}: ${count} tests ran, below its floor of ${floor} (tests/floors.json)`,
+            `tests/${folder}: ${count} tests ran, below its floor of ${floor} (tests/floors.json)` +
+              (skipped ? `; ${skipped} skipped: is everything CI installs here?` : ""),
           );
         }
       }
