@@ -1,26 +1,63 @@
 #!/usr/bin/env node
-// Runs the whole test suite on Node, Deno and Bun and prints one closing line,
-// "N passed, N failed", summed over the three runtimes.
+// Runs the test suite on Node, Deno and Bun and prints one closing line,
+// "N passed, N failed, N skipped", summed over the runtimes.
 //
-// Usage: node tests/run.mjs [--runtime node|deno|bun]... [path filter]
+// Usage: node tests/run.mjs [--runtime node|deno|bun]... [--record-floors] [path filter]
+//
+// Each runtime writes a report naming every test's file (Node through
+// tests/runner/node_reporter.mjs, Deno and Bun as JUnit XML); the counts come from those
+// reports, never from a summary line that may be missing. A failure is counted:
+// - for each failed test;
+// - once for a runtime that wrote no report, or could not compile the tests (tsc on Node,
+//   the type check on Deno), or exited non-zero without reporting a failed test;
+// - once for a Node test file that reported no tests of its own (it failed to load, or
+//   called process.exit(): the run makes that exit fail, as Deno does);
+// - once for each folder of tests/ where a runtime saw fewer tests (passed, failed or
+//   skipped) than the floor recorded for it in tests/floors.json.
+// A test that cannot run on this machine skips, and counts as skipped. CI sets
+// WSPORT_REQUIRE (for example "redis,chromium,python", see tests/helpers/required.ts) so
+// that a skip for want of something CI installs fails instead. The floors are counted with
+// all of that installed: where a describe() skips, Node counts it as one skipped test and
+// Bun not at all, so a machine without it may see a folder fall below its floor.
+//
+// Floors are checked for the folders a run covers whole: every folder with no filter, one
+// folder when the filter names it. A folder with no floor yet (a new one) is allowed and
+// noted. After adding tests, raise the floors from a passing run:
+//   node tests/run.mjs --record-floors site       # tests/site, every runtime
+//   node tests/run.mjs --record-floors            # every folder (the whole suite)
+// which writes this run's counts for the folders and runtimes it covered, and nothing when
+// the run failed. Lowering a floor (tests removed on purpose) is an edit by hand.
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
+const FLOORS = join(root, "tests", "floors.json");
+const RUNTIMES = ["node", "deno", "bun"];
 
 const args = process.argv.slice(2);
 const runtimes = [];
 let filter = "";
+let recordFloors = false;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === "--runtime") runtimes.push(args[++i]);
+  else if (args[i] === "--record-floors") recordFloors = true;
   else filter = args[i];
 }
-if (runtimes.length === 0) runtimes.push("node", "deno", "bun");
+if (runtimes.length === 0) runtimes.push(...RUNTIMES);
 
-// Terminal colour codes, stripped before the runners' summaries are read.
+// Terminal colour codes, stripped before the runners' output is read.
 const ANSI_COLOR = new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g");
 
 /** Runs a command, echoing its output, and resolves with the output and exit code. */
@@ -39,7 +76,7 @@ function run(command, commandArgs) {
       });
     collect(child.stdout, process.stdout);
     collect(child.stderr, process.stderr);
-    child.on("close", (code) => resolve({ code: code ?? 1, output }));
+    child.on("close", (code, signal) => resolve({ code: code ?? 1, signal, output }));
   });
 }
 
@@ -48,6 +85,7 @@ function run(command, commandArgs) {
  * build folder itself is kept: several runs may share it at once.)
  */
 function pruneStaleOutput(directory) {
+  if (!existsSync(directory)) return;
   for (const entry of readdirSync(directory, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile() || !entry.name.endsWith(".js")) continue;
     const compiled = join(entry.parentPath ?? entry.path, entry.name);
@@ -70,66 +108,228 @@ function testFiles(path) {
     .sort();
 }
 
-const lastNumber = (output, pattern) => {
-  const matches = [...output.matchAll(pattern)];
-  return matches.length === 0 ? undefined : Number(matches.at(-1)[1]);
-};
-
 const target = (base) => (filter === "" ? base : join(base, filter));
 
+/** A test file's path from the root, with `/` and its `.ts` name: `tests/core/frame_test.ts`. */
+const sourceName = (file) =>
+  relative(root, file.startsWith("file://") ? fileURLToPath(file) : resolve(root, file))
+    .split(sep).join("/").replace(/^\.build\//, "").replace(/\.js$/, ".ts");
+
+const XML_ENTITIES = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+
+/** Each `<testcase>` of a JUnit report: its attributes, and whether it passed, failed or skipped. */
+function junitCases(xml) {
+  const cases = [];
+  const testcase = /<testcase((?:\s+[\w:.-]+="[^"]*")*)\s*(?:\/>|>([\s\S]*?)<\/testcase>)/g;
+  for (const [, attributeText, body = ""] of xml.matchAll(testcase)) {
+    const attributes = {};
+    for (const [, name, value] of attributeText.matchAll(/([\w:.-]+)="([^"]*)"/g)) {
+      attributes[name] = value.replace(/&(\w+);/g, (all, entity) => XML_ENTITIES[entity] ?? all);
+    }
+    const outcome = /<(?:failure|error)\b/.test(body)
+      ? "failed"
+      : /<skipped\b/.test(body)
+      ? "skipped"
+      : "passed";
+    cases.push({ attributes, outcome });
+  }
+  return cases;
+}
+
+/**
+ * Each runtime's run: resolves with the outcome of each test (its file and "passed",
+ * "failed" or "skipped") and the problems that count as one failure each, or with `fatal`
+ * when the runtime produced no results at all. `scratch` is a folder for its report.
+ */
 const suites = {
-  async node() {
+  async node(scratch) {
     const compiled = await run(bin("tsc"), ["-p", "tsconfig.json"]);
-    if (compiled.code !== 0) return { passed: 0, failed: 1, note: "tsc failed" };
+    if (compiled.code !== 0) return { fatal: "tsc failed: the tests were not compiled" };
     pruneStaleOutput(join(root, ".build"));
+    const report = join(scratch, "node.jsonl");
+    // Deno fails a test file that calls Deno.exit(); this makes Node fail one that calls
+    // process.exit() too, rather than count it as passed with its remaining tests unrun.
+    const exitGuard = "data:text/javascript," + encodeURIComponent(
+      "const exit = process.exit;" +
+        "process.exit = (code) => {" +
+        "  process.stderr.write(`A test file called process.exit(${code ?? ''}).\\n`);" +
+        "  exit.call(process, 1);" +
+        "};",
+    );
     const result = await run(process.execPath, [
+      "--import",
+      exitGuard,
       "--test",
       "--test-reporter=tap",
+      "--test-reporter-destination=stdout",
+      `--test-reporter=${join(root, "tests", "runner", "node_reporter.mjs")}`,
+      `--test-reporter-destination=${report}`,
       ...testFiles(target(".build/tests")),
     ]);
-    return {
-      passed: lastNumber(result.output, /^# pass (\d+)/gm),
-      failed: lastNumber(result.output, /^# fail (\d+)/gm),
-      code: result.code,
-    };
+    if (!existsSync(report)) return { fatal: `no test report (exit code ${result.code})` };
+    const outcomes = [];
+    const problems = [];
+    for (const line of readFileSync(report, "utf8").split("\n")) {
+      if (line === "") continue;
+      const test = JSON.parse(line);
+      const file = sourceName(test.file ?? "unknown");
+      if (test.whole) {
+        problems.push(`${file} reported no tests of its own: it failed to load or exited early`);
+      } else outcomes.push({ file, outcome: test.outcome });
+    }
+    return { code: result.code, outcomes, problems };
   },
-  async deno() {
-    const result = await run(bin("deno"), ["test", "--allow-all", target("tests")]);
-    const summary = [...result.output.matchAll(/(?:ok|FAILED) \| (\d+) passed.*?\| (\d+) failed/g)]
-      .at(-1);
-    return {
-      passed: summary ? Number(summary[1]) : undefined,
-      failed: summary ? Number(summary[2]) : undefined,
-      code: result.code,
-    };
+  async deno(scratch) {
+    const report = join(scratch, "deno.xml");
+    const result = await run(bin("deno"), [
+      "test",
+      "--allow-all",
+      `--junit-path=${report}`,
+      target("tests"),
+    ]);
+    if (!existsSync(report)) {
+      const why = /Type checking failed|TS\d+ \[ERROR\]/.test(result.output)
+        ? "the type check failed"
+        : /SyntaxError/.test(result.output)
+        ? "a syntax error"
+        : `exit code ${result.code}`;
+      return { fatal: `no test report (${why}): no tests ran` };
+    }
+    // Top-level tests only, as Deno counts them: its report files the steps of node:test's
+    // describe() under Deno's own module rather than under the test file.
+    const outcomes = junitCases(readFileSync(report, "utf8"))
+      .filter(({ attributes }) => attributes.classname?.startsWith("./"))
+      .map(({ attributes, outcome }) => ({ file: sourceName(attributes.classname), outcome }));
+    return { code: result.code, outcomes, problems: [] };
   },
-  async bun() {
-    const result = await run(bin("bun"), ["test", "--timeout", "60000", target("tests")]);
-    return {
-      passed: lastNumber(result.output, /^\s*(\d+) pass$/gm),
-      failed: lastNumber(result.output, /^\s*(\d+) fail$/gm) ?? 0,
-      code: result.code,
-    };
+  async bun(scratch) {
+    const report = join(scratch, "bun.xml");
+    const result = await run(bin("bun"), [
+      "test",
+      "--timeout",
+      "60000",
+      "--reporter=junit",
+      `--reporter-outfile=${report}`,
+      target("tests"),
+    ]);
+    // Bun writes no report when no test ran (all skipped by their describe(), say).
+    if (!existsSync(report) && result.code === 0 && /^Ran 0 tests /m.test(result.output)) {
+      return { code: 0, outcomes: [], problems: [] };
+    }
+    if (!existsSync(report)) return { fatal: `no test report (exit code ${result.code})` };
+    const outcomes = junitCases(readFileSync(report, "utf8"))
+      .map(({ attributes, outcome }) => ({ file: sourceName(attributes.file ?? ""), outcome }));
+    return { code: result.code, outcomes, problems: [] };
   },
 };
 
-let passed = 0;
-let failed = 0;
-const lines = [];
+/** The top-level folder of tests/ that a test file is in: "core" for tests/core/x_test.ts. */
+const folderOf = (file) => file.split("/")[1] ?? file;
+
+/** The folders this run covers whole: all of them, or the one the filter names. */
+function coveredFolders(seen) {
+  if (filter === "") return [...seen].sort();
+  const folder = filter.replace(/^(\.\/)?tests\//, "").replace(/\/+$/, "");
+  return folder.includes("/") || folder.endsWith(".ts") ? [] : [folder];
+}
+
+const floors = existsSync(FLOORS) ? JSON.parse(readFileSync(FLOORS, "utf8")) : {};
+
+/** Writes the floors one folder a line, runtimes in a fixed order, so that merges stay small. */
+function writeFloors(updated) {
+  const lines = Object.keys(updated).sort().map((folder) => {
+    const counts = RUNTIMES.filter((runtime) => updated[folder][runtime] !== undefined)
+      .map((runtime) => `"${runtime}": ${updated[folder][runtime]}`);
+    return `  "${folder}": { ${counts.join(", ")} }`;
+  });
+  writeFileSync(FLOORS, `{\n${lines.join(",\n")}\n}\n`);
+}
+
 for (const runtime of runtimes) {
   if (!(runtime in suites)) throw new Error(`Unknown runtime "${runtime}"`);
   if (runtime !== "node" && !existsSync(bin(runtime))) {
     throw new Error(`${runtime} is not installed: run npm install first`);
   }
-  console.log(`\n=== ${runtime} ===`);
-  const result = await suites[runtime]();
-  // A runner that exits non-zero without counting a failure still failed.
-  const runtimeFailed = (result.failed ?? 0) + (result.code !== 0 && !result.failed ? 1 : 0) +
-    (result.passed === undefined && result.failed === undefined ? 1 : 0);
-  passed += result.passed ?? 0;
-  failed += runtimeFailed;
-  lines.push(`${runtime}: ${result.passed ?? 0} passed, ${runtimeFailed} failed`);
 }
-console.log("\n" + lines.join("\n"));
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+if (process.env.WSPORT_REQUIRE) {
+  console.log(`WSPORT_REQUIRE=${process.env.WSPORT_REQUIRE}: a skip for want of these fails`);
+}
+
+const scratch = mkdtempSync(join(tmpdir(), "wsport-run-"));
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const lines = [];
+const failures = [];
+const notes = [];
+const counted = {};
+try {
+  for (const runtime of runtimes) {
+    console.log(`\n=== ${runtime} ===`);
+    const result = await suites[runtime](scratch);
+    const tally = { passed: 0, failed: 0, skipped: 0 };
+    const problems = [];
+    if (result.fatal !== undefined) {
+      problems.push(result.fatal);
+    } else {
+      const perFolder = new Map();
+      const skippedPerFolder = new Map();
+      for (const { file, outcome } of result.outcomes) {
+        tally[outcome]++;
+        const folder = folderOf(file);
+        perFolder.set(folder, (perFolder.get(folder) ?? 0) + 1);
+        if (outcome === "skipped") {
+          skippedPerFolder.set(folder, (skippedPerFolder.get(folder) ?? 0) + 1);
+        }
+      }
+      problems.push(...result.problems);
+      if (result.code !== 0 && tally.failed === 0 && problems.length === 0) {
+        problems.push(`exited with code ${result.code} without reporting a failed test`);
+      }
+      counted[runtime] = {};
+      const seen = new Set([...Object.keys(floors), ...perFolder.keys()]);
+      for (const folder of coveredFolders(seen)) {
+        const count = perFolder.get(folder) ?? 0;
+        const floor = floors[folder]?.[runtime];
+        counted[runtime][folder] = count;
+        if (floor === undefined) {
+          notes.push(`tests/${folder} on ${runtime}: ${count} tests, no floor recorded yet`);
+        } else if (count < floor) {
+          const skipped = skippedPerFolder.get(folder);
+          problems.push(
+            `tests/${folder}: ${count} tests ran, below its floor of ${floor} (tests/floors.json)` +
+              (skipped ? `; ${skipped} skipped: is everything CI installs here?` : ""),
+          );
+        }
+      }
+    }
+    failures.push(...problems.map((problem) => `${runtime}: ${problem}`));
+    tally.failed += problems.length;
+    for (const key of Object.keys(totals)) totals[key] += tally[key];
+    lines.push(
+      `${runtime}: ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped`,
+    );
+  }
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+if (recordFloors) {
+  if (totals.failed > 0) notes.push("floors not recorded: the run failed");
+  else {
+    const updated = structuredClone(floors);
+    for (const [runtime, folders] of Object.entries(counted)) {
+      for (const [folder, count] of Object.entries(folders)) {
+        if (count === 0) continue;
+        updated[folder] = { ...updated[folder], [runtime]: count };
+      }
+    }
+    writeFloors(updated);
+    notes.push(`floors recorded in ${relative(root, FLOORS)}`);
+  }
+}
+
+console.log("");
+for (const note of notes) console.log(`note: ${note}`);
+for (const failure of failures) console.log(`FAILED ${failure}`);
+console.log(lines.join("\n"));
+console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(totals.failed === 0 ? 0 : 1);

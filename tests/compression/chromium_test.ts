@@ -4,6 +4,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { skipUnless } from "../helpers/required.ts";
 import { withSite } from "../helpers/server.ts";
 import {
   assertCompressedOnTheWire,
@@ -49,7 +50,7 @@ async function unavailable(): Promise<string | undefined> {
   return undefined;
 }
 
-const skip = await unavailable();
+const skip = skipUnless("chromium", await unavailable());
 
 /** A message as it crosses into the page: bytes as an array of numbers. */
 type Wire = string | number[];

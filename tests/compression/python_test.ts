@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { repoRoot } from "../helpers/paths.ts";
+import { skipUnless } from "../helpers/required.ts";
 import { withSite } from "../helpers/server.ts";
 import { runClient } from "./client_process.ts";
 import {
@@ -32,7 +33,7 @@ function unavailable(): string | undefined {
   return undefined;
 }
 
-const skip = unavailable();
+const skip = skipUnless("python", unavailable());
 
 const CLIENT = [PYTHON, SCRIPT];
 

@@ -647,7 +647,11 @@ function runInWorker(name: string, seed: number, timeoutMs: number): Promise<voi
       running.terminate().finally(() => reject(failure));
     };
     const onMessage = (failure: string | null) =>
-      settle(failure === null ? undefined : new Error(failure));
+      settle(
+        failure === null
+          ? undefined
+          : new Error(`${failure}\n(FUZZ_SEED=${seed} repeats this run)`),
+      );
     const timer = setTimeout(() =>
       settle(
         new Error(
@@ -662,6 +666,9 @@ function runInWorker(name: string, seed: number, timeoutMs: number): Promise<voi
 
 if (isMainThread) {
   const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 0x7fffffff));
+  if (!Number.isSafeInteger(seed)) {
+    throw new RangeError(`FUZZ_SEED must be an integer, got "${process.env.FUZZ_SEED}"`);
+  }
   console.log(`fuzz seed ${seed} (FUZZ_SEED=${seed} repeats this run)`);
   // The test's own timeout is a backstop: the watchdog above answers first.
   const fuzz = (title: string, name: string) =>

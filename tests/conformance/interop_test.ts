@@ -17,6 +17,7 @@ import { files } from "../../src/files/files.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
 import { within } from "../helpers/client.ts";
 import { repoRoot } from "../helpers/paths.ts";
+import { type Requirement, skipUnless } from "../helpers/required.ts";
 import { Echo, type Pair, pairs, runtime, wsUrl } from "../helpers/server.ts";
 import { saveResults } from "./results.ts";
 
@@ -208,8 +209,17 @@ describe(`interop on ${runtime}: every adapter against every client`, () => {
     });
   });
 
+  /** The clients CI installs, so that WSPORT_REQUIRE can insist on them. */
+  const required: Record<string, Requirement> = {
+    "python-websockets": "python",
+    Chromium: "chromium",
+  };
   for (const client of clients) {
-    test(`${client.name} client`, { skip: client.unavailable ?? false }, async () => {
+    const requirement = required[client.name];
+    const skip = requirement === undefined
+      ? client.unavailable ?? false
+      : skipUnless(requirement, client.unavailable);
+    test(`${client.name} client`, { skip }, async () => {
       const targets = pairs.map((pair) => {
         const server = servers.get(pair)!;
         return {

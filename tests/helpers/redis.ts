@@ -9,14 +9,17 @@ import { createServer } from "node:net";
 import process from "node:process";
 import { within } from "./client.ts";
 import { repoRoot } from "./paths.ts";
+import { skipUnless } from "./required.ts";
 
 /**
  * `false` when `redis-server` is installed, else why the tests that need it are skipped
- * (for `test(name, { skip: redisSkip }, ...)`).
+ * (for `test(name, { skip: redisSkip }, ...)`); a failure when WSPORT_REQUIRE names redis.
  */
-export const redisSkip: false | string = spawnSync("redis-server", ["--version"]).status === 0
-  ? false
-  : "redis-server is not installed (apt-get install redis-server)";
+export const redisSkip: false | string = skipUnless(
+  "redis",
+  spawnSync("redis-server", ["--version"]).status !== 0 &&
+    "redis-server is not installed (apt-get install redis-server)",
+);
 
 /** A free loopback port, for a server that cannot be told to pick one. */
 export function freePort(): Promise<number> {
