@@ -34,6 +34,7 @@ export class CompressedSender {
   #queue: Queued[] = [];
   #queuedBytes = 0;
   #compressing = false;
+  #closing = false;
 
   /**
    * @param connection The connection, negotiated with `compression` on.
@@ -61,6 +62,11 @@ export class CompressedSender {
     return this.#queuedBytes;
   }
 
+  /** Whether a close was asked for (it may still wait behind a compression). */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
   /** Sends a message: text for a string, binary for bytes. */
   send(data: string | Uint8Array): void {
     this.#queue.push(this.#prepare(data));
@@ -70,6 +76,7 @@ export class CompressedSender {
 
   /** Starts the closing handshake once the messages sent before are framed. */
   close(code: number, reason: string): void {
+    this.#closing = true;
     this.#queue.push({ kind: "close", code, reason });
     this.#drain();
   }
