@@ -363,6 +363,46 @@ for (const pair of pairs) {
     });
   });
 
+  test(
+    `receive queue overflow on ${pair.name}: ${
+      pair.native ? "the busy handler then sees isOpen and write() false" : "reading pauses instead"
+    }`,
+    { skip: pair.native ? false : "the Node adapter pauses reading (limits_test.ts)" },
+    async () => {
+      const release = deferred();
+      const seen: AfterClose[] = [];
+      const done = deferred();
+      class Slow extends WebSocketHandler {
+        constructor(transport: Transport) {
+          super(transport);
+          transport.subscribe("news");
+        }
+        override async frameReceived(): Promise<void> {
+          if (seen.length > 0) return;
+          await release.promise;
+          seen.push(probe(this.transport));
+          done.resolve();
+        }
+      }
+      const { first, Recorded } = recorder(Slow);
+      const limits = { maxReceiveQueueBytes: 64 * 1024, closeTimeoutMs: 1000 };
+      await withSite(siteWith(Recorded, limits), pair, async (server) => {
+        const client = await RawClient.upgraded(server.port, "/ws");
+        try {
+          // 32 messages of 16 KiB: the queue limit is passed at the 6th.
+          for (let i = 0; i < 32; i++) client.sendFrame(Opcode.Binary, new Uint8Array(16 * 1024));
+          assert.equal((await within(first, "connectionLost")).code, 1008);
+          release.resolve();
+          await within(done.promise, "the handler to go on");
+          assert.deepEqual(seen, [CLOSING]);
+        } finally {
+          release.resolve();
+          client.destroy();
+        }
+      });
+    },
+  );
+
   for (const kind of ["sync", "async"] as const) {
     test(`close() on ${pair.name}: no ${kind} frameReceived after it (20 sent at once, closed at the 10th)`, async () => {
       const frames: (string | Uint8Array)[] = [];
