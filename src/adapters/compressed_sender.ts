@@ -8,6 +8,7 @@ import type { Connection } from "../core/connection.ts";
 import type { MessageCodec } from "../core/message_codec.ts";
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** A message or a close waiting behind a compression. */
 type Queued =
@@ -105,10 +106,14 @@ export class CompressedSender {
       // Once closing, messages are dropped (the peer's Close may have been answered).
       if (item.kind === "close") {
         connection.close(item.code, item.reason, performance.now());
-      } else if (connection.state !== "open") {
+      } else if (!connection.canSend) {
         continue;
       } else if (item.kind === "message") {
         connection.send(item.data);
+      } else if (connection.state !== "open") {
+        // A reply to a message that came with the peer's Close: our Close goes out before
+        // a compression could end, so it is sent uncompressed (RFC 7692 §6 allows that).
+        connection.send(item.text ? decoder.decode(item.bytes) : item.bytes);
       } else {
         this.#compress(item.bytes, item.text);
       }

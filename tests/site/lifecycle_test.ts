@@ -18,9 +18,9 @@ import { Session } from "../../src/site/session.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
 import { Topics } from "../../src/site/topics.ts";
 import type { Transport } from "../../src/site/transport.ts";
-import { Client, RawClient, readToClose, within } from "../helpers/client.ts";
+import { Client, RawClient, readToClose, upgradeRequest, within } from "../helpers/client.ts";
 import { join, utf8 } from "../helpers/frames.ts";
-import { deferred, pairs, recorder, withSite, wsUrl } from "../helpers/server.ts";
+import { deferred, Echo, pairs, recorder, withSite, wsUrl } from "../helpers/server.ts";
 
 /** A site with `handler` at `/ws` and these limits. */
 function siteWith(handler: HandlerClass, limits: Partial<Limits> = {}): WebSocketSite {
@@ -36,6 +36,12 @@ function burst(messages: string[]): Uint8Array {
       buildFrame(Opcode.Text, utf8(message), { mask: crypto.getRandomValues(new Uint8Array(4)) })
     ),
   );
+}
+
+/** A masked Close frame with `code`. */
+function closeFrame(code: number): Uint8Array {
+  const payload = new Uint8Array([code >> 8, code & 0xff]);
+  return buildFrame(Opcode.Close, payload, { mask: crypto.getRandomValues(new Uint8Array(4)) });
 }
 
 /** What a handler saw of its transport once the close had started. */
@@ -527,4 +533,27 @@ for (const pair of pairs) {
       });
     },
   );
+}
+
+for (const pair of pairs.filter((pair) => pair.adapter !== "deno")) {
+  test(`peer's Close with compression on ${pair.name}: replies to the messages before it go out`, async () => {
+    const site = new WebSocketSite();
+    site.addHandler("/ws", Echo, { perMessageDeflate: true });
+    await withSite(site, pair, async (server) => {
+      const client = await RawClient.connect(server.port);
+      try {
+        client.write(upgradeRequest("/ws", { "Sec-WebSocket-Extensions": "permessage-deflate" }));
+        assert.equal((await client.responseHead()).status, 101);
+        // A short message and one above the 1024-byte threshold, then Close, in one write:
+        // the replies are written while the Close waits, so none may be lost.
+        client.write(join(burst(["short", "long ".repeat(400)]), closeFrame(1000)));
+        assert.deepEqual(await readToClose(client), {
+          opcodes: [Opcode.Text, Opcode.Text],
+          close: { code: 1000, reason: "" },
+        });
+      } finally {
+        client.destroy();
+      }
+    });
+  });
 }
