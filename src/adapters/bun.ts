@@ -100,6 +100,11 @@ class BunLink extends NativeLink {
     this.pubsub = ws.data.pubsub;
   }
 
+  get isOpen(): boolean {
+    // Bun reports a close (its own or the peer's) synchronously, leaving OPEN with it.
+    return this.ws.readyState === OPEN;
+  }
+
   send(data: string | Uint8Array): void {
     const compress = this.pubsub.compresses(data);
     // 0 means Bun dropped the message (or sent an empty one): never lose one silently,

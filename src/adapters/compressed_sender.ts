@@ -8,6 +8,7 @@ import type { Connection } from "../core/connection.ts";
 import type { MessageCodec } from "../core/message_codec.ts";
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** A message or a close waiting behind a compression. */
 type Queued =
@@ -34,6 +35,7 @@ export class CompressedSender {
   #queue: Queued[] = [];
   #queuedBytes = 0;
   #compressing = false;
+  #closing = false;
 
   /**
    * @param connection The connection, negotiated with `compression` on.
@@ -61,6 +63,11 @@ export class CompressedSender {
     return this.#queuedBytes;
   }
 
+  /** Whether a close was asked for (it may still wait behind a compression). */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
   /** Sends a message: text for a string, binary for bytes. */
   send(data: string | Uint8Array): void {
     this.#queue.push(this.#prepare(data));
@@ -70,6 +77,7 @@ export class CompressedSender {
 
   /** Starts the closing handshake once the messages sent before are framed. */
   close(code: number, reason: string): void {
+    this.#closing = true;
     this.#queue.push({ kind: "close", code, reason });
     this.#drain();
   }
@@ -98,10 +106,14 @@ export class CompressedSender {
       // Once closing, messages are dropped (the peer's Close may have been answered).
       if (item.kind === "close") {
         connection.close(item.code, item.reason, performance.now());
-      } else if (connection.state !== "open") {
+      } else if (!connection.canSend) {
         continue;
       } else if (item.kind === "message") {
         connection.send(item.data);
+      } else if (connection.state !== "open") {
+        // A reply to a message that came with the peer's Close: our Close goes out before
+        // a compression could end, so it is sent uncompressed (RFC 7692 §6 allows that).
+        connection.send(item.text ? decoder.decode(item.bytes) : item.bytes);
       } else {
         this.#compress(item.bytes, item.text);
       }

@@ -83,9 +83,15 @@ class DenoLink extends NativeLink {
     this.#socket = socket;
   }
 
+  get isOpen(): boolean {
+    // Deno leaves OPEN at once when close() is called and when the peer's Close arrives,
+    // before it reports the close.
+    return this.#socket.readyState === OPEN;
+  }
+
   send(data: string | Uint8Array): void {
     // Closing already (the peer's Close arrived before the session heard of it): drop.
-    if (this.#socket.readyState === OPEN) this.#socket.send(data);
+    if (this.isOpen) this.#socket.send(data);
   }
 
   ping(): boolean {

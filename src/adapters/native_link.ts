@@ -71,6 +71,8 @@ export abstract class NativeLink implements Link, TrackedConnection {
     this.session = site.open({ link: this, request, decision, remoteAddress });
   }
 
+  /** The runtime's own state: its socket is `OPEN`, no close started on either side. */
+  abstract get isOpen(): boolean;
   abstract send(data: string | Uint8Array): void;
   abstract ping(data: Uint8Array): boolean;
   abstract get bufferedAmount(): number;
@@ -88,6 +90,7 @@ export abstract class NativeLink implements Link, TrackedConnection {
     if (this.#closedWith !== undefined) return;
     this.#failure ??= { code, reason, wasClean: false };
     this.nativeTerminate(code, reason);
+    this.#session?.closing();
   }
 
   /** The runtime delivered a message. */

@@ -105,11 +105,29 @@ export class SocketLink implements Link, TrackedConnection {
       : new Promise((resolve) => this.#resolveClosed = resolve);
   }
 
-  /** Connects the session and processes bytes that came with the handshake. */
+  /**
+   * Connects the session and processes bytes that came with the handshake. A connection
+   * that closed while its handler was being made (a send buffer overflow from the
+   * constructor) is reported to it at once.
+   */
   attach(session: Session, head: Uint8Array): void {
     this.session = session;
+    const info = this.#connection.closeInfo;
+    if (info !== undefined) {
+      session.closed(info);
+      return;
+    }
     if (head.length > 0) this.#onData(head);
     this.#resumeReading();
+  }
+
+  /**
+   * Whether messages can still be sent: the core's state, except that a close waiting
+   * behind a compression counts as started. Right after the peer's Close, replies to the
+   * messages that came with it still count as open (see `Connection.canSend`).
+   */
+  get isOpen(): boolean {
+    return this.#connection.canSend && !(this.#sender?.closing ?? false);
   }
 
   send(data: string | Uint8Array): void {
@@ -168,7 +186,10 @@ export class SocketLink implements Link, TrackedConnection {
       this.#socket.destroy();
       return;
     }
+    const wasOpen = this.isOpen;
     this.#dispatch(this.#connection.tick(now));
+    // The idle timeout starts a close with no event: the session must hear of it.
+    if (wasOpen && !this.isOpen) this.session?.closing();
     this.#flush();
   }
 

@@ -27,6 +27,13 @@ export interface Link {
    * drops TCP without waiting for the peer.
    */
   terminate(code: number, reason: string): void;
+  /**
+   * Whether messages can still be sent: `false` from the moment a close starts, from
+   * either side or a timer, for good. The one place a connection's open state is kept;
+   * the session reads it rather than keep a copy. A link that starts a close the session
+   * did not ask for (a timer's) calls `session.closing()` at once.
+   */
+  readonly isOpen: boolean;
   /** Bytes queued for sending. */
   readonly bufferedAmount: number;
   /**

@@ -49,6 +49,10 @@ export interface SessionInit<Data> {
  * pauses where the link can pause, and otherwise the connection closes with 1008. A send
  * buffer above `maxSendBufferBytes` after a write or a published message fails the
  * connection with 1008: a slow reader is dropped, not buffered without end.
+ *
+ * Whether it is open is the link's to say ({@linkcode Link.isOpen}): once a close has
+ * started, from either side or a timer, nothing more is written, subscriptions have
+ * ended, and no more messages reach `frameReceived` (those queued are dropped).
  */
 export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   readonly protocol: string;
@@ -57,7 +61,6 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   readonly #init: SessionInit<Data>;
   readonly #link: Link;
   #handler: WebSocketHandler<Data> | undefined;
-  #open = true;
   #lost = false;
   #busy = false;
   #queue: (string | Uint8Array)[] = [];
@@ -84,7 +87,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   }
 
   get isOpen(): boolean {
-    return this.#open;
+    return !this.#lost && this.#link.isOpen;
   }
 
   get bufferedAmount(): number {
@@ -102,7 +105,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
 
   write(data: string | Uint8Array | ArrayBuffer): boolean {
     const message = toMessage(data, "write()");
-    if (!this.#open) return false;
+    if (!this.isOpen) return false;
     this.#link.send(message);
     this.checkSendBuffer();
     return true;
@@ -110,7 +113,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
 
   /** Sends a published message: the shared frame where the link takes one. */
   writePrepared(message: PreparedMessage): boolean {
-    if (!this.#open) return false;
+    if (!this.isOpen) return false;
     if (this.#link.sendFrame === undefined) this.#link.send(message.data);
     else this.#link.sendFrame(message.frame);
     this.checkSendBuffer();
@@ -118,7 +121,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   }
 
   subscribe(topic: string): void {
-    if (!this.#open) return;
+    if (!this.isOpen) return;
     this.#init.topics.add(topic, this, this.#link);
     (this.#subscriptions ??= new Set()).add(topic);
   }
@@ -138,16 +141,16 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
 
   close(code: number = CloseCode.NormalClosure, reason = ""): void {
     checkCloseArguments(code, reason);
-    if (!this.#open) return;
-    this.#stopWriting();
+    if (!this.isOpen) return;
     this.#link.close(code, reason);
+    this.closing();
   }
 
   ping(data: Uint8Array = EMPTY): boolean {
     if (data.length > MAX_CONTROL_PAYLOAD_BYTES) {
       throw new RangeError(`Ping payload is ${data.length} bytes; at most 125 are allowed`);
     }
-    if (!this.#open) return false;
+    if (!this.isOpen) return false;
     if (!this.#link.ping(data)) {
       throw new Error("Cannot send a ping: this runtime's WebSocket server has no ping API");
     }
@@ -159,9 +162,12 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
-  /** Delivers a received message to the handler, or queues it while one is running. */
+  /**
+   * Delivers a received message to the handler, or queues it while one is running; drops
+   * it once the connection is closing.
+   */
   receive(message: string | Uint8Array): void {
-    if (this.#lost || this.#handler === undefined) return;
+    if (!this.isOpen || this.#handler === undefined) return;
     if (this.#busy || this.#queue.length > 0) {
       this.#queue.push(message);
       this.#queuedBytes += messageByteLength(message);
@@ -189,13 +195,31 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     for (const resolve of waiters) resolve();
   }
 
+  /**
+   * The connection started closing: its subscriptions end, the messages waiting for the
+   * handler are dropped, and reading resumes if the queue had paused it (the peer's Close
+   * must still be read). Called by the session itself, and by a link that starts a close
+   * on its own; a no-op when done already.
+   */
+  closing(): void {
+    const subscriptions = this.#subscriptions;
+    if (subscriptions !== undefined) {
+      for (const topic of subscriptions) this.#init.topics.delete(topic, this);
+      subscriptions.clear();
+    }
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    if (this.#paused) {
+      this.#paused = false;
+      this.#link.resume?.();
+    }
+  }
+
   /** Ends the session: `connectionLost` is called once, whatever calls this. */
   closed(info: CloseInfo): void {
     if (this.#lost) return;
     this.#lost = true;
-    this.#stopWriting();
-    this.#queue = [];
-    this.#queuedBytes = 0;
+    this.closing();
     this.writable();
     this.#init.onClosed(this);
     const handler = this.#handler;
@@ -231,7 +255,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
 
   #settled(): void {
     this.#busy = false;
-    while (!this.#busy && !this.#lost && this.#queue.length > 0) {
+    while (!this.#busy && this.isOpen && this.#queue.length > 0) {
       const message = this.#queue.shift()!;
       this.#queuedBytes -= messageByteLength(message);
       this.#deliver(message);
@@ -250,30 +274,21 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
       }
       return;
     }
-    this.#stopWriting();
     this.#link.terminate(CloseCode.PolicyViolation, "Receive queue overflow");
+    this.closing();
   }
 
   checkSendBuffer(): void {
-    if (this.#open && this.#link.bufferedAmount > this.#init.limits.maxSendBufferBytes) {
-      this.#stopWriting();
+    if (this.isOpen && this.#link.bufferedAmount > this.#init.limits.maxSendBufferBytes) {
       this.#link.terminate(CloseCode.PolicyViolation, "Send buffer overflow");
+      this.closing();
     }
-  }
-
-  /** Nothing more is written once the connection is closing: its subscriptions end. */
-  #stopWriting(): void {
-    this.#open = false;
-    const subscriptions = this.#subscriptions;
-    if (subscriptions === undefined) return;
-    for (const topic of subscriptions) this.#init.topics.delete(topic, this);
-    subscriptions.clear();
   }
 
   #handlerFailed(error: unknown): void {
     this.#init.onError(error, this);
-    if (!this.#open) return;
-    this.#stopWriting();
+    if (!this.isOpen) return;
     this.#link.close(CloseCode.InternalError, "Internal error");
+    this.closing();
   }
 }

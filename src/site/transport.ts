@@ -21,7 +21,9 @@ export interface Transport<Data = unknown> {
    */
   write(data: string | Uint8Array | ArrayBuffer): boolean;
   /**
-   * Starts the closing handshake; a no-op when it has already started.
+   * Starts the closing handshake; a no-op when it has already started. From then on
+   * `frameReceived` is not called again: messages still arriving, and those queued behind
+   * an async `frameReceived`, are dropped.
    * @param code 1000 (the default), 1001-1003, 1007-1014 or 3000-4999.
    * @param reason At most 123 UTF-8 bytes.
    * @throws {RangeError} For a code that may not be sent or a reason that is too long.
@@ -61,7 +63,10 @@ export interface Transport<Data = unknown> {
    * between large writes to respect backpressure.
    */
   drained(): Promise<void>;
-  /** Whether messages can still be written. */
+  /**
+   * Whether messages can still be written: `false` from the moment a close starts, from
+   * either side or a timer (idle or heartbeat timeout, shutdown, an overflow).
+   */
   readonly isOpen: boolean;
   /** The negotiated subprotocol, or `""`. */
   readonly protocol: string;

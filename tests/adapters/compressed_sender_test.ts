@@ -140,3 +140,22 @@ test("CompressedSender reports a failed compression and drops the queue", async 
   assert.equal((errors[0] as Error).message, "zlib broke");
   assert.equal(sender.queuedBytes, 0);
 });
+
+test("CompressedSender answers the messages that came with the peer's Close, before it", () => {
+  const { connection, codec, sender } = setup();
+  // A masked Close 1000 from the client (mask 0): the connection closes while receiving
+  // and its Close answer waits for the replies (Connection.canSend).
+  const events = connection.receive(new Uint8Array([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8]), 0);
+  assert.equal(events.at(-1)?.type, "close");
+  sender.send("ab");
+  sender.send("long enough");
+  sender.send(encoder.encode("bytes"));
+  // No time to compress before the Close goes out: sent as they are (RFC 7692 §6).
+  assert.equal(codec.jobs.length, 0);
+  assert.deepEqual(frames(connection), [
+    [0x1, 0, "ab"],
+    [0x1, 0, "long enough"],
+    [0x2, 0, "bytes"],
+    [0x8, 0, decoder.decode(new Uint8Array([0x03, 0xe8]))],
+  ]);
+});

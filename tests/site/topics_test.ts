@@ -21,6 +21,7 @@ class NativeLike implements Link {
   readonly sent: (string | Uint8Array)[] = [];
   terminated: { code: number; reason: string } | undefined;
   bufferedAmount = 0;
+  isOpen = true;
 
   send(data: string | Uint8Array): void {
     this.sent.push(data);
@@ -29,8 +30,11 @@ class NativeLike implements Link {
   ping(): boolean {
     return true;
   }
-  close(): void {}
+  close(): void {
+    this.isOpen = false;
+  }
   terminate(code: number, reason: string): void {
+    this.isOpen = false;
     this.terminated = { code, reason };
   }
 }
