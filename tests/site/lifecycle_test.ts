@@ -13,7 +13,7 @@ import type { Limits } from "../../src/core/limits.ts";
 import type { CloseInfo } from "../../src/core/connection.ts";
 import { resolveLimits } from "../../src/core/limits.ts";
 import { type HandlerClass, WebSocketHandler } from "../../src/site/handler.ts";
-import type { Link } from "../../src/site/link.ts";
+import { FakeLink } from "../helpers/fake_link.ts";
 import { Session } from "../../src/site/session.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
 import { Topics } from "../../src/site/topics.ts";
@@ -73,35 +73,6 @@ function keeper(): { transport: () => Transport; Kept: HandlerClass } {
     }
   }
   return { transport: () => kept!, Kept };
-}
-
-/** A link whose state the test sets; it records what the session asks of it. */
-class FakeLink implements Link {
-  isOpen = true;
-  bufferedAmount = 0;
-  readonly sent: (string | Uint8Array)[] = [];
-  readonly calls: string[] = [];
-
-  send(data: string | Uint8Array): void {
-    this.sent.push(data);
-  }
-  ping(): boolean {
-    return true;
-  }
-  close(code: number): void {
-    this.isOpen = false;
-    this.calls.push(`close ${code}`);
-  }
-  terminate(code: number): void {
-    this.isOpen = false;
-    this.calls.push(`terminate ${code}`);
-  }
-  pause(): void {
-    this.calls.push("pause");
-  }
-  resume(): void {
-    this.calls.push("resume");
-  }
 }
 
 /**

@@ -9,39 +9,11 @@ import type { CloseInfo } from "../../src/core/connection.ts";
 import { type Limits, resolveLimits } from "../../src/core/limits.ts";
 import { WebSocketHandler } from "../../src/site/handler.ts";
 import type { Link } from "../../src/site/link.ts";
+import { FakeLink } from "../helpers/fake_link.ts";
 import { Session } from "../../src/site/session.ts";
 import { Topics } from "../../src/site/topics.ts";
 
 const LOST: CloseInfo = { code: 1006, reason: "", wasClean: false };
-
-/** A link that records what the session asks of it; pausable unless told otherwise. */
-class FakeLink implements Link {
-  readonly sent: (string | Uint8Array)[] = [];
-  readonly calls: string[] = [];
-  bufferedAmount = 0;
-  pause?: () => void;
-  resume?: () => void;
-
-  constructor({ pausable }: { pausable: boolean }) {
-    if (!pausable) return;
-    this.pause = () => this.calls.push("pause");
-    this.resume = () => this.calls.push("resume");
-  }
-
-  send(data: string | Uint8Array): void {
-    this.sent.push(data);
-    this.bufferedAmount += typeof data === "string" ? data.length : data.byteLength;
-  }
-  ping(): boolean {
-    return true;
-  }
-  close(code: number, reason: string): void {
-    this.calls.push(`close ${code} ${reason}`);
-  }
-  terminate(code: number, reason: string): void {
-    this.calls.push(`terminate ${code} ${reason}`);
-  }
-}
 
 /** Lets pending promise reactions run. */
 const settle = async () => {
