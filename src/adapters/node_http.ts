@@ -64,6 +64,7 @@ const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
  */
 export class NodeRequestHead implements RequestHead {
   readonly method: string;
+  readonly httpVersion: string;
   readonly headers: { get(name: string): string | null };
   readonly #message: IncomingMessage;
   #pathname: string | undefined;
@@ -72,6 +73,7 @@ export class NodeRequestHead implements RequestHead {
   constructor(message: IncomingMessage) {
     this.#message = message;
     this.method = message.method ?? "GET";
+    this.httpVersion = message.httpVersion;
     const raw = message.rawHeaders;
     this.headers = {
       get(name: string): string | null {
