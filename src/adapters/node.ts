@@ -14,7 +14,13 @@ import { HandshakeError } from "../core/errors.ts";
 import { acceptHeaders } from "../core/handshake.ts";
 import type { Limits } from "../core/limits.ts";
 import type { WebSocketSite } from "../site/site.ts";
-import { NodeRequestHead, toRequest, writeRawResponse, writeResponse } from "./node_http.ts";
+import {
+  isRequestTarget,
+  NodeRequestHead,
+  toRequest,
+  writeRawResponse,
+  writeResponse,
+} from "./node_http.ts";
 import { detectRuntime } from "./runtime.ts";
 import {
   closeConnections,
@@ -86,9 +92,18 @@ const delay = (ms: number) =>
 const rejection = (status: number, message: string) =>
   new HandshakeError(status, message).toResponse();
 
-/** Whether a request has more headers than allowed (Node truncates rather than refuse). */
-function tooManyHeaders(message: IncomingMessage, limits: Readonly<Limits>): boolean {
-  return message.rawHeaders.length / 2 > limits.maxHeaderCount;
+/**
+ * The refusal for a request head `node:http` parsed but wsport will not serve: more
+ * headers than allowed (Node truncates rather than refuse), or a request target that is
+ * neither a path nor an absolute URL (`*`, which Node passes on and the URL parser reads
+ * as `/*`). `undefined` for a request to serve.
+ */
+function refusalOf(message: IncomingMessage, limits: Readonly<Limits>): Response | undefined {
+  if (message.rawHeaders.length / 2 > limits.maxHeaderCount) {
+    return rejection(431, "Too many request header fields");
+  }
+  if (!isRequestTarget(message.url ?? "/")) return rejection(400, "Malformed request target");
+  return undefined;
 }
 
 /**
@@ -216,10 +231,8 @@ async function serveRequest(
   message: IncomingMessage,
   target: ServerResponse,
 ): Promise<void> {
-  let response: Response;
-  if (tooManyHeaders(message, site.limits)) {
-    response = rejection(431, "Too many request header fields");
-  } else {
+  let response = refusalOf(message, site.limits);
+  if (response === undefined) {
     const controller = new AbortController();
     target.once("close", () => controller.abort());
     let request: Request;
@@ -247,8 +260,9 @@ async function upgrade(
   // Until a link takes the socket over, an error just ends it.
   const destroy = () => socket.destroy();
   socket.on("error", destroy);
-  if (tooManyHeaders(message, site.limits)) {
-    await writeRawResponse(rejection(431, "Too many request header fields"), socket);
+  const refusal = refusalOf(message, site.limits);
+  if (refusal !== undefined) {
+    await writeRawResponse(refusal, socket);
     return;
   }
   const incoming = new NodeRequestHead(message);

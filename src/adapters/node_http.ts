@@ -47,6 +47,14 @@ function targetUrl(target: string, base: string): URL {
   return new URL(target.startsWith("//") ? `/.${target}` : target, base);
 }
 
+/**
+ * Whether a request target is one wsport serves: a path (origin-form) or an absolute URL
+ * (RFC 9112 §3.2). Not `*` nor `host:port`, which name no resource here.
+ */
+export function isRequestTarget(target: string): boolean {
+  return target.startsWith("/") || /^[a-z][a-z0-9+.-]*:\/\//i.test(target);
+}
+
 /** Request targets the URL parser leaves as they are: no `%`, `\\`, `//` or dot segment. */
 const PLAIN_PATH = /^\/(?!\/)[\w\-.~!$&'()*+,;=:@/]*$/;
 const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
