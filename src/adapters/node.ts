@@ -34,8 +34,8 @@ import { SocketLink } from "./socket_link.ts";
 import { Sweeper } from "./sweeper.ts";
 
 /**
- * A socket whose first request has not arrived in full yet: dropped at the handshake
- * timeout, against slow-loris.
+ * A socket whose first request has not arrived in full yet, or whose upgrade the site is
+ * still deciding: dropped at the handshake timeout, against slow-loris.
  */
 class PendingSocket implements TrackedConnection {
   readonly session = undefined;
@@ -167,21 +167,25 @@ export async function serveNode(site: WebSocketSite, options: ServeOptions = {})
     server.requestTimeout = Math.max(server.requestTimeout, limits.handshakeTimeoutMs);
   }
 
-  server.on("connection", (socket: Socket) => {
+  const track = (socket: Socket) => {
     const entry = new PendingSocket(socket, limits.handshakeTimeoutMs, () => settle(socket));
     pending.set(socket, entry);
     sweeper.add(entry, tickIntervalFor(limits));
-  });
+  };
+
+  server.on("connection", track);
   server.on("upgrade", (message: IncomingMessage, socket: Socket, head: Uint8Array) => {
-    settle(socket);
-    upgrade(site, sweeper, message, socket, head);
+    // An upgrade on a kept-alive socket, after plain requests: its own handshake deadline.
+    if (!pending.has(socket)) track(socket);
+    // The deadline holds while the site decides (an onUpgrade hook may never settle).
+    upgrade(site, sweeper, message, socket, head, () => settle(socket));
   });
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
     const response = error.code === "HPE_HEADER_OVERFLOW"
       ? rejection(431, "Request header fields too large")
       : rejection(400, "Malformed HTTP request");
-    writeRawResponse(response, socket).catch(() => socket.destroy());
+    writeRawResponse(response, socket, limits).catch(() => socket.destroy());
   });
 
   const listenOptions: ListenOptions & { reusePort: boolean } = {
@@ -239,22 +243,28 @@ async function serveRequest(
     try {
       request = toRequest(message, message, controller.signal);
     } catch {
-      await writeResponse(rejection(400, "Malformed request headers"), target);
+      await writeResponse(rejection(400, "Malformed request headers"), target, site.limits);
       return;
     }
     const decision = await site.decide(request);
     response = decision.kind === "reject" ? decision.response : await site.serveHttp(request);
   }
-  await writeResponse(response, target);
+  await writeResponse(response, target, site.limits);
 }
 
-/** Answers an `upgrade` event: a refusal, plain HTTP, or a WebSocket on the core. */
+/**
+ * Answers an `upgrade` event: a refusal, plain HTTP, or a WebSocket on the core.
+ *
+ * @param decided Called once the site has decided: the handshake deadline no longer
+ *   applies (a refusal's answer has its own, a WebSocket its link's).
+ */
 async function upgrade(
   site: WebSocketSite,
   sweeper: Sweeper,
   message: IncomingMessage,
   socket: Socket,
   head: Uint8Array,
+  decided: () => void,
 ): Promise<void> {
   socket.pause();
   // Until a link takes the socket over, an error just ends it.
@@ -262,11 +272,13 @@ async function upgrade(
   socket.on("error", destroy);
   const refusal = refusalOf(message, site.limits);
   if (refusal !== undefined) {
-    await writeRawResponse(refusal, socket);
+    decided();
+    await writeRawResponse(refusal, socket, site.limits);
     return;
   }
   const incoming = new NodeRequestHead(message);
   const decision = await site.decide(incoming);
+  decided();
   if (decision.kind !== "accept") {
     let response: Response;
     if (decision.kind === "reject") {
@@ -278,7 +290,7 @@ async function upgrade(
         response = rejection(400, "Malformed request headers");
       }
     }
-    await writeRawResponse(response, socket);
+    await writeRawResponse(response, socket, site.limits);
     return;
   }
   const agreement = decision.acceptance.perMessageDeflate;

@@ -1,0 +1,138 @@
+/**
+ * Every socket has a deadline: refused upgrades and plain HTTP responses whose peer
+ * neither reads nor closes release their descriptors, on every adapter this runtime
+ * offers. Descriptors are counted in `/proc/self/fd` (Linux): the servers run in this
+ * process.
+ */
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import process from "node:process";
+import { test } from "node:test";
+import type { Limits } from "../../src/core/limits.ts";
+import { WebSocketSite } from "../../src/site/site.ts";
+import { within } from "../helpers/client.ts";
+import { Echo, type Pair, pairs, withSite } from "../helpers/server.ts";
+
+const onLinux = process.platform === "linux";
+
+/** Waits `ms`: only where letting time pass is the point. */
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * How many descriptors this process holds on TCP connections accepted on `port` (not the
+ * listening socket): the sockets in `/proc/self/fd` whose inode `/proc/net/tcp` lists
+ * with that local port.
+ */
+function heldSockets(port: number): number {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (match !== null) inodes.add(match[1]);
+    } catch {
+      // Closed since the directory was read.
+    }
+  }
+  let held = 0;
+  for (const table of ["/proc/self/net/tcp", "/proc/self/net/tcp6"]) {
+    let lines: string[];
+    try {
+      lines = readFileSync(table, "utf8").split("\n").slice(1);
+    } catch {
+      continue;
+    }
+    for (const line of lines) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10) continue;
+      const localPort = parseInt(fields[1].split(":")[1], 16);
+      const listening = fields[3] === "0A";
+      if (localPort === port && !listening && inodes.has(fields[9])) held++;
+    }
+  }
+  return held;
+}
+
+/** Polls until `heldSockets(port)` is at most `most`, for at most `ms`; returns the last count. */
+async function settleTo(port: number, most: number, ms: number): Promise<number> {
+  const end = performance.now() + ms;
+  let held = heldSockets(port);
+  while (held > most && performance.now() < end) {
+    await delay(50);
+    held = heldSockets(port);
+  }
+  return held;
+}
+
+/**
+ * A client that keeps its side open: it sends `request`, and when the server ends the
+ * connection it neither answers with its own FIN nor closes.
+ */
+function halfOpenClient(port: number, request: string): Promise<{ socket: Socket; head: string }> {
+  return within(
+    new Promise((resolve, reject) => {
+      const socket = connect({ port, host: "127.0.0.1", allowHalfOpen: true });
+      let received = "";
+      socket.setEncoding("latin1");
+      socket.on("data", (text: string) => {
+        received += text;
+        const end = received.indexOf("\r\n\r\n");
+        if (end >= 0) resolve({ socket, head: received.slice(0, end) });
+      });
+      socket.once("error", reject);
+      socket.once("connect", () => socket.write(request));
+    }),
+    "a half-open client's answer",
+  );
+}
+
+/** A site with an echo at `/ws` and these limits. */
+function siteWith(limits: Partial<Limits>, http?: (request: Request) => Response): WebSocketSite {
+  const site = new WebSocketSite(http, { limits });
+  site.addHandler("/ws", Echo);
+  return site;
+}
+
+const REFUSED = 300;
+const NO_KEY = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n" +
+  "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+/** How each pair ends a refused upgrade whose peer keeps its side open. */
+const refusedCase = (pair: Pair) =>
+  pair.adapter === "deno"
+    ? "Deno.serve keeps the connection alive, for its next request"
+    : `${REFUSED} half-open peers hold no descriptor past closeTimeoutMs`;
+
+for (const pair of pairs) {
+  test(`refused upgrades on ${pair.name}: ${refusedCase(pair)}`, {
+    skip: !onLinux && "counts descriptors in /proc/self/fd",
+  }, async () => {
+    const closeTimeoutMs = 300;
+    await withSite(siteWith({ closeTimeoutMs }), pair, async (server) => {
+      const clients: Socket[] = [];
+      try {
+        for (let i = 0; i < REFUSED; i += 50) {
+          const batch = await Promise.all(
+            Array.from({ length: 50 }, () => halfOpenClient(server.port, NO_KEY)),
+          );
+          for (const { socket, head } of batch) {
+            clients.push(socket);
+            assert.match(head, /^HTTP\/1\.1 400 /);
+          }
+        }
+        if (pair.adapter === "deno") {
+          // No Connection: close from Deno.serve; each socket waits for a next request,
+          // until the peer closes or the server shuts down (see DIFFERENCES.md).
+          await delay(3 * closeTimeoutMs);
+          assert.equal(heldSockets(server.port), REFUSED);
+          return;
+        }
+        // Each server side ends at once and is dropped closeTimeoutMs later at most.
+        const held = await settleTo(server.port, 0, 10 * closeTimeoutMs + 2000);
+        assert.equal(held, 0, `${held} server sockets still open`);
+      } finally {
+        for (const socket of clients) socket.destroy();
+      }
+    });
+  });
+}
