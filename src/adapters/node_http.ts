@@ -199,18 +199,21 @@ export async function writeResponse(
   const cancel = () => reader.cancel().catch(() => {});
   target.once("close", cancel);
   try {
-    while (true) {
+    while (!target.destroyed) {
       const { done, value } = await reader.read();
-      if (done) break;
-      if (target.destroyed) return;
+      if (done) {
+        target.end();
+        destroyUnless(target, "finish", limits.writeTimeoutMs);
+        return;
+      }
       if (!target.write(value)) await drained(target, limits.writeTimeoutMs);
     }
-    target.end();
-    destroyUnless(target, "finish", limits.writeTimeoutMs);
   } catch {
     target.destroy();
   } finally {
     target.off("close", cancel);
+    // Destroyed before its "close" event came (a write timeout): cancel now.
+    if (target.destroyed) cancel();
   }
 }
 

@@ -6,10 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { connect, type Socket } from "node:net";
 import process from "node:process";
 import { test } from "node:test";
 import type { Limits } from "../../src/core/limits.ts";
+import { files } from "../../src/files/files.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
 import { within } from "../helpers/client.ts";
 import { Echo, type Pair, pairs, withSite } from "../helpers/server.ts";
@@ -53,6 +57,19 @@ function heldSockets(port: number): number {
   return held;
 }
 
+/** How many descriptors this process holds open on the file at `path`. */
+function heldFiles(path: string): number {
+  let held = 0;
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === path) held++;
+    } catch {
+      // Closed since the directory was read.
+    }
+  }
+  return held;
+}
+
 /** Polls until `heldSockets(port)` is at most `most`, for at most `ms`; returns the last count. */
 async function settleTo(port: number, most: number, ms: number): Promise<number> {
   const end = performance.now() + ms;
@@ -87,7 +104,10 @@ function halfOpenClient(port: number, request: string): Promise<{ socket: Socket
 }
 
 /** A site with an echo at `/ws` and these limits. */
-function siteWith(limits: Partial<Limits>, http?: (request: Request) => Response): WebSocketSite {
+function siteWith(
+  limits: Partial<Limits>,
+  http?: (request: Request) => Promise<Response>,
+): WebSocketSite {
   const site = new WebSocketSite(http, { limits });
   site.addHandler("/ws", Echo);
   return site;
@@ -134,5 +154,54 @@ for (const pair of pairs) {
         for (const socket of clients) socket.destroy();
       }
     });
+  });
+}
+
+const MiB = 1024 * 1024;
+
+/** How each pair ends a file response whose peer never reads. */
+const stalledCase = (pair: Pair) =>
+  pair.native
+    ? "the runtime's own server keeps socket and file while the peer is connected"
+    : "socket and file are released writeTimeoutMs after the last progress";
+
+for (const pair of pairs) {
+  test(`a file response nobody reads on ${pair.name}: ${stalledCase(pair)}`, {
+    skip: !onLinux && "counts descriptors in /proc/self/fd",
+  }, async () => {
+    const writeTimeoutMs = 300;
+    const root = await realpath(await mkdtemp(join(tmpdir(), "wsport-deadlines-")));
+    const path = join(root, "big.bin");
+    // Far more than the socket buffers of both ends hold.
+    await writeFile(path, new Uint8Array(64 * MiB));
+    const site = siteWith({ writeTimeoutMs }, files(root));
+    try {
+      await withSite(site, pair, async (server) => {
+        const client = connect({ port: server.port, host: "127.0.0.1", allowHalfOpen: true });
+        try {
+          client.pause();
+          client.on("error", () => {});
+          client.write("GET /big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+          // The response starts: the file is open.
+          const opened = performance.now() + 5000;
+          while (heldFiles(path) === 0 && performance.now() < opened) await delay(20);
+          assert.equal(heldFiles(path), 1, "the file is open while it is sent");
+          if (pair.native) {
+            await delay(5 * writeTimeoutMs);
+            assert.equal(heldSockets(server.port), 1);
+            return;
+          }
+          const held = await settleTo(server.port, 0, 10 * writeTimeoutMs + 2000);
+          assert.equal(held, 0, "the stalled socket was dropped");
+          const end = performance.now() + 2000;
+          while (heldFiles(path) > 0 && performance.now() < end) await delay(20);
+          assert.equal(heldFiles(path), 0, "the file was closed");
+        } finally {
+          client.destroy();
+        }
+      });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 }
