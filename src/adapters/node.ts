@@ -34,8 +34,9 @@ import { SocketLink } from "./socket_link.ts";
 import { Sweeper } from "./sweeper.ts";
 
 /**
- * A socket whose first request has not arrived in full yet, or whose upgrade the site is
- * still deciding: dropped at the handshake timeout, against slow-loris.
+ * A socket whose request head has not arrived in full yet (its first, or the next one on
+ * a kept-alive connection), or whose upgrade the site is still deciding: dropped at the
+ * handshake timeout, against slow-loris.
  */
 class PendingSocket implements TrackedConnection {
   readonly session = undefined;
@@ -157,8 +158,19 @@ export async function serveNode(site: WebSocketSite, options: ServeOptions = {})
     entry.release();
   };
 
+  /** Requests of a kept-alive socket whose responses have not finished. */
+  const inFlight = new WeakMap<Socket, number>();
   const server = createServer({ maxHeaderSize: limits.maxHeaderBytes }, (message, response) => {
-    settle(message.socket);
+    const socket = message.socket;
+    settle(socket);
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    response.once("finish", () => {
+      const left = inFlight.get(socket)! - 1;
+      inFlight.set(socket, left);
+      // Waiting for its next request: the handshake deadline again (Deno's node:http
+      // applies no headersTimeout after a connection's first request).
+      if (left === 0 && !socket.destroyed) track(socket);
+    });
     serveRequest(site, message, response);
   });
   server.maxHeadersCount = limits.maxHeaderCount + 1;

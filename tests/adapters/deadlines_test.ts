@@ -185,7 +185,7 @@ for (const pair of pairs) {
           // The response starts: the file is open.
           const opened = performance.now() + 5000;
           while (heldFiles(path) === 0 && performance.now() < opened) await delay(20);
-          assert.equal(heldFiles(path), 1, "the file is open while it is sent");
+          assert.ok(heldFiles(path) > 0, "the file is open while it is sent");
           if (pair.native) {
             await delay(5 * writeTimeoutMs);
             assert.equal(heldSockets(server.port), 1);
@@ -203,5 +203,38 @@ for (const pair of pairs) {
     } finally {
       await rm(root, { recursive: true, force: true });
     }
+  });
+}
+
+for (const pair of pairs) {
+  test(`a kept-alive connection on ${pair.name}: the next request head has handshakeTimeoutMs`, {
+    skip: pair.native && "Deno.serve has no head timeout; Bun.serve drops at its idleTimeout",
+  }, async () => {
+    const handshakeTimeoutMs = 300;
+    const site = siteWith({ handshakeTimeoutMs }, () => Promise.resolve(new Response("hi")));
+    await withSite(site, pair, async (server) => {
+      for (const next of ["", "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"]) {
+        const client = connect({ port: server.port, host: "127.0.0.1" });
+        try {
+          client.on("error", () => {});
+          const closed = new Promise<string>((resolve) => {
+            let received = "";
+            client.setEncoding("latin1");
+            client.on("data", (text: string) => {
+              received += text;
+              // The first response is in: start the next request, and stop there.
+              if (received.endsWith("hi") && next !== "") client.write(next);
+            });
+            client.once("close", () => resolve(received));
+          });
+          client.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+          // Node's own keepAliveTimeout (5 s) comes far later.
+          const received = await within(closed, "the server to drop the connection", 3000);
+          assert.match(received, /^HTTP\/1\.1 200 /, JSON.stringify(next));
+        } finally {
+          client.destroy();
+        }
+      }
+    });
   });
 }
