@@ -108,6 +108,22 @@ function refusalOf(message: IncomingMessage, limits: Readonly<Limits>): Response
 }
 
 /**
+ * Drops the connection of a request whose body stops arriving for `timeoutMs` (`0`: no
+ * limit), against slow-loris bodies: `node:http`'s `requestTimeout` allows 300 s on Node,
+ * and Deno's and Bun's `node:http` have none. Progress resets it; the body's end clears it.
+ */
+function awaitBody(message: IncomingMessage, timeoutMs: number): void {
+  const { headers, socket } = message;
+  const length = headers["content-length"];
+  const hasBody = (length !== undefined && !/^0+$/.test(length)) ||
+    headers["transfer-encoding"] !== undefined;
+  if (!hasBody || message.complete || timeoutMs === 0) return;
+  // With no "timeout" listener of its own, node:http destroys the socket.
+  socket.setTimeout(timeoutMs);
+  message.once("end", () => socket.setTimeout(0));
+}
+
+/**
  * Why `reusePort` cannot be had here, or `undefined` when it can: Node has it from 22.12
  * (and 23.1), Deno's `node:net` has it, Bun's has not.
  */
@@ -171,6 +187,7 @@ export async function serveNode(site: WebSocketSite, options: ServeOptions = {})
       // applies no headersTimeout after a connection's first request).
       if (left === 0 && !socket.destroyed) track(socket);
     });
+    awaitBody(message, limits.handshakeTimeoutMs);
     serveRequest(site, message, response);
   });
   server.maxHeadersCount = limits.maxHeaderCount + 1;

@@ -44,9 +44,10 @@ export interface Limits {
    */
   maxHeaderCount: number;
   /**
-   * Time a raw-socket client has to send a complete opening handshake, and the site
-   * (its `onUpgrade` hook) to decide on it, before the socket is dropped (against
-   * slow-loris).
+   * Time a raw-socket client has to send a complete request head (an opening handshake,
+   * or the next request on a kept-alive connection), and the site (its `onUpgrade` hook)
+   * to decide on an upgrade; also the longest a request body may stop arriving. Past it
+   * the socket is dropped (against slow-loris).
    * @default 10_000
    */
   handshakeTimeoutMs: number;

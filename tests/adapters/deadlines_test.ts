@@ -16,7 +16,7 @@ import type { Limits } from "../../src/core/limits.ts";
 import { files } from "../../src/files/files.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
 import { within } from "../helpers/client.ts";
-import { Echo, type Pair, pairs, withSite } from "../helpers/server.ts";
+import { deferred, Echo, type Pair, pairs, withSite } from "../helpers/server.ts";
 
 const onLinux = process.platform === "linux";
 
@@ -234,6 +234,42 @@ for (const pair of pairs) {
         } finally {
           client.destroy();
         }
+      }
+    });
+  });
+}
+
+for (const pair of pairs) {
+  test(`a request body that stops arriving on ${pair.name}: dropped after handshakeTimeoutMs`, {
+    skip: pair.native && "Deno.serve has no body timeout; Bun.serve drops at its idleTimeout",
+  }, async () => {
+    const handshakeTimeoutMs = 300;
+    const read = deferred<string>();
+    const site = siteWith({ handshakeTimeoutMs }, async (request) => {
+      try {
+        return new Response(await request.text());
+      } catch (error) {
+        read.resolve(String(error));
+        return new Response(null, { status: 400 });
+      }
+    });
+    await withSite(site, pair, async (server) => {
+      const client = connect({ port: server.port, host: "127.0.0.1" });
+      try {
+        client.on("error", () => {});
+        const closed = new Promise<void>((resolve) => client.once("close", () => resolve()));
+        client.write("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n");
+        // Some progress first: the deadline runs from the last bytes.
+        for (let i = 0; i < 4; i++) {
+          await delay(handshakeTimeoutMs / 2);
+          client.write("0123456789");
+        }
+        assert.equal(client.destroyed, false, "progress keeps the request alive");
+        await within(closed, "the server to drop the connection", 3000);
+        // The handler's read of the body failed: it does not wait forever either.
+        await within(read.promise, "the handler's body read to fail", 3000);
+      } finally {
+        client.destroy();
       }
     });
   });
