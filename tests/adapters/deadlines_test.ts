@@ -274,3 +274,28 @@ for (const pair of pairs) {
     });
   });
 }
+
+for (const pair of pairs) {
+  test(`an onUpgrade hook that never settles on ${pair.name}: dropped at handshakeTimeoutMs`, {
+    skip: pair.native && "Deno.serve and Bun.serve wait for their handler (Bun: its idleTimeout)",
+  }, async () => {
+    const site = new WebSocketSite(undefined, { limits: { handshakeTimeoutMs: 300 } });
+    site.addHandler("/ws", Echo, { onUpgrade: () => new Promise<never>(() => {}) });
+    await withSite(site, pair, async (server) => {
+      const client = connect({ port: server.port, host: "127.0.0.1" });
+      try {
+        client.on("error", () => {});
+        let received = 0;
+        client.on("data", (chunk: Uint8Array) => received += chunk.length);
+        const closed = new Promise<void>((resolve) => client.once("close", () => resolve()));
+        client.write(
+          NO_KEY.replace("\r\n\r\n", "\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"),
+        );
+        await within(closed, "the server to drop the connection", 3000);
+        assert.equal(received, 0, "nothing was answered");
+      } finally {
+        client.destroy();
+      }
+    });
+  });
+}
