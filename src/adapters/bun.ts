@@ -4,6 +4,7 @@
  * @module
  */
 
+import { HandshakeError } from "../core/errors.ts";
 import { fileSliceOf } from "../files/file_slice.ts";
 import type { Link, NativePubSub } from "../site/link.ts";
 import type { AcceptedUpgrade, WebSocketSite } from "../site/site.ts";
@@ -293,6 +294,21 @@ export function upgradeBun(
 }
 
 /**
+ * The answer to a request Bun gives a relative URL: an empty `Host`, or none on
+ * HTTP/1.0 (Bun refuses HTTP/1.1 without one itself). No URL, so no route to serve.
+ */
+const noHost = () => new HandshakeError(400, "A request needs a Host header").toResponse();
+
+/**
+ * A refused upgrade's response, ending the connection: Bun would read on after it, and
+ * take a body the request should not have had for a next request.
+ */
+function closing(response: Response): Response {
+  response.headers.set("Connection", "close");
+  return response;
+}
+
+/**
  * Serves a site with `Bun.serve`.
  *
  * @example
@@ -308,10 +324,11 @@ export function serveBun(site: WebSocketSite, options: ServeOptions = {}): Promi
     hostname: options.hostname ?? "0.0.0.0",
     reusePort: options.reusePort ?? false,
     fetch: async (request, server) => {
+      if (!URL.canParse(request.url)) return noHost();
       const remoteAddress = bunRemoteAddress(request, server);
       const decision = await site.decide(request);
       if (decision.kind === "http") return withBunFileBody(await site.serveHttp(request), bun);
-      if (decision.kind === "reject") return decision.response;
+      if (decision.kind === "reject") return closing(decision.response);
       return upgradeBun(site, request, server, decision, remoteAddress, sweeper);
     },
     websocket: bunWebSocketHandlers(site),

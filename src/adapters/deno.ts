@@ -6,6 +6,7 @@
 
 import { CloseCode } from "../core/constants.ts";
 import { HandshakeError } from "../core/errors.ts";
+import { headerList } from "../core/handshake.ts";
 import type { AcceptedUpgrade, WebSocketSite } from "../site/site.ts";
 import { NativeLink } from "./native_link.ts";
 import { closeConnections, type ServeOptions, type Server } from "./server.ts";
@@ -116,6 +117,25 @@ class DenoLink extends NativeLink {
 const sharedSweeper = new Sweeper();
 
 /**
+ * The request as `Deno.upgradeWebSocket` must see it: it checks the chosen subprotocol
+ * against the offer split on ", " exactly, so any other spelling of the same list
+ * (`a,b`, as the ws client sends it; tabs; empty elements) made it throw, and the client
+ * got 500. A Deno.serve request's headers cannot be changed: when the spelling differs,
+ * this is a view of the request whose `headers` carry the list as Deno splits it.
+ */
+function withOfferSpelledForDeno(request: Request): Request {
+  const offer = request.headers.get("sec-websocket-protocol");
+  if (offer === null) return request;
+  const spelled = headerList(offer).join(", ");
+  if (spelled === offer) return request;
+  const headers = new Headers(request.headers);
+  headers.set("sec-websocket-protocol", spelled);
+  return new Proxy(request, {
+    get: (target, name) => name === "headers" ? headers : Reflect.get(target, name, target),
+  });
+}
+
+/**
  * Upgrades an accepted request with `Deno.upgradeWebSocket` and wires it to the site.
  * The heartbeat maps to Deno's `idleTimeout` (a ping after half of it, a close 1001 when
  * the other half passes without a pong), in whole seconds.
@@ -131,7 +151,7 @@ export function upgradeDeno(
   const idleTimeout = limits.heartbeatIntervalMs > 0
     ? Math.max(1, Math.ceil((limits.heartbeatIntervalMs + limits.heartbeatTimeoutMs) / 1000))
     : 0;
-  const { socket, response } = deno().upgradeWebSocket(request, {
+  const { socket, response } = deno().upgradeWebSocket(withOfferSpelledForDeno(request), {
     protocol: decision.acceptance.protocol || undefined,
     idleTimeout,
   });

@@ -14,7 +14,13 @@ import { HandshakeError } from "../core/errors.ts";
 import { acceptHeaders } from "../core/handshake.ts";
 import type { Limits } from "../core/limits.ts";
 import type { WebSocketSite } from "../site/site.ts";
-import { NodeRequestHead, toRequest, writeRawResponse, writeResponse } from "./node_http.ts";
+import {
+  isRequestTarget,
+  NodeRequestHead,
+  toRequest,
+  writeRawResponse,
+  writeResponse,
+} from "./node_http.ts";
 import { detectRuntime } from "./runtime.ts";
 import {
   closeConnections,
@@ -28,8 +34,9 @@ import { SocketLink } from "./socket_link.ts";
 import { Sweeper } from "./sweeper.ts";
 
 /**
- * A socket whose first request has not arrived in full yet: dropped at the handshake
- * timeout, against slow-loris.
+ * A socket whose request head has not arrived in full yet (its first, or the next one on
+ * a kept-alive connection), or whose upgrade the site is still deciding: dropped at the
+ * handshake timeout, against slow-loris.
  */
 class PendingSocket implements TrackedConnection {
   readonly session = undefined;
@@ -86,9 +93,34 @@ const delay = (ms: number) =>
 const rejection = (status: number, message: string) =>
   new HandshakeError(status, message).toResponse();
 
-/** Whether a request has more headers than allowed (Node truncates rather than refuse). */
-function tooManyHeaders(message: IncomingMessage, limits: Readonly<Limits>): boolean {
-  return message.rawHeaders.length / 2 > limits.maxHeaderCount;
+/**
+ * The refusal for a request head `node:http` parsed but wsport will not serve: more
+ * headers than allowed (Node truncates rather than refuse), or a request target that is
+ * neither a path nor an absolute URL (`*`, which Node passes on and the URL parser reads
+ * as `/*`). `undefined` for a request to serve.
+ */
+function refusalOf(message: IncomingMessage, limits: Readonly<Limits>): Response | undefined {
+  if (message.rawHeaders.length / 2 > limits.maxHeaderCount) {
+    return rejection(431, "Too many request header fields");
+  }
+  if (!isRequestTarget(message.url ?? "/")) return rejection(400, "Malformed request target");
+  return undefined;
+}
+
+/**
+ * Drops the connection of a request whose body stops arriving for `timeoutMs` (`0`: no
+ * limit), against slow-loris bodies: `node:http`'s `requestTimeout` allows 300 s on Node,
+ * and Deno's and Bun's `node:http` have none. Progress resets it; the body's end clears it.
+ */
+function awaitBody(message: IncomingMessage, timeoutMs: number): void {
+  const { headers, socket } = message;
+  const length = headers["content-length"];
+  const hasBody = (length !== undefined && !/^0+$/.test(length)) ||
+    headers["transfer-encoding"] !== undefined;
+  if (!hasBody || message.complete || timeoutMs === 0) return;
+  // With no "timeout" listener of its own, node:http destroys the socket.
+  socket.setTimeout(timeoutMs);
+  message.once("end", () => socket.setTimeout(0));
 }
 
 /**
@@ -142,9 +174,21 @@ export async function serveNode(site: WebSocketSite, options: ServeOptions = {})
     entry.release();
   };
 
+  /** Requests of a kept-alive socket whose responses have not finished. */
+  const inFlight = new WeakMap<Socket, number>();
   const server = createServer({ maxHeaderSize: limits.maxHeaderBytes }, (message, response) => {
-    settle(message.socket);
-    serveRequest(site, message, response).catch((error) => dropFailed(site, message.socket, error));
+    const socket = message.socket;
+    settle(socket);
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    response.once("finish", () => {
+      const left = inFlight.get(socket)! - 1;
+      inFlight.set(socket, left);
+      // Waiting for its next request: the handshake deadline again (Deno's node:http
+      // applies no headersTimeout after a connection's first request).
+      if (left === 0 && !socket.destroyed) track(socket);
+    });
+    awaitBody(message, limits.handshakeTimeoutMs);
+    serveRequest(site, message, response).catch((error) => dropFailed(site, socket, error));
   });
   server.maxHeadersCount = limits.maxHeaderCount + 1;
   if (limits.handshakeTimeoutMs > 0) {
@@ -152,21 +196,27 @@ export async function serveNode(site: WebSocketSite, options: ServeOptions = {})
     server.requestTimeout = Math.max(server.requestTimeout, limits.handshakeTimeoutMs);
   }
 
-  server.on("connection", (socket: Socket) => {
+  const track = (socket: Socket) => {
     const entry = new PendingSocket(socket, limits.handshakeTimeoutMs, () => settle(socket));
     pending.set(socket, entry);
     sweeper.add(entry, tickIntervalFor(limits));
-  });
+  };
+
+  server.on("connection", track);
   server.on("upgrade", (message: IncomingMessage, socket: Socket, head: Uint8Array) => {
-    settle(socket);
-    upgrade(site, sweeper, message, socket, head).catch((error) => dropFailed(site, socket, error));
+    // An upgrade on a kept-alive socket, after plain requests: its own handshake deadline.
+    if (!pending.has(socket)) track(socket);
+    // The deadline holds while the site decides (an onUpgrade hook may never settle).
+    upgrade(site, sweeper, message, socket, head, () => settle(socket)).catch((error) =>
+      dropFailed(site, socket, error)
+    );
   });
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
     const response = error.code === "HPE_HEADER_OVERFLOW"
       ? rejection(431, "Request header fields too large")
       : rejection(400, "Malformed HTTP request");
-    writeRawResponse(response, socket).catch(() => socket.destroy());
+    writeRawResponse(response, socket, limits).catch(() => socket.destroy());
   });
 
   const listenOptions: ListenOptions & { reusePort: boolean } = {
@@ -226,43 +276,50 @@ async function serveRequest(
   message: IncomingMessage,
   target: ServerResponse,
 ): Promise<void> {
-  let response: Response;
-  if (tooManyHeaders(message, site.limits)) {
-    response = rejection(431, "Too many request header fields");
-  } else {
+  let response = refusalOf(message, site.limits);
+  if (response === undefined) {
     const controller = new AbortController();
     target.once("close", () => controller.abort());
     let request: Request;
     try {
       request = toRequest(message, message, controller.signal);
     } catch {
-      await writeResponse(rejection(400, "Malformed request headers"), target);
+      await writeResponse(rejection(400, "Malformed request headers"), target, site.limits);
       return;
     }
     const decision = await site.decide(request);
     response = decision.kind === "reject" ? decision.response : await site.serveHttp(request);
   }
-  await writeResponse(response, target);
+  await writeResponse(response, target, site.limits);
 }
 
-/** Answers an `upgrade` event: a refusal, plain HTTP, or a WebSocket on the core. */
+/**
+ * Answers an `upgrade` event: a refusal, plain HTTP, or a WebSocket on the core.
+ *
+ * @param decided Called once the site has decided: the handshake deadline no longer
+ *   applies (a refusal's answer has its own, a WebSocket its link's).
+ */
 async function upgrade(
   site: WebSocketSite,
   sweeper: Sweeper,
   message: IncomingMessage,
   socket: Socket,
   head: Uint8Array,
+  decided: () => void,
 ): Promise<void> {
   socket.pause();
   // Until a link takes the socket over, an error just ends it.
   const destroy = () => socket.destroy();
   socket.on("error", destroy);
-  if (tooManyHeaders(message, site.limits)) {
-    await writeRawResponse(rejection(431, "Too many request header fields"), socket);
+  const refusal = refusalOf(message, site.limits);
+  if (refusal !== undefined) {
+    decided();
+    await writeRawResponse(refusal, socket, site.limits);
     return;
   }
   const incoming = new NodeRequestHead(message);
   const decision = await site.decide(incoming);
+  decided();
   if (decision.kind !== "accept") {
     let response: Response;
     if (decision.kind === "reject") {
@@ -274,7 +331,7 @@ async function upgrade(
         response = rejection(400, "Malformed request headers");
       }
     }
-    await writeRawResponse(response, socket);
+    await writeRawResponse(response, socket, site.limits);
     return;
   }
   const agreement = decision.acceptance.perMessageDeflate;

@@ -5,7 +5,8 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { Readable } from "node:stream";
+import { Readable, type Writable } from "node:stream";
+import type { Limits } from "../core/limits.ts";
 import type { RequestSource } from "../site/session.ts";
 import type { RequestHead } from "../site/site.ts";
 
@@ -47,6 +48,14 @@ function targetUrl(target: string, base: string): URL {
   return new URL(target.startsWith("//") ? `/.${target}` : target, base);
 }
 
+/**
+ * Whether a request target is one wsport serves: a path (origin-form) or an absolute URL
+ * (RFC 9112 §3.2). Not `*` nor `host:port`, which name no resource here.
+ */
+export function isRequestTarget(target: string): boolean {
+  return target.startsWith("/") || /^[a-z][a-z0-9+.-]*:\/\//i.test(target);
+}
+
 /** Request targets the URL parser leaves as they are: no `%`, `\\`, `//` or dot segment. */
 const PLAIN_PATH = /^\/(?!\/)[\w\-.~!$&'()*+,;=:@/]*$/;
 const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
@@ -64,6 +73,7 @@ const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
  */
 export class NodeRequestHead implements RequestHead {
   readonly method: string;
+  readonly httpVersion: string;
   readonly headers: { get(name: string): string | null };
   readonly #message: IncomingMessage;
   #pathname: string | undefined;
@@ -72,6 +82,7 @@ export class NodeRequestHead implements RequestHead {
   constructor(message: IncomingMessage) {
     this.#message = message;
     this.method = message.method ?? "GET";
+    this.httpVersion = message.httpVersion;
     const raw = message.rawHeaders;
     this.headers = {
       get(name: string): string | null {
@@ -117,11 +128,60 @@ export class NodeRequestHead implements RequestHead {
 }
 
 /**
- * Writes a web `Response` to a `node:http` response, streaming its body with
- * backpressure. The body is cancelled when the client goes away, so its resources
- * (open files) are released.
+ * Waits until `stream` takes more data (`drain`) or has closed. When neither happens
+ * within `timeoutMs` (`0`: no limit), the peer is reading nothing: `stream` is destroyed.
  */
-export async function writeResponse(response: Response, target: ServerResponse): Promise<void> {
+function drained(stream: Writable, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = () => {
+      clearTimeout(timer);
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.once("drain", done);
+    stream.once("close", done);
+    if (timeoutMs > 0) {
+      timer = setTimeout(() => {
+        stream.destroy();
+        done();
+      }, timeoutMs);
+    }
+  });
+}
+
+/**
+ * Destroys `stream` unless it emits `event` (or closes) within `timeoutMs` of now (`0`:
+ * no limit): a peer that neither reads the end of a response nor closes is dropped.
+ */
+function destroyUnless(stream: Writable, event: "finish" | "close", timeoutMs: number): void {
+  if (timeoutMs === 0 || stream.destroyed || (event === "finish" && stream.writableFinished)) {
+    return;
+  }
+  const timer = setTimeout(() => stream.destroy(), timeoutMs);
+  // An unref'd timer: a socket waiting for its peer never keeps the process alive.
+  (timer as { unref?: () => void }).unref?.();
+  const clear = () => {
+    clearTimeout(timer);
+    stream.off(event, clear);
+    stream.off("close", clear);
+  };
+  stream.once(event, clear);
+  stream.once("close", clear);
+}
+
+/**
+ * Writes a web `Response` to a `node:http` response, streaming its body with
+ * backpressure. The body is cancelled when the client goes away, or reads nothing for
+ * `writeTimeoutMs` (the socket is then destroyed), so its resources (open files) are
+ * released.
+ */
+export async function writeResponse(
+  response: Response,
+  target: ServerResponse,
+  limits: Pick<Limits, "writeTimeoutMs">,
+): Promise<void> {
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, name) => {
     if (name !== "set-cookie") headers[name] = value;
@@ -131,36 +191,43 @@ export async function writeResponse(response: Response, target: ServerResponse):
   target.writeHead(response.status, response.statusText || undefined, headers);
   if (response.body === null) {
     target.end();
+    // Until its last bytes are read, the socket stays open.
+    destroyUnless(target, "finish", limits.writeTimeoutMs);
     return;
   }
   const reader = response.body.getReader();
   const cancel = () => reader.cancel().catch(() => {});
   target.once("close", cancel);
   try {
-    while (true) {
+    while (!target.destroyed) {
       const { done, value } = await reader.read();
-      if (done) break;
-      if (target.destroyed) return;
-      if (!target.write(value)) {
-        await new Promise<void>((resolve) => {
-          target.once("drain", resolve);
-          target.once("close", resolve);
-        });
+      if (done) {
+        target.end();
+        destroyUnless(target, "finish", limits.writeTimeoutMs);
+        return;
       }
+      if (!target.write(value)) await drained(target, limits.writeTimeoutMs);
     }
-    target.end();
   } catch {
     target.destroy();
   } finally {
     target.off("close", cancel);
+    // Destroyed before its "close" event came (a write timeout): cancel now.
+    if (target.destroyed) cancel();
   }
 }
 
 /**
  * Writes a web `Response` onto a raw socket (one taken over by an `upgrade` event),
- * streaming its body, and closes the socket.
+ * streaming its body, and ends the socket. A peer that reads nothing for
+ * `writeTimeoutMs`, or that has not closed its side `closeTimeoutMs` after the end, is
+ * dropped: a refused upgrade never holds a descriptor for longer.
  */
-export async function writeRawResponse(response: Response, socket: Socket): Promise<void> {
+export async function writeRawResponse(
+  response: Response,
+  socket: Socket,
+  limits: Pick<Limits, "writeTimeoutMs" | "closeTimeoutMs">,
+): Promise<void> {
   let head = `HTTP/1.1 ${response.status} ${
     response.statusText || statusText(response.status)
   }\r\n`;
@@ -172,19 +239,15 @@ export async function writeRawResponse(response: Response, socket: Socket): Prom
     await response.body?.cancel();
     return;
   }
-  socket.write(head, "latin1");
+  const written = socket.write(head, "latin1");
   if (response.body !== null) {
     const reader = response.body.getReader();
     try {
+      if (!written) await drained(socket, limits.writeTimeoutMs);
       while (!socket.destroyed) {
         const { done, value } = await reader.read();
         if (done) break;
-        if (!socket.write(value)) {
-          await new Promise<void>((resolve) => {
-            socket.once("drain", resolve);
-            socket.once("close", resolve);
-          });
-        }
+        if (!socket.write(value)) await drained(socket, limits.writeTimeoutMs);
       }
     } finally {
       await reader.cancel().catch(() => {});
@@ -194,6 +257,7 @@ export async function writeRawResponse(response: Response, socket: Socket): Prom
   // Read on (discarding) until the peer's FIN: Deno's node:net never reports a paused
   // socket closed, which kept the server's shutdown waiting for it.
   socket.resume();
+  destroyUnless(socket, "close", limits.closeTimeoutMs);
 }
 
 const STATUS_TEXT: Record<number, string> = {

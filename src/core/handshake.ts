@@ -18,6 +18,11 @@ import {
  */
 export interface HandshakeRequest {
   readonly method: string;
+  /**
+   * The request line's HTTP version (`"1.1"`), where the server tells it: the Node
+   * adapter's request head does; a `Request` does not, and then it is not checked.
+   */
+  readonly httpVersion?: string;
   readonly headers: {
     /** The header's value, its repeats joined with ", " (as `Headers.get`), or `null`. */
     get(name: string): string | null;
@@ -64,13 +69,22 @@ export interface HandshakeAcceptance {
 }
 
 const KEY_PATTERN = /^[A-Za-z0-9+/]{22}==$/;
+/** An HTTP token (RFC 9110 §5.6.2), what each subprotocol must be (RFC 6455 §4.1). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Optional whitespace around a list element (RFC 9110 §5.6.3): spaces and tabs. */
+const OWS = /^[ \t]+|[ \t]+$/g;
+/** A `Content-Length` that announces no body. */
+const NO_LENGTH = /^[ \t]*0+[ \t]*$/;
 
-/** Splits a comma-separated header into trimmed, non-empty items. */
+/**
+ * Splits a comma-separated header into its non-empty items, without the spaces and tabs
+ * around them (RFC 9110 §5.6.1: empty elements are allowed and ignored).
+ */
 export function headerList(value: string | null): string[] {
   if (value === null) return [];
   const items: string[] = [];
   for (const item of value.split(",")) {
-    const trimmed = item.trim();
+    const trimmed = item.replace(OWS, "");
     if (trimmed !== "") items.push(trimmed);
   }
   return items;
@@ -85,8 +99,11 @@ function hasToken(value: string | null, token: string): boolean {
  * Checks that a request is a valid WebSocket opening handshake (RFC 6455 §4.2.1) and
  * picks its subprotocol.
  *
- * @throws {HandshakeError} 405 for a method other than GET; 400 for missing `Upgrade` /
- *   `Connection` tokens or a bad `Sec-WebSocket-Key`; 426 for a version other than 13;
+ * @throws {HandshakeError} 405 for a method other than GET; 400 for an HTTP version
+ *   before 1.1 (when the request tells it), a missing or empty `Host`, a body
+ *   (`Content-Length` other than 0, or any `Transfer-Encoding`), missing `Upgrade` /
+ *   `Connection` tokens, a bad `Sec-WebSocket-Key` or a `Sec-WebSocket-Protocol` that is
+ *   not a list of tokens; 426 for a version other than 13;
  *   403 for an origin that is not allowed; 400 for a `Sec-WebSocket-Extensions` header
  *   that breaks RFC 6455 §9.1's grammar when `perMessageDeflate` is on. Its
  *   `toResponse()` gives the answer to send.
@@ -114,6 +131,7 @@ export function checkHandshake(
     throw new HandshakeError(405, "A WebSocket handshake must use GET", { Allow: "GET" });
   }
   const headers = request.headers;
+  checkMessage(request);
   if (!hasToken(headers.get("upgrade"), "websocket")) {
     throw new HandshakeError(400, 'The Upgrade header must contain "websocket"');
   }
@@ -134,16 +152,45 @@ export function checkHandshake(
   if (origin !== null && !isOriginAllowed(origin, options.allowedOrigins)) {
     throw new HandshakeError(403, "Origin not allowed");
   }
+  const offered = headerList(headers.get("sec-websocket-protocol"));
+  if (!offered.every((item) => TOKEN.test(item))) {
+    throw new HandshakeError(
+      400,
+      "Sec-WebSocket-Protocol must be a comma-separated list of tokens",
+    );
+  }
   const extensions = headers.get("sec-websocket-extensions") ?? "";
   const acceptance: HandshakeAcceptance = {
     key,
-    protocol: chooseProtocol(headers.get("sec-websocket-protocol"), options.protocols ?? []),
+    protocol: preferredOffer(offered, options.protocols ?? []),
     extensions,
   };
   const deflate = resolveDeflateOptions(options.perMessageDeflate);
   const agreement = deflate && negotiatePerMessageDeflate(extensions, deflate);
   if (agreement !== undefined) acceptance.perMessageDeflate = agreement;
   return acceptance;
+}
+
+/**
+ * Checks what RFC 6455 §4.2.1 asks of the HTTP message itself: HTTP/1.1 or later, a
+ * `Host`, and no body (frames sent as a GET's body would be read as WebSocket frames).
+ */
+function checkMessage(request: HandshakeRequest): void {
+  const version = request.httpVersion;
+  if (version !== undefined) {
+    const [major, minor] = version.split(".").map(Number);
+    if (!(major > 1 || (major === 1 && minor >= 1))) {
+      throw new HandshakeError(400, "A WebSocket handshake needs HTTP/1.1 or later");
+    }
+  }
+  const headers = request.headers;
+  if ((headers.get("host") ?? "").replace(OWS, "") === "") {
+    throw new HandshakeError(400, "A WebSocket handshake needs a Host header");
+  }
+  const length = headers.get("content-length");
+  if ((length !== null && !NO_LENGTH.test(length)) || headers.get("transfer-encoding") !== null) {
+    throw new HandshakeError(400, "A WebSocket handshake must not have a body");
+  }
 }
 
 function isOriginAllowed(
@@ -161,7 +208,10 @@ function isOriginAllowed(
  * @returns The subprotocol, or `""` when the two lists share none.
  */
 export function chooseProtocol(offered: string | null, preferred: readonly string[]): string {
-  const offers = headerList(offered);
+  return preferredOffer(headerList(offered), preferred);
+}
+
+function preferredOffer(offers: readonly string[], preferred: readonly string[]): string {
   return preferred.find((protocol) => offers.includes(protocol)) ?? "";
 }
 

@@ -44,17 +44,27 @@ export interface Limits {
    */
   maxHeaderCount: number;
   /**
-   * Time a raw-socket client has to send a complete opening handshake before the
-   * socket is dropped (against slow-loris).
+   * Time a raw-socket client has to send a complete request head (an opening handshake,
+   * or the next request on a kept-alive connection), and the site (its `onUpgrade` hook)
+   * to decide on an upgrade; also the longest a request body may stop arriving. Past it
+   * the socket is dropped (against slow-loris).
    * @default 10_000
    */
   handshakeTimeoutMs: number;
   /**
    * Time the peer has to answer our Close frame (or to close TCP after it) before the
-   * connection is dropped and reported as 1006.
+   * connection is dropped and reported as 1006; on raw sockets, also the time a peer
+   * whose upgrade was refused (or answered with plain HTTP) has to close its side.
    * @default 10_000
    */
   closeTimeoutMs: number;
+  /**
+   * Time an HTTP response on a raw socket (plain HTTP, or the answer to a refused
+   * upgrade) may wait for the peer to read any more of it; past it the socket is dropped
+   * and the body cancelled (a file response releases its file).
+   * @default 30_000
+   */
+  writeTimeoutMs: number;
   /**
    * Interval between heartbeat pings sent on a quiet connection; `0` disables them.
    * @default 20_000
@@ -102,6 +112,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxHeaderCount: 100,
   handshakeTimeoutMs: 10_000,
   closeTimeoutMs: 10_000,
+  writeTimeoutMs: 30_000,
   heartbeatIntervalMs: 20_000,
   heartbeatTimeoutMs: 20_000,
   idleTimeoutMs: 0,

@@ -7,6 +7,7 @@ import {
   chooseProtocol,
   computeAccept,
   type HandshakeOptions,
+  type HandshakeRequest,
   headerList,
 } from "../../src/core/handshake.ts";
 
@@ -160,6 +161,89 @@ test("checkHandshake() allows every origin when no allowedOrigins is given", () 
   assert.equal(checkHandshake(request({ Origin: "https://anywhere.test" })).key, KEY);
 });
 
+/** A request head as an adapter that parses HTTP itself passes it, with its HTTP version. */
+function head(
+  httpVersion: string,
+  changes: Record<string, string | null> = {},
+): HandshakeRequest {
+  return { method: "GET", httpVersion, headers: request(changes).headers };
+}
+
+const OLD_HTTP = "A WebSocket handshake needs HTTP/1.1 or later";
+const NO_HOST = "A WebSocket handshake needs a Host header";
+const HAS_BODY = "A WebSocket handshake must not have a body";
+const BAD_PROTOCOLS = "Sec-WebSocket-Protocol must be a comma-separated list of tokens";
+
+/** Asserts that `checkHandshake()` refuses a request head with 400 and `message`. */
+function refusedHead(input: HandshakeRequest, message: string): void {
+  assert.throws(
+    () => checkHandshake(input),
+    (error) => error instanceof HandshakeError && error.status === 400 && error.message === message,
+  );
+}
+
+test("checkHandshake() answers an HTTP version before 1.1 with 400 (RFC 6455 §4.2.1)", () => {
+  refusedHead(head("1.0"), OLD_HTTP);
+  refusedHead(head("0.9"), OLD_HTTP);
+  assert.equal(checkHandshake(head("1.1")).key, KEY);
+  assert.equal(checkHandshake(head("2.0")).key, KEY);
+  // A `Request` has no version: nothing to check.
+  assert.equal(checkHandshake(request()).key, KEY);
+});
+
+test("checkHandshake() answers a request without a Host, or an empty one, with 400", () => {
+  rejected({ Host: null }, 400, NO_HOST);
+  rejected({ Host: "" }, 400, NO_HOST);
+  rejected({ Host: " \t" }, 400, NO_HOST);
+});
+
+test("checkHandshake() answers a request with a body with 400 (a GET upgrade has none)", () => {
+  refusedHead(head("1.1", { "Content-Length": "6" }), HAS_BODY);
+  refusedHead(head("1.1", { "Content-Length": "abc" }), HAS_BODY);
+  refusedHead(head("1.1", { "Transfer-Encoding": "chunked" }), HAS_BODY);
+  refusedHead(head("1.1", { "Transfer-Encoding": "identity" }), HAS_BODY);
+  assert.equal(checkHandshake(head("1.1", { "Content-Length": "0" })).key, KEY);
+  assert.equal(checkHandshake(head("1.1", { "Content-Length": "00" })).key, KEY);
+});
+
+test("checkHandshake() picks the same subprotocol from every legal spelling of the list", () => {
+  const spellings = [
+    "chat.v1,chat.v2",
+    "chat.v1, chat.v2",
+    "chat.v1 , chat.v2",
+    "chat.v1\t,\tchat.v2",
+    " chat.v1,,chat.v2 ,",
+    ",chat.v1, ,chat.v2",
+  ];
+  for (const offer of spellings) {
+    const offered = { "Sec-WebSocket-Protocol": offer };
+    assert.equal(checkHandshake(request(offered), { protocols: ["chat.v2"] }).protocol, "chat.v2");
+    assert.equal(
+      checkHandshake(request(offered), { protocols: ["chat.v1", "chat.v2"] }).protocol,
+      "chat.v1",
+      offer,
+    );
+  }
+  // Repeated headers reach checkHandshake() joined with ", ", as `Headers.get` joins them.
+  const repeated = new Headers(VALID_HEADERS);
+  repeated.append("Sec-WebSocket-Protocol", "chat.v0");
+  repeated.append("Sec-WebSocket-Protocol", "chat.v2");
+  assert.equal(
+    checkHandshake({ method: "GET", headers: repeated }, { protocols: ["chat.v2"] }).protocol,
+    "chat.v2",
+  );
+});
+
+test("checkHandshake() answers a subprotocol offer that is not a list of tokens with 400", () => {
+  for (const offer of ["chat v1", "chat;v1", "a, b/c", '"chat"', "chat\u00e9", "a,b c,d"]) {
+    rejected({ "Sec-WebSocket-Protocol": offer }, 400, BAD_PROTOCOLS, { protocols: ["a"] });
+    // Whether the route speaks subprotocols or not.
+    rejected({ "Sec-WebSocket-Protocol": offer }, 400, BAD_PROTOCOLS);
+  }
+  // An offer with no element at all is no offer.
+  assert.equal(checkHandshake(request({ "Sec-WebSocket-Protocol": " , " })).protocol, "");
+});
+
 test("checkHandshake() picks the server's most preferred subprotocol the client offers", () => {
   const offered = { "Sec-WebSocket-Protocol": "chat, superchat" };
   assert.equal(
@@ -222,10 +306,11 @@ test("chooseProtocol() follows the server's order and returns '' when none is sh
   assert.equal(chooseProtocol("a", []), "");
 });
 
-test("headerList() splits on commas, trims and drops empty items", () => {
+test("headerList() splits on commas, trims spaces and tabs and drops empty items", () => {
   assert.deepEqual(headerList(null), []);
   assert.deepEqual(headerList(""), []);
   assert.deepEqual(headerList(" a ,b,, c "), ["a", "b", "c"]);
+  assert.deepEqual(headerList("\ta\t,\t\tb"), ["a", "b"]);
 });
 
 test("acceptHeaders() answers with the accept key and the chosen subprotocol", async () => {

@@ -14,6 +14,7 @@ test("DEFAULT_LIMITS holds the documented defaults", () => {
     maxHeaderCount: 100,
     handshakeTimeoutMs: 10_000,
     closeTimeoutMs: 10_000,
+    writeTimeoutMs: 30_000,
     heartbeatIntervalMs: 20_000,
     heartbeatTimeoutMs: 20_000,
     idleTimeoutMs: 0,

@@ -221,6 +221,7 @@ test("negotiatePerMessageDeflate() throws 400 for a header that breaks the gramm
 
 const handshake = (extensions: string | null, perMessageDeflate?: boolean) => {
   const headers = new Headers({
+    Host: "localhost",
     Upgrade: "websocket",
     Connection: "Upgrade",
     "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
