@@ -1,0 +1,158 @@
+/**
+ * Bytes kept past the chunk they arrived in, at a cost proportional to their count: a
+ * kept view never pins a buffer more than twice its size.
+ * @module
+ */
+
+/** Pieces at least this long that fill at least half of their buffer are kept as views. */
+const MIN_VIEW_BYTES = 1024;
+/** A copy buffer starts this small and doubles as pieces are added... */
+const MIN_COPY_BYTES = 64;
+/** ...up to this size; a full one is kept and the next piece starts another. */
+const MAX_COPY_BYTES = 64 * 1024;
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Returns `bytes` if it fills at least half of its buffer, else a copy: what is kept
+ * then pins at most twice what it counts, whatever it was a view of.
+ *
+ * @example A small message cut from a large read is copied
+ * ```ts
+ * import { retain } from "./retained_bytes.ts";
+ * const read = new Uint8Array(65536);
+ * retain(read.subarray(0, 10)).buffer.byteLength; // 10
+ * retain(read).buffer === read.buffer; // true
+ * ```
+ */
+export function retain(bytes: Uint8Array): Uint8Array {
+  return bytes.byteLength * 2 >= bytes.buffer.byteLength ? bytes : bytes.slice();
+}
+
+/**
+ * Collects the pieces of a payload that arrives over several chunks (a frame's, or a
+ * message's fragments), holding memory proportional to the bytes added.
+ *
+ * A piece of at least 1 KiB that fills at least half of its buffer (a socket read that is
+ * mostly payload) is kept as it is, without a copy. Smaller pieces, and pieces of mostly
+ * other bytes (a one-byte fragment among pongs), are copied into buffers of up to 64 KiB
+ * that grow by doubling. So {@linkcode RetainedBytes.retainedBytes} stays at most twice
+ * {@linkcode RetainedBytes.byteLength} plus 64 bytes, however the bytes were cut, and
+ * empty pieces cost nothing.
+ *
+ * @example Joining many small pieces
+ * ```ts
+ * import { RetainedBytes } from "./retained_bytes.ts";
+ * const bytes = new RetainedBytes();
+ * for (let i = 0; i < 1000; i++) bytes.append(new Uint8Array([i & 0xff]));
+ * bytes.retainedBytes; // 1024: one buffer, not 1,000 views
+ * bytes.take().length; // 1000
+ * ```
+ */
+export class RetainedBytes {
+  /** Kept views and full copy buffers, in order; the copy buffer being filled is apart. */
+  #parts: Uint8Array[] = [];
+  #copy: Uint8Array = EMPTY;
+  #copyLength = 0;
+  #byteLength = 0;
+  /** Bytes of the buffers behind `#parts` (each view counted by its whole buffer). */
+  #partsRetained = 0;
+
+  /** Bytes added since the last {@linkcode RetainedBytes.take}. */
+  get byteLength(): number {
+    return this.#byteLength;
+  }
+
+  /** Bytes of memory held for them: the buffers behind kept views, and the copies. */
+  get retainedBytes(): number {
+    return this.#partsRetained + this.#copy.length;
+  }
+
+  /** Adds a piece; the piece may be kept as a view, so do not change it after. */
+  append(piece: Uint8Array): void {
+    const length = piece.byteLength;
+    if (length === 0) return;
+    this.#byteLength += length;
+    if (length >= MIN_VIEW_BYTES && length * 2 >= piece.buffer.byteLength) {
+      this.#sealCopy();
+      this.#parts.push(piece);
+      this.#partsRetained += piece.buffer.byteLength;
+      return;
+    }
+    let from = 0;
+    while (from < length) {
+      if (this.#copyLength === this.#copy.length) this.#growCopy(length - from);
+      const take = Math.min(length - from, this.#copy.length - this.#copyLength);
+      this.#copy.set(
+        from === 0 && take === length ? piece : piece.subarray(from, from + take),
+        this.#copyLength,
+      );
+      this.#copyLength += take;
+      from += take;
+    }
+  }
+
+  /**
+   * Hands over the bytes added, joined, and starts empty. A single kept piece is
+   * returned as it is; otherwise the result is a new array of exactly `byteLength`.
+   */
+  take(): Uint8Array {
+    const total = this.#byteLength;
+    let result: Uint8Array;
+    if (total === 0) {
+      result = EMPTY;
+    } else if (this.#parts.length === 0 && this.#copyLength === this.#copy.length) {
+      result = this.#copy;
+    } else if (this.#parts.length === 1 && this.#copyLength === 0) {
+      result = this.#parts[0];
+    } else {
+      result = new Uint8Array(total);
+      let offset = 0;
+      for (const part of this.#parts) {
+        result.set(part, offset);
+        offset += part.length;
+      }
+      result.set(this.#copy.subarray(0, this.#copyLength), offset);
+    }
+    this.clear();
+    return result;
+  }
+
+  /** Forgets everything added. */
+  clear(): void {
+    this.#parts = [];
+    this.#copy = EMPTY;
+    this.#copyLength = 0;
+    this.#byteLength = 0;
+    this.#partsRetained = 0;
+  }
+
+  /** Makes room in the copy buffer for at least one more byte, `wanted` if it can. */
+  #growCopy(wanted: number): void {
+    const copy = this.#copy;
+    if (copy.length >= MAX_COPY_BYTES) {
+      this.#sealCopy();
+      this.#copy = new Uint8Array(Math.min(MAX_COPY_BYTES, Math.max(MIN_COPY_BYTES, wanted)));
+      return;
+    }
+    const size = Math.min(
+      MAX_COPY_BYTES,
+      Math.max(MIN_COPY_BYTES, copy.length * 2, this.#copyLength + wanted),
+    );
+    const grown = new Uint8Array(size);
+    grown.set(copy.subarray(0, this.#copyLength));
+    this.#copy = grown;
+  }
+
+  /** Moves the copy buffer's bytes into the parts, trimmed if mostly empty. */
+  #sealCopy(): void {
+    const used = this.#copyLength;
+    if (used === 0) return;
+    const copy = this.#copy;
+    const kept = used === copy.length ? copy : retain(copy.subarray(0, used));
+    this.#parts.push(kept);
+    this.#partsRetained += kept.buffer.byteLength;
+    this.#copy = EMPTY;
+    this.#copyLength = 0;
+  }
+}
