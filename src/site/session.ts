@@ -8,6 +8,7 @@ import { checkCloseArguments } from "../core/close.ts";
 import { CloseCode, MAX_CONTROL_PAYLOAD_BYTES } from "../core/constants.ts";
 import type { CloseInfo } from "../core/connection.ts";
 import type { Limits } from "../core/limits.ts";
+import { retain } from "../core/retained_bytes.ts";
 import type { HandlerClass, WebSocketHandler } from "./handler.ts";
 import type { Link } from "./link.ts";
 import { messageByteLength, type PreparedMessage, toMessage } from "./message.ts";
@@ -159,11 +160,15 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
-  /** Delivers a received message to the handler, or queues it while one is running. */
+  /**
+   * Delivers a received message to the handler, or queues it while one is running. A
+   * queued message outlives the read it may be a view of: it is copied unless it fills
+   * at least half of its buffer, so the queue holds at most about twice what it counts.
+   */
   receive(message: string | Uint8Array): void {
     if (this.#lost || this.#handler === undefined) return;
     if (this.#busy || this.#queue.length > 0) {
-      this.#queue.push(message);
+      this.#queue.push(typeof message === "string" ? message : retain(message));
       this.#queuedBytes += messageByteLength(message);
       if (this.#queuedBytes > this.#init.limits.maxReceiveQueueBytes) this.#queueFull();
       return;

@@ -5,8 +5,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { CloseInfo } from "../../src/core/connection.ts";
+import { resolveLimits } from "../../src/core/limits.ts";
 import { type HandlerClass, WebSocketHandler } from "../../src/site/handler.ts";
+import type { Link } from "../../src/site/link.ts";
+import { Session } from "../../src/site/session.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
+import { Topics } from "../../src/site/topics.ts";
 import type { Transport } from "../../src/site/transport.ts";
 import { Client, within } from "../helpers/client.ts";
 import { deferred, Echo, pairs, withSite, wsUrl } from "../helpers/server.ts";
@@ -334,3 +338,49 @@ for (const pair of pairs) {
     });
   });
 }
+
+test("Session copies a queued message that is a small view of a larger read", async () => {
+  const received: (string | Uint8Array)[] = [];
+  let release = () => {};
+  class Slow extends WebSocketHandler {
+    override frameReceived(frame: string | Uint8Array): Promise<void> {
+      received.push(frame);
+      return new Promise((resolve) => release = resolve);
+    }
+  }
+  const link: Link = {
+    send() {},
+    ping: () => true,
+    close() {},
+    terminate() {},
+    bufferedAmount: 0,
+  };
+  const session = new Session({
+    link,
+    handler: Slow,
+    limits: resolveLimits(),
+    request: new Request("http://localhost/ws"),
+    protocol: "",
+    data: undefined,
+    remoteAddress: undefined,
+    topics: new Topics(undefined, () => {}),
+    onError: () => {},
+    onClosed: () => {},
+  });
+  session.start();
+  const read = new Uint8Array(64 * 1024).fill(9);
+  const small = read.subarray(0, 10);
+  const large = read.subarray(0, 40_000);
+  session.receive(read.subarray(100, 110));
+  session.receive(small);
+  session.receive(large);
+  assert.equal(received.length, 1, "the first is being handled, two wait");
+  for (let i = 0; i < 2; i++) {
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  assert.equal(received.length, 3);
+  assert.notEqual((received[1] as Uint8Array).buffer, read.buffer, "10 bytes of 64 KiB: copied");
+  assert.deepEqual(received[1], small);
+  assert.equal((received[2] as Uint8Array).buffer, read.buffer, "most of the read: kept");
+});
