@@ -144,12 +144,12 @@ export class RetainedBytes {
     this.#copy = grown;
   }
 
-  /** Moves the copy buffer's bytes into the parts, trimmed if mostly empty. */
+  /** Moves the copy buffer's bytes into the parts, trimmed to what is used. */
   #sealCopy(): void {
     const used = this.#copyLength;
     if (used === 0) return;
     const copy = this.#copy;
-    const kept = used === copy.length ? copy : retain(copy.subarray(0, used));
+    const kept = used === copy.length ? copy : copy.slice(0, used);
     this.#parts.push(kept);
     this.#partsRetained += kept.buffer.byteLength;
     this.#copy = EMPTY;
