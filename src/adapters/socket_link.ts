@@ -327,11 +327,7 @@ export class SocketLink implements Link, TrackedConnection {
       this.#held = 0;
       return;
     }
-    let held = chunks.length * QUEUED_WRITE_BYTES;
-    if (!queued) {
-      for (const chunk of chunks) held += chunk.buffer.byteLength - chunk.byteLength;
-    }
-    this.#held += held;
+    this.#held += chunks.length * QUEUED_WRITE_BYTES + (queued ? 0 : pinnedBeyond(chunks));
   }
 
   /** Sends FIN; the socket is destroyed at the close timeout if the peer lingers. */
@@ -342,4 +338,20 @@ export class SocketLink implements Link, TrackedConnection {
     if (timeout > 0) this.#endDeadline = performance.now() + timeout;
     this.#socket.end();
   }
+}
+
+/**
+ * Bytes of the buffers `chunks` are views of, beyond the chunks themselves: what keeping
+ * them keeps alive besides their bytes. A buffer several chunks share counts once.
+ */
+function pinnedBeyond(chunks: readonly Uint8Array[]): number {
+  let pinned = 0;
+  const seen = new Set<ArrayBufferLike>();
+  for (const chunk of chunks) {
+    pinned -= chunk.byteLength;
+    if (seen.has(chunk.buffer)) continue;
+    seen.add(chunk.buffer);
+    pinned += chunk.buffer.byteLength;
+  }
+  return pinned;
 }

@@ -10,9 +10,10 @@ import { SocketLink } from "../../src/adapters/socket_link.ts";
 import type { Sweeper } from "../../src/adapters/sweeper.ts";
 import type { CloseInfo } from "../../src/core/connection.ts";
 import { type Limits, resolveLimits } from "../../src/core/limits.ts";
-import { WebSocketHandler } from "../../src/site/handler.ts";
+import { type HandlerClass, WebSocketHandler } from "../../src/site/handler.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
 import { clientFrame, decodeClose, join, parseFrames } from "../helpers/frames.ts";
+import { Echo } from "../helpers/server.ts";
 
 const KiB = 1024;
 
@@ -55,11 +56,11 @@ class StalledSocket extends EventEmitter {
 
 const noSweeper = { add() {}, delete() {} } as unknown as Sweeper;
 
-/** A link over a stalled socket with a session of `Handler` open on it. */
-function open(limits: Partial<Limits> = {}) {
+/** A link over a stalled socket with a session of `Base` (a silent handler) open on it. */
+function open(limits: Partial<Limits> = {}, Base: HandlerClass = WebSocketHandler) {
   const socket = new StalledSocket();
   const lost: CloseInfo[] = [];
-  class Recorded extends WebSocketHandler {
+  class Recorded extends Base {
     override connectionLost(info: CloseInfo): void {
       lost.push(info);
     }
@@ -142,4 +143,17 @@ test("SocketLink fails with 1008 when replies to pings pass maxSendBufferBytes",
     code: 1008,
     reason: "Send buffer overflow",
   });
+});
+
+test("SocketLink counts a buffer that queued chunks share once", () => {
+  const { socket, link } = open({}, Echo);
+  // One read of eight 20 KiB messages: their echoes are eight headers in the shared arena
+  // and eight payloads that are views of the read, queued in one write.
+  const read = join(...Array.from({ length: 8 }, () => clientFrame(0x2, new Uint8Array(20 * KiB))));
+  socket.emit("data", read);
+  assert.equal(socket.writes.length, 16);
+  const held = link.bufferedAmount - socket.writableLength;
+  // The arena (64 KiB) and the read's headers and masks, plus 512 bytes per queued write.
+  assert.ok(held <= 64 * KiB + 16 * 512 + 8 * 6, `${held} bytes held besides the bytes`);
+  assert.ok(held >= 64 * KiB - 8 * 4, `${held}: the arena the headers pin counts`);
 });
