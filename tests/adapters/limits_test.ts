@@ -264,7 +264,12 @@ for (const pair of pairs) {
     await withSite(site, pair, async (server) => {
       const client = await RawClient.upgraded(server.port, "/ws");
       client.sendFrame(Opcode.Binary, binary);
-      // Text in four fragments of 4 MiB.
+      const first = await client.nextFrame();
+      assert.equal(first.opcode, Opcode.Binary);
+      assert.equal(first.length, size);
+      assert.ok(first.payload.every((byte, i) => byte === binary[i]), "the same bytes");
+      // Then text in four fragments of 4 MiB (native adapters cannot stop reading: a
+      // second echo sent while the first is still buffered could pass the limit).
       const bytes = new TextEncoder().encode(text);
       const quarter = size / 4;
       for (let i = 0; i < 4; i++) {
@@ -277,10 +282,6 @@ for (const pair of pairs) {
           ),
         );
       }
-      const first = await client.nextFrame();
-      assert.equal(first.opcode, Opcode.Binary);
-      assert.equal(first.length, size);
-      assert.ok(first.payload.every((byte, i) => byte === binary[i]), "the same bytes");
       const second = await client.nextFrame();
       assert.equal(second.opcode, Opcode.Text);
       assert.equal(second.length, size);
