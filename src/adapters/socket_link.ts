@@ -10,19 +10,12 @@ import { Connection, type ConnectionEvent } from "../core/connection.ts";
 import { WebSocketError } from "../core/errors.ts";
 import type { Limits } from "../core/limits.ts";
 import type { MessageCodec } from "../core/message_codec.ts";
-import { retain } from "../core/retained_bytes.ts";
+import { PER_ITEM_BYTES, retain } from "../core/retained_bytes.ts";
 import type { Link } from "../site/link.ts";
 import type { Session } from "../site/session.ts";
 import { CompressedSender } from "./compressed_sender.ts";
 import { tickIntervalFor, type TrackedConnection } from "./server.ts";
 import type { Sweeper } from "./sweeper.ts";
-
-/**
- * What a socket holds for each write it queues behind a full send buffer, besides the
- * bytes: its request and the view. Measured on a stalled `node:net` socket: about 230
- * (Bun) to 690 (Deno) bytes of RSS per queued write of two bytes.
- */
-const QUEUED_WRITE_BYTES = 512;
 
 /** A connection's negotiated compression: its codec and the send threshold. */
 export interface LinkCompression {
@@ -63,7 +56,9 @@ export class SocketLink implements Link, TrackedConnection {
   #socketClosed = false;
   /**
    * Memory the socket holds for unsent writes besides their bytes (`writableLength`):
-   * buffers pinned by views and the cost of each queued write. Zero once it has sent all.
+   * buffers pinned by views and the cost of each queued write (`PER_ITEM_BYTES`; measured
+   * on a stalled `node:net` socket: 230 to 690 bytes of RSS per queued write of two
+   * bytes). Zero once it has sent all.
    */
   #held = 0;
   #closed: Promise<void> | undefined;
@@ -327,7 +322,7 @@ export class SocketLink implements Link, TrackedConnection {
       this.#held = 0;
       return;
     }
-    this.#held += chunks.length * QUEUED_WRITE_BYTES + (queued ? 0 : pinnedBeyond(chunks));
+    this.#held += chunks.length * PER_ITEM_BYTES + (queued ? 0 : pinnedBeyond(chunks));
   }
 
   /** Sends FIN; the socket is destroyed at the close timeout if the peer lingers. */

@@ -339,7 +339,8 @@ for (const pair of pairs) {
   });
 }
 
-test("Session copies a queued message that is a small view of a larger read", async () => {
+/** A session over `link` whose handler holds each message until `release()`. */
+function slowSession(link: Link) {
   const received: (string | Uint8Array)[] = [];
   let release = () => {};
   class Slow extends WebSocketHandler {
@@ -348,13 +349,6 @@ test("Session copies a queued message that is a small view of a larger read", as
       return new Promise((resolve) => release = resolve);
     }
   }
-  const link: Link = {
-    send() {},
-    ping: () => true,
-    close() {},
-    terminate() {},
-    bufferedAmount: 0,
-  };
   const session = new Session({
     link,
     handler: Slow,
@@ -368,6 +362,29 @@ test("Session copies a queued message that is a small view of a larger read", as
     onClosed: () => {},
   });
   session.start();
+  return { session, received, release: () => release() };
+}
+
+/** A link that sends nothing and records whether reading was paused. */
+function quietLink(): Link & { paused: boolean } {
+  return {
+    paused: false,
+    send() {},
+    ping: () => true,
+    close() {},
+    terminate() {},
+    bufferedAmount: 0,
+    pause() {
+      this.paused = true;
+    },
+    resume() {
+      this.paused = false;
+    },
+  };
+}
+
+test("Session copies a queued message that is a small view of a larger read", async () => {
+  const { session, received, release } = slowSession(quietLink());
   const read = new Uint8Array(64 * 1024).fill(9);
   const small = read.subarray(0, 10);
   const large = read.subarray(0, 40_000);
@@ -383,4 +400,16 @@ test("Session copies a queued message that is a small view of a larger read", as
   assert.notEqual((received[1] as Uint8Array).buffer, read.buffer, "10 bytes of 64 KiB: copied");
   assert.deepEqual(received[1], small);
   assert.equal((received[2] as Uint8Array).buffer, read.buffer, "most of the read: kept");
+});
+
+test("Session pauses reading when empty messages fill the receive queue", () => {
+  const link = quietLink();
+  const { session } = slowSession(link);
+  const empty = new Uint8Array(0);
+  let count = 0;
+  for (; count < 200_000 && !link.paused; count++) session.receive(count % 2 ? "" : empty);
+  assert.equal(link.paused, true, `still reading after ${count} empty messages`);
+  // Each waiting message counts for what it costs besides its bytes (512).
+  const limit = resolveLimits().maxReceiveQueueBytes;
+  assert.ok(count <= limit / 512 + 2, `paused after ${count}`);
 });
