@@ -23,22 +23,24 @@
  * the first two rules.
  *
  * What one peer can make a server hold at most, per connection (raw-socket adapter; the
- * buffers behind the counted bytes, see `Connection.retainedInputBytes`):
+ * buffers behind the counted bytes, see `Connection.retainedInputBytes`; "one read" is
+ * 64 KiB on Node and Deno, up to 512 KiB on Bun):
  *
- * - handshake: `maxHeaderBytes` plus one socket read (≤ 64 KiB), for `handshakeTimeoutMs`;
+ * - handshake: `maxHeaderBytes` plus one read, for `handshakeTimeoutMs`;
  * - a message being received: 2 × `maxMessageBytes` + one read (fragments and pieces of
  *   frames are copied, or kept as views only of reads they fill at least half of; empty
  *   fragments cost nothing, so there is no fragment count limit);
  * - messages waiting for an async `frameReceived`: 2 × (`maxReceiveQueueBytes` +
  *   `maxMessageBytes` + one read): reading pauses past the mark, and what the current read
- *   completes still joins the queue;
+ *   completes still joins the queue; each message counts 512 bytes besides its own, so
+ *   empty ones fill it too;
  * - bytes to send, replies the core makes itself (pongs, Close) included: reading pauses
  *   once the socket holds more than `sendPauseBytes` (counting what queued writes pin and
  *   cost), and the connection fails with 1008 once more than `maxSendBufferBytes` waits,
  *   so at most `maxSendBufferBytes` plus the last write;
  * - a compressed message: `maxMessageBytes` once inflated, plus one read waiting behind it.
  *
- * With the defaults: 16 KiB + 64 KiB before the upgrade; 32 MiB for a message in
+ * With the defaults: 16 KiB and a read before the upgrade; 32 MiB for a message in
  * progress, 18 MiB to send (an echo handler: about 50 MiB), and 64 MiB more with an
  * async handler that falls behind.
  */
@@ -118,7 +120,8 @@ export interface Limits {
   /**
    * Bytes of received messages that may wait while an async `frameReceived` runs. Raw
    * sockets stop reading at this mark; native adapters, which cannot, close with 1008.
-   * A queued message that is a small part of a larger read is copied, so the queue
+   * Each waiting message counts its bytes and 512 more (what a runtime holds for it
+   * besides them), and one that is a small part of a larger read is copied, so the queue
    * holds at most twice what it counts.
    * @default the larger of 16 MiB (16_777_216) and `maxMessageBytes`
    */
