@@ -198,7 +198,9 @@ export class Connection {
 
   /**
    * Processes bytes from the peer. The bytes are owned by the connection from now on: it
-   * unmasks them in place and messages may be views of them.
+   * unmasks them in place and messages may be views of them. While a compressed message
+   * waits for {@linkcode Connection.decompressed}, chunks are kept whole, unparsed: the
+   * I/O layer should stop reading until then, as nothing else bounds them.
    *
    * @param chunk Bytes as they came off the wire.
    * @param now The current time in milliseconds.
