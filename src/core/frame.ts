@@ -253,6 +253,7 @@ export class FrameParser {
     }
     this.#received += take;
     if (this.#received < header.length) {
+      if (this.#pieces.byteLength === 0) this.#pieces.expect(header.length);
       this.#pieces.append(piece);
       return undefined;
     }

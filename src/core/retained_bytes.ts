@@ -47,7 +47,9 @@ export function retain(bytes: Uint8Array): Uint8Array {
  * other bytes (a one-byte fragment among pongs), are copied into buffers of up to 64 KiB
  * that grow by doubling. So {@linkcode RetainedBytes.retainedBytes} stays at most twice
  * {@linkcode RetainedBytes.byteLength} plus 64 bytes, however the bytes were cut, and
- * empty pieces cost nothing.
+ * empty pieces cost nothing. When the total is known in advance (a frame's length, see
+ * {@linkcode RetainedBytes.expect}), the bytes move into one buffer of that size once
+ * half of them have arrived, so a large payload over many reads is copied once.
  *
  * @example Joining many small pieces
  * ```ts
@@ -66,6 +68,10 @@ export class RetainedBytes {
   #byteLength = 0;
   /** Bytes of the buffers behind `#parts` (each view counted by its whole buffer). */
   #partsRetained = 0;
+  /** The total announced by expect(), or 0. */
+  #expected = 0;
+  /** The buffer of `#expected` bytes everything goes into once half has arrived. */
+  #whole: Uint8Array | undefined;
 
   /** Bytes added since the last {@linkcode RetainedBytes.take}. */
   get byteLength(): number {
@@ -74,13 +80,37 @@ export class RetainedBytes {
 
   /** Bytes of memory held for them: the buffers behind kept views, and the copies. */
   get retainedBytes(): number {
-    return this.#partsRetained + this.#copy.length;
+    return this.#partsRetained + this.#copy.length + (this.#whole?.length ?? 0);
+  }
+
+  /**
+   * Announces how many bytes will be added in all before the next
+   * {@linkcode RetainedBytes.take}: once half of them are in, the rest go straight into a
+   * buffer of that size. Adding more than announced is a bug of the caller.
+   */
+  expect(total: number): void {
+    this.#expected = total;
   }
 
   /** Adds a piece; the piece may be kept as a view, so do not change it after. */
   append(piece: Uint8Array): void {
     const length = piece.byteLength;
     if (length === 0) return;
+    const whole = this.#whole;
+    if (whole !== undefined) {
+      whole.set(piece, this.#byteLength);
+      this.#byteLength += length;
+      return;
+    }
+    if (this.#expected > 0 && (this.#byteLength + length) * 2 >= this.#expected) {
+      const start = this.#byteLength;
+      const joined = this.#join(this.#expected);
+      joined.set(piece, start);
+      this.clear();
+      this.#whole = joined;
+      this.#byteLength = start + length;
+      return;
+    }
     this.#byteLength += length;
     if (length >= MIN_VIEW_BYTES && length * 2 >= piece.buffer.byteLength) {
       this.#sealCopy();
@@ -107,33 +137,44 @@ export class RetainedBytes {
    */
   take(): Uint8Array {
     const total = this.#byteLength;
+    const whole = this.#whole;
     let result: Uint8Array;
-    if (total === 0) {
+    if (whole !== undefined) {
+      result = total === whole.length ? whole : whole.slice(0, total);
+    } else if (total === 0) {
       result = EMPTY;
     } else if (this.#parts.length === 0 && this.#copyLength === this.#copy.length) {
       result = this.#copy;
     } else if (this.#parts.length === 1 && this.#copyLength === 0) {
       result = this.#parts[0];
     } else {
-      result = new Uint8Array(total);
-      let offset = 0;
-      for (const part of this.#parts) {
-        result.set(part, offset);
-        offset += part.length;
-      }
-      result.set(this.#copy.subarray(0, this.#copyLength), offset);
+      result = this.#join(total);
     }
     this.clear();
     return result;
   }
 
-  /** Forgets everything added. */
+  /** Forgets everything added, and the total announced. */
   clear(): void {
     this.#parts = [];
     this.#copy = EMPTY;
     this.#copyLength = 0;
     this.#byteLength = 0;
     this.#partsRetained = 0;
+    this.#expected = 0;
+    this.#whole = undefined;
+  }
+
+  /** The bytes added so far, copied to the start of a new array of `size` bytes. */
+  #join(size: number): Uint8Array {
+    const result = new Uint8Array(size);
+    let offset = 0;
+    for (const part of this.#parts) {
+      result.set(part, offset);
+      offset += part.length;
+    }
+    result.set(this.#copy.subarray(0, this.#copyLength), offset);
+    return result;
   }
 
   /** Makes room in the copy buffer for at least one more byte, `wanted` if it can. */

@@ -63,6 +63,29 @@ test("RetainedBytes holds nothing for empty pieces", () => {
   assert.equal(bytes.take().length, 0);
 });
 
+test("RetainedBytes.expect() moves the bytes into one buffer of the total from half-way", () => {
+  const random = seededRandom(12);
+  for (let round = 0; round < 50; round++) {
+    const total = 1 + random(300_000);
+    const payload = randomBytes(random, total);
+    const bytes = new RetainedBytes();
+    bytes.expect(total);
+    for (let at = 0; at < total;) {
+      const length = Math.min(total - at, 1 + random(70_000));
+      // Each piece is a view of a read that may hold other bytes before it.
+      const before = random(2) * random(40_000);
+      const read = new Uint8Array(before + length);
+      read.set(payload.subarray(at, at + length), before);
+      bytes.append(read.subarray(before));
+      at += length;
+      assert.ok(bytes.retainedBytes <= 2 * bytes.byteLength + 64, `round ${round}`);
+    }
+    const joined = bytes.take();
+    assert.deepEqual(joined, payload);
+    assert.equal(bytes.retainedBytes, 0);
+  }
+});
+
 test("RetainedBytes.clear() forgets what was added", () => {
   const bytes = new RetainedBytes();
   bytes.append(new Uint8Array(10));
