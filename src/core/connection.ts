@@ -11,10 +11,11 @@ import {
 } from "./close.ts";
 import { CloseCode, MAX_CONTROL_PAYLOAD_BYTES, Opcode } from "./constants.ts";
 import { WebSocketError } from "./errors.ts";
-import { concat, type Frame, type FrameHeader, frameHeaderSize, FrameParser } from "./frame.ts";
+import { type Frame, type FrameHeader, frameHeaderSize, FrameParser } from "./frame.ts";
 import { type Limits, resolveLimits } from "./limits.ts";
 import { Liveness } from "./liveness.ts";
 import { OutputBuffer } from "./output.ts";
+import { RetainedBytes } from "./retained_bytes.ts";
 import { decodeUtf8, Utf8Validator } from "./utf8.ts";
 
 /** Where a connection is in its life (RFC 6455 §4, §7). */
@@ -125,8 +126,10 @@ export class Connection {
   /** Chunks received while a compressed message is being decompressed. */
   #pendingInput: Uint8Array[] = [];
   #pendingBytes = 0;
-  #parts: Uint8Array[] = [];
-  #messageBytes = 0;
+  /** Bytes of the buffers behind `#pendingInput`. */
+  #pendingRetained = 0;
+  /** The payloads of the fragments of the message being received, so far. */
+  readonly #message = new RetainedBytes();
   #closeSent: CloseStatus | undefined;
   /** The payload of a Close frame decided while receiving, written by takeOutput(). */
   #deferredClose: Uint8Array | undefined;
@@ -178,12 +181,26 @@ export class Connection {
    * what arrived while a compressed message was being decompressed.
    */
   get bufferedInputBytes(): number {
-    return this.#parser.bufferedBytes + this.#messageBytes + this.#pendingBytes;
+    return this.#parser.bufferedBytes + this.#message.byteLength + this.#pendingBytes;
+  }
+
+  /**
+   * Bytes of memory held for {@linkcode Connection.bufferedInputBytes}: the buffers its
+   * bytes are kept in. Fragments and pieces of frames are kept as views only of buffers
+   * they fill at least half of, else copied (see {@linkcode RetainedBytes}), so this is at
+   * most about twice `bufferedInputBytes`, plus the chunk being parsed: a message in a
+   * million one-byte fragments, or one byte per read among pongs, holds about what it
+   * counts against `maxMessageBytes`, and empty fragments hold nothing.
+   */
+  get retainedInputBytes(): number {
+    return this.#parser.retainedBytes + this.#message.retainedBytes + this.#pendingRetained;
   }
 
   /**
    * Processes bytes from the peer. The bytes are owned by the connection from now on: it
-   * unmasks them in place and messages may be views of them.
+   * unmasks them in place and messages may be views of them. While a compressed message
+   * waits for {@linkcode Connection.decompressed}, chunks are kept whole, unparsed: the
+   * I/O layer should stop reading until then, as nothing else bounds them.
    *
    * @param chunk Bytes as they came off the wire.
    * @param now The current time in milliseconds.
@@ -195,6 +212,7 @@ export class Connection {
     if (this.#awaiting !== undefined) {
       this.#pendingInput.push(chunk);
       this.#pendingBytes += chunk.length;
+      this.#pendingRetained += chunk.buffer.byteLength;
       return NO_EVENTS;
     }
     this.#parser.push(chunk);
@@ -356,6 +374,7 @@ export class Connection {
           const chunk = this.#pendingInput.shift();
           if (chunk === undefined) break;
           this.#pendingBytes -= chunk.length;
+          this.#pendingRetained -= chunk.buffer.byteLength;
           parser.push(chunk);
         } else if (frame.opcode >= 0x8) {
           this.#handleControl(frame);
@@ -394,7 +413,7 @@ export class Connection {
       this.#messageCompressed = header.rsv !== 0;
       this.#validatingPieces = opcode === Opcode.Text && !header.fin && header.rsv === 0;
     }
-    if (this.#messageBytes + header.length > this.limits.maxMessageBytes) {
+    if (this.#message.byteLength + header.length > this.limits.maxMessageBytes) {
       throw new WebSocketError(CloseCode.MessageTooBig, "Message too big");
     }
   }
@@ -412,12 +431,17 @@ export class Connection {
   }
 
   #handleData(frame: Frame, now: number): void {
-    if (frame.length > 0) {
-      this.#parts.push(frame.payload);
-      this.#messageBytes += frame.length;
+    const message = this.#message;
+    if (!frame.fin) {
+      message.append(frame.payload);
+      return;
     }
-    if (!frame.fin) return;
-    const bytes = this.#parts.length === 0 ? EMPTY : concat(this.#parts, this.#messageBytes);
+    // A message in one frame (or whose earlier fragments were empty) is the frame's payload.
+    let bytes = frame.length === 0 ? EMPTY : frame.payload;
+    if (message.byteLength > 0) {
+      message.append(bytes);
+      bytes = message.take();
+    }
     const opcode = this.#messageOpcode;
     const compressed = this.#messageCompressed;
     if (opcode === Opcode.Text && this.#validatingPieces && !this.#utf8.end()) {
@@ -426,8 +450,6 @@ export class Connection {
     this.#messageOpcode = 0;
     this.#messageCompressed = false;
     this.#validatingPieces = false;
-    this.#parts = [];
-    this.#messageBytes = 0;
     if (compressed) {
       this.#awaiting = opcode === Opcode.Text ? "text" : "binary";
       this.#events.push({ type: "compressed", text: opcode === Opcode.Text, data: bytes });
@@ -481,11 +503,11 @@ export class Connection {
   #closed(info: CloseInfo): void {
     this.#state = "closed";
     this.#closeInfo = info;
-    this.#parts = [];
-    this.#messageBytes = 0;
+    this.#message.clear();
     this.#awaiting = undefined;
     this.#pendingInput = [];
     this.#pendingBytes = 0;
+    this.#pendingRetained = 0;
     this.#events.push({ type: "close", info });
   }
 

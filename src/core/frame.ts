@@ -6,6 +6,7 @@
 import { CloseCode, MAX_CONTROL_PAYLOAD_BYTES } from "./constants.ts";
 import { WebSocketError } from "./errors.ts";
 import { applyMask } from "./mask.ts";
+import { RetainedBytes } from "./retained_bytes.ts";
 
 /** A frame header: everything but the payload. */
 export interface FrameHeader {
@@ -23,7 +24,10 @@ export interface FrameHeader {
 
 /** A whole frame, with its payload unmasked. */
 export interface Frame extends FrameHeader {
-  /** The payload, unmasked; a view into the received bytes where possible. */
+  /**
+   * The payload, unmasked: a view into the chunk it arrived in when it arrived whole,
+   * else its pieces joined.
+   */
   payload: Uint8Array;
 }
 
@@ -59,8 +63,12 @@ function isKnownOpcode(opcode: number): boolean {
  * Parses frames from bytes that arrive in chunks of any size.
  *
  * Payloads that lie whole inside one chunk are returned as views of that chunk, unmasked
- * in place: the parser takes ownership of the chunks it is given. A violation throws a
- * {@linkcode WebSocketError} carrying the close code (1002, or 1009 for size).
+ * in place: the parser takes ownership of the chunks it is given. The pieces of a payload
+ * that spans chunks are kept in a {@linkcode RetainedBytes} as they arrive, so a frame
+ * in progress holds memory in proportion to the bytes received, never the size its
+ * header announced, and no whole read for a byte of it. A chunk is let go once parsed.
+ * A violation throws a {@linkcode WebSocketError} carrying the close code (1002, or 1009
+ * for size).
  *
  * @example Parsing RFC 6455 §5.7's masked "Hello"
  * ```ts
@@ -89,7 +97,8 @@ export class FrameParser {
   /** The size of that frame's header, counted as buffered until the frame is returned. */
   #headerSize = 0;
   #key: Uint8Array | undefined;
-  #pieces: Uint8Array[] = [];
+  /** The pieces of a payload that spans chunks, received so far. */
+  readonly #pieces = new RetainedBytes();
   #received = 0;
 
   constructor(options: FrameParserOptions) {
@@ -103,6 +112,16 @@ export class FrameParser {
   get bufferedBytes(): number {
     return this.#headerFilled + this.#headerSize + this.#received + this.#chunk.length -
       this.#position;
+  }
+
+  /**
+   * Bytes of memory held for {@linkcode FrameParser.bufferedBytes}: the chunk being
+   * parsed, if any is left of it, and the pieces of a payload that spans chunks.
+   */
+  get retainedBytes(): number {
+    const chunk = this.#chunk;
+    return this.#pieces.retainedBytes +
+      (this.#position < chunk.length ? chunk.buffer.byteLength : 0);
   }
 
   /**
@@ -122,8 +141,15 @@ export class FrameParser {
    * @throws {WebSocketError} When the bytes violate RFC 6455.
    */
   next(): Frame | undefined {
-    if (this.#header === undefined && !this.#readHeader()) return undefined;
-    return this.#readPayload();
+    const frame = this.#header === undefined && !this.#readHeader()
+      ? undefined
+      : this.#readPayload();
+    // Let go of a parsed chunk: an idle connection pins no read.
+    if (this.#position === this.#chunk.length) {
+      this.#chunk = EMPTY;
+      this.#position = 0;
+    }
+    return frame;
   }
 
   /** Parses a header from the current chunk (and carried-over bytes); false if short. */
@@ -227,14 +253,14 @@ export class FrameParser {
     }
     this.#received += take;
     if (this.#received < header.length) {
-      if (take > 0) this.#pieces.push(piece);
+      if (this.#pieces.byteLength === 0) this.#pieces.expect(header.length);
+      this.#pieces.append(piece);
       return undefined;
     }
     let payload = piece;
-    if (this.#pieces.length > 0) {
-      this.#pieces.push(piece);
-      payload = concat(this.#pieces, header.length);
-      this.#pieces = [];
+    if (this.#pieces.byteLength > 0) {
+      this.#pieces.append(piece);
+      payload = this.#pieces.take();
     }
     this.#header = undefined;
     this.#headerSize = 0;

@@ -29,7 +29,10 @@ const shared = { arena: EMPTY, end: 0 };
  * Small frames are written back to back into an arena shared by every buffer, so many
  * messages sent in one turn leave as one chunk and an idle connection holds no buffer.
  * Arena bytes handed out by {@linkcode OutputBuffer.take} are never written again, so the
- * I/O layer may keep them until the socket has sent them. Large unmasked payloads are not
+ * I/O layer may keep them until the socket has sent them; but a kept chunk keeps its
+ * whole 64 KiB arena alive, shared or not. An I/O layer whose socket queues a chunk behind
+ * unsent bytes should copy it first (`retain()`) or count the arena against that
+ * connection's send buffer, as the raw-socket link does. Large unmasked payloads are not
  * copied: the caller must not change them after sending.
  *
  * @example

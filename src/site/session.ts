@@ -8,6 +8,7 @@ import { checkCloseArguments } from "../core/close.ts";
 import { CloseCode, MAX_CONTROL_PAYLOAD_BYTES } from "../core/constants.ts";
 import type { CloseInfo } from "../core/connection.ts";
 import type { Limits } from "../core/limits.ts";
+import { PER_ITEM_BYTES, retain } from "../core/retained_bytes.ts";
 import type { HandlerClass, WebSocketHandler } from "./handler.ts";
 import type { Link } from "./link.ts";
 import { messageByteLength, type PreparedMessage, toMessage } from "./message.ts";
@@ -164,13 +165,16 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
 
   /**
    * Delivers a received message to the handler, or queues it while one is running; drops
-   * it once the connection is closing.
+   * it once the connection is closing. A queued message outlives the read it may be a
+   * view of: it is copied unless it fills at least half of its buffer, so the queue holds
+   * at most about twice what it counts. Each counts for its bytes and `PER_ITEM_BYTES`:
+   * a flood of empty messages fills the queue too.
    */
   receive(message: string | Uint8Array): void {
     if (!this.isOpen || this.#handler === undefined) return;
     if (this.#busy || this.#queue.length > 0) {
-      this.#queue.push(message);
-      this.#queuedBytes += messageByteLength(message);
+      this.#queue.push(typeof message === "string" ? message : retain(message));
+      this.#queuedBytes += queuedSize(message);
       if (this.#queuedBytes > this.#init.limits.maxReceiveQueueBytes) this.#queueFull();
       return;
     }
@@ -257,7 +261,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     this.#busy = false;
     while (!this.#busy && this.isOpen && this.#queue.length > 0) {
       const message = this.#queue.shift()!;
-      this.#queuedBytes -= messageByteLength(message);
+      this.#queuedBytes -= queuedSize(message);
       this.#deliver(message);
     }
     if (this.#paused && this.#queuedBytes <= this.#init.limits.maxReceiveQueueBytes / 2) {
@@ -291,4 +295,9 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     this.#link.close(CloseCode.InternalError, "Internal error");
     this.closing();
   }
+}
+
+/** What a message waiting in the receive queue counts against `maxReceiveQueueBytes`. */
+function queuedSize(message: string | Uint8Array): number {
+  return messageByteLength(message) + PER_ITEM_BYTES;
 }

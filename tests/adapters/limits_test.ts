@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { serve } from "../../src/adapters/serve.ts";
 import { Opcode } from "../../src/core/constants.ts";
-import type { Limits } from "../../src/core/limits.ts";
+import { buildFrame } from "../../src/core/frame.ts";
+import { DEFAULT_LIMITS, type Limits } from "../../src/core/limits.ts";
 import { type HandlerClass, WebSocketHandler } from "../../src/site/handler.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
 import type { Transport } from "../../src/site/transport.ts";
@@ -251,6 +252,46 @@ for (const pair of pairs) {
       });
     },
   );
+
+  test(`maxMessageBytes on ${pair.name}: a message of exactly the default limit is echoed, whole and fragmented`, async () => {
+    const size = DEFAULT_LIMITS.maxMessageBytes;
+    const binary = new Uint8Array(size);
+    for (let i = 0; i < size; i += 4096) binary[i] = (i >> 12) & 0xff;
+    const text = "x".repeat(size);
+    const { lost, Recorded } = recorder(Echo);
+    const site = new WebSocketSite();
+    site.addHandler("/ws", Recorded);
+    await withSite(site, pair, async (server) => {
+      const client = await RawClient.upgraded(server.port, "/ws");
+      client.sendFrame(Opcode.Binary, binary);
+      const first = await client.nextFrame();
+      assert.equal(first.opcode, Opcode.Binary);
+      assert.equal(first.length, size);
+      assert.ok(first.payload.every((byte, i) => byte === binary[i]), "the same bytes");
+      // Then text in four fragments of 4 MiB (native adapters cannot stop reading: a
+      // second echo sent while the first is still buffered could pass the limit).
+      const bytes = new TextEncoder().encode(text);
+      const quarter = size / 4;
+      for (let i = 0; i < 4; i++) {
+        const mask = crypto.getRandomValues(new Uint8Array(4));
+        client.write(
+          buildFrame(
+            i === 0 ? Opcode.Text : Opcode.Continuation,
+            bytes.subarray(i * quarter, (i + 1) * quarter),
+            { fin: i === 3, mask },
+          ),
+        );
+      }
+      const second = await client.nextFrame();
+      assert.equal(second.opcode, Opcode.Text);
+      assert.equal(second.length, size);
+      assert.ok(second.payload.every((byte) => byte === 0x78), "the same text");
+      assert.deepEqual(lost, [], "no 1008");
+      client.sendClose(1000);
+      assert.deepEqual((await readToClose(client)).close, { code: 1000, reason: "" });
+      await within(client.ended, "the server to close TCP");
+    });
+  });
 
   test(`shutdown on ${pair.name}: completes past a peer that never answers the 1001`, async () => {
     const closeTimeoutMs = 300;

@@ -272,8 +272,8 @@ test("Connection fails a fragmented message over maxMessageBytes at the fragment
   assert.equal(connection.bufferedInputBytes, 0, "the partial message is dropped");
 });
 
-test("Connection fails a single frame over maxMessageBytes but under maxFrameBytes with 1009", () => {
-  const connection = server({ maxMessageBytes: 1000, maxFrameBytes: 5000 });
+test("Connection fails a single frame over maxMessageBytes (and maxFrameBytes) with 1009", () => {
+  const connection = server({ maxMessageBytes: 1000 });
   const header = clientFrame(0x2, new Uint8Array(1001)).subarray(0, 8);
   assertFailed(connection, connection.receive(header.slice(), 0), 1009, "Message too big");
 });
@@ -724,6 +724,80 @@ test("Connection.bufferedInputBytes counts a partial frame and a partial message
   assert.equal(connection.bufferedInputBytes, 5);
   connection.receive(clientFrame(0x0, "!"), 0);
   assert.equal(connection.bufferedInputBytes, 0);
+});
+
+/** `frame` followed by unsolicited 125-byte pongs up to `size` bytes, in one new buffer. */
+function paddedWithPongs(frame: Uint8Array, size: number): Uint8Array {
+  const pong = clientFrame(0xa, new Uint8Array(125));
+  const parts = [frame];
+  for (let length = frame.length; length + pong.length <= size; length += pong.length) {
+    parts.push(pong);
+  }
+  return join(...parts);
+}
+
+test("Connection keeps no read alive for a one-byte fragment among pongs", () => {
+  const connection = server();
+  const chunks: Uint8Array[] = [];
+  let events = connection.receive(clientFrame(0x2, new Uint8Array([0]), { fin: false }), 0);
+  // 100,000 one-byte fragments, 100 per 32 KiB read: the rest of each read is pongs.
+  for (let read = 0; read < 1000; read++) {
+    const fragments = join(
+      ...Array.from({ length: 100 }, () => clientFrame(0x0, new Uint8Array([1]), { fin: false })),
+    );
+    const chunk = paddedWithPongs(fragments, 32 * 1024);
+    chunks.push(chunk);
+    events = connection.receive(chunk, 0);
+    assert.ok(events.every((event) => event.type === "pong"));
+  }
+  assert.equal(connection.bufferedInputBytes, 100_001);
+  const retained = connection.retainedInputBytes;
+  assert.ok(
+    retained <= 2 * 100_001 + 64,
+    `${retained} bytes held for 100,001 counted (the reads were ${1000 * 32 * 1024})`,
+  );
+  const last = connection.receive(clientFrame(0x0, new Uint8Array([2])), 0);
+  assert.equal(last.length, 1);
+  const data = (last[0] as { data: Uint8Array }).data;
+  assert.equal(data.length, 100_002);
+  assert.deepEqual([data[0], data[1], data[100_000], data[100_001]], [0, 1, 1, 2]);
+  assert.ok(chunks.every((chunk) => chunk.buffer !== data.buffer), "a copy, not a read");
+  assert.equal(connection.retainedInputBytes, 0);
+});
+
+test("Connection holds nothing for a message of a million empty fragments", () => {
+  const connection = server();
+  connection.receive(clientFrame(0x1, "", { fin: false }), 0);
+  const empty = clientFrame(0x0, "", { fin: false });
+  const chunk = join(...Array.from({ length: 10_000 }, () => empty));
+  for (let read = 0; read < 100; read++) {
+    assert.deepEqual(connection.receive(chunk.slice(), 0), []);
+    assert.equal(connection.retainedInputBytes, 0);
+    assert.equal(connection.bufferedInputBytes, 0);
+  }
+  assert.deepEqual(connection.receive(clientFrame(0x0, "end"), 0), [message("end")]);
+});
+
+test("Connection keeps large fragments that fill their reads without copying them", () => {
+  const connection = server();
+  const payload = new Uint8Array(60_000).fill(7);
+  connection.receive(clientFrame(0x2, payload, { fin: false }), 0);
+  connection.receive(clientFrame(0x0, payload, { fin: false }), 0);
+  assert.equal(connection.bufferedInputBytes, 120_000);
+  const retained = connection.retainedInputBytes;
+  assert.ok(retained >= 120_000 && retained <= 120_000 + 2 * 14, `${retained}`);
+  const [event] = connection.receive(clientFrame(0x0, payload), 0);
+  assert.equal((event as { data: Uint8Array }).data.length, 180_000);
+});
+
+test("Connection lets go of a read once every frame in it is parsed", () => {
+  const connection = server();
+  connection.receive(clientFrame(0x2, new Uint8Array(10)), 0);
+  assert.equal(connection.retainedInputBytes, 0);
+  const frame = clientFrame(0x2, new Uint8Array(10_000));
+  connection.receive(frame.slice(0, 5000), 0);
+  assert.equal(connection.bufferedInputBytes, 5000);
+  assert.ok(connection.retainedInputBytes <= 2 * 5000, `${connection.retainedInputBytes}`);
 });
 
 // Streams: fed whole or a byte at a time, the same events.

@@ -375,6 +375,56 @@ test("FrameParser.bufferedBytes counts the bytes of a frame not yet returned", (
   assert.equal(frameParser.bufferedBytes, 0);
 });
 
+test("FrameParser copies a payload's pieces that are small parts of their reads", () => {
+  const payload = randomBytes(seededRandom(7), 1000);
+  const bytes = buildFrame(0x2, payload, { mask: KEY });
+  const frameParser = parser("server");
+  const reads: Uint8Array[] = [];
+  // Each byte arrives alone at the start of a 64 KiB read (the rest is not ours to keep).
+  for (let i = 0; i < bytes.length - 1; i++) {
+    const read = new Uint8Array(64 * 1024);
+    read[0] = bytes[i];
+    reads.push(read);
+    frameParser.push(read.subarray(0, 1));
+    assert.equal(frameParser.next(), undefined);
+  }
+  const retained = frameParser.retainedBytes;
+  assert.ok(retained <= 2 * frameParser.bufferedBytes + 64, `${retained} bytes held`);
+  frameParser.push(bytes.slice(-1));
+  const parsed = frameParser.next()!;
+  assertSameBytes(parsed.payload, payload);
+  assert.ok(reads.every((read) => read.buffer !== parsed.payload.buffer));
+  assert.equal(frameParser.retainedBytes, 0);
+});
+
+test("FrameParser holds memory for the payload bytes received, not the length announced", () => {
+  const frameParser = parser("server");
+  const header = buildFrame(0x2, new Uint8Array(16 * 1024 * 1024), { mask: KEY }).subarray(0, 15);
+  frameParser.push(header.slice());
+  assert.equal(frameParser.next(), undefined);
+  assert.ok(frameParser.retainedBytes <= 64, `${frameParser.retainedBytes} bytes held`);
+});
+
+test("FrameParser copies a payload over full reads once, into one buffer from half-way", () => {
+  const bytes = buildFrame(0x2, randomBytes(seededRandom(8), 300_000), { mask: KEY });
+  const frameParser = parser("server");
+  const reads: Uint8Array[] = [];
+  let parsed: Frame | undefined;
+  for (let at = 0; at < bytes.length; at += 65536) {
+    reads.push(bytes.slice(at, at + 65536));
+    frameParser.push(reads.at(-1)!);
+    parsed = frameParser.next();
+    if (parsed === undefined) {
+      const { retainedBytes, bufferedBytes } = frameParser;
+      assert.ok(retainedBytes <= 2 * bufferedBytes, `${retainedBytes} held for ${bufferedBytes}`);
+    }
+  }
+  assert.equal(parsed?.length, 300_000);
+  assert.ok(reads.every((read) => read.buffer !== parsed!.payload.buffer));
+  assert.equal(parsed!.payload.buffer.byteLength, 300_000);
+  assert.equal(frameParser.retainedBytes, 0);
+});
+
 test("FrameParser parses a header split at every byte, for every header size", () => {
   const cases: [Uint8Array, "server" | "client"][] = [
     [buildFrame(0x1, utf8("hi")), "client"],

@@ -8,7 +8,7 @@ test("DEFAULT_LIMITS holds the documented defaults", () => {
   assert.deepEqual({ ...DEFAULT_LIMITS }, {
     maxMessageBytes: 16 * MiB,
     maxFrameBytes: 16 * MiB,
-    maxSendBufferBytes: 16 * MiB,
+    maxSendBufferBytes: 18 * MiB,
     sendPauseBytes: MiB,
     maxHeaderBytes: 16 * 1024,
     maxHeaderCount: 100,
@@ -78,17 +78,103 @@ test("resolveLimits() rejects a value that is not an integer", () => {
       message: `Limit "maxMessageBytes" must be a non-negative integer, got ${value}`,
     });
   }
+});
+
+test("resolveLimits() rejects a value that is not a number with a TypeError", () => {
   assert.throws(
     () => resolveLimits({ maxMessageBytes: "1024" as unknown as number }),
-    { name: "RangeError", message: /"maxMessageBytes" must be a non-negative integer/ },
+    {
+      name: "TypeError",
+      message: 'Limit "maxMessageBytes" must be a number, got the string "1024"',
+    },
+  );
+  for (const [value, shown] of [[null, "null"], [{}, "a object"], [true, "boolean true"]]) {
+    assert.throws(
+      () => resolveLimits({ closeTimeoutMs: value as unknown as number }),
+      { name: "TypeError", message: `Limit "closeTimeoutMs" must be a number, got ${shown}` },
+    );
+  }
+});
+
+test("resolveLimits() rejects an unknown key with a TypeError listing the limits", () => {
+  assert.throws(
+    () => resolveLimits({ maxMesageBytes: 10 } as unknown as Partial<Limits>),
+    {
+      name: "TypeError",
+      message: `Unknown limit "maxMesageBytes"; the limits are ${
+        Object.keys(DEFAULT_LIMITS).join(", ")
+      }`,
+    },
+  );
+  assert.throws(
+    () => resolveLimits({ toString: 10 } as unknown as Partial<Limits>),
+    { name: "TypeError", message: /^Unknown limit "toString"/ },
   );
 });
 
-test("resolveLimits() rejects an unknown key", () => {
-  assert.throws(
-    () => resolveLimits({ maxMesageBytes: 10 } as unknown as Partial<Limits>),
-    { name: "RangeError", message: 'Unknown limit "maxMesageBytes"' },
-  );
+test("resolveLimits() rejects limits that are not an object with a TypeError", () => {
+  for (const [value, shown] of [[5, "number 5"], ["big", 'the string "big"'], [[], "an array"]]) {
+    assert.throws(() => resolveLimits(value as unknown as Partial<Limits>), {
+      name: "TypeError",
+      message: `Limits must be an object such as { maxMessageBytes: 1048576 }, got ${shown}`,
+    });
+  }
+  assert.throws(() => resolveLimits(null as unknown as Partial<Limits>), TypeError);
+});
+
+test("resolveLimits() rejects maxFrameBytes above maxMessageBytes, naming both", () => {
+  assert.throws(() => resolveLimits({ maxMessageBytes: 1000, maxFrameBytes: 1001 }), {
+    name: "RangeError",
+    message:
+      'Limit "maxFrameBytes" (1001) must not exceed "maxMessageBytes" (1000): a frame is part of a message',
+  });
+  assert.throws(() => resolveLimits({ maxFrameBytes: 32 * MiB }), {
+    name: "RangeError",
+    message: /^Limit "maxFrameBytes" \(33554432\) must not exceed "maxMessageBytes" \(16777216\)/,
+  });
+  assert.equal(resolveLimits({ maxMessageBytes: 1000, maxFrameBytes: 1000 }).maxFrameBytes, 1000);
+});
+
+test("resolveLimits() rejects sendPauseBytes above maxSendBufferBytes, naming both", () => {
+  assert.throws(() => resolveLimits({ maxSendBufferBytes: 4096, sendPauseBytes: 8192 }), {
+    name: "RangeError",
+    message:
+      'Limit "sendPauseBytes" (8192) must not exceed "maxSendBufferBytes" (4096): reading must pause before the peer is dropped',
+  });
+});
+
+test("resolveLimits() lowers the default sendPauseBytes to a smaller maxSendBufferBytes", () => {
+  const limits = resolveLimits({ maxSendBufferBytes: 100 });
+  assert.equal(limits.maxSendBufferBytes, 100);
+  assert.equal(limits.sendPauseBytes, 100);
+  assert.equal(resolveLimits({ maxSendBufferBytes: 4 * MiB }).sendPauseBytes, MiB);
+});
+
+test("resolveLimits() makes room to send a whole message of maxMessageBytes by default", () => {
+  for (const maxMessageBytes of [1, 1024, 16 * MiB, 64 * MiB]) {
+    for (const sendPauseBytes of [undefined, 1024, 8 * MiB]) {
+      const limits = resolveLimits({ maxMessageBytes, sendPauseBytes });
+      // A frame of maxMessageBytes on top of what a raw socket may hold before reading
+      // pauses, and as much again for frame headers and the replies to the read in progress.
+      assert.ok(
+        limits.maxSendBufferBytes >= limits.maxMessageBytes + 2 * limits.sendPauseBytes,
+        `maxMessageBytes ${maxMessageBytes}, sendPauseBytes ${sendPauseBytes}`,
+      );
+      assert.ok(limits.maxSendBufferBytes >= 16 * MiB, "never below the old 16 MiB");
+      assert.ok(limits.maxReceiveQueueBytes >= limits.maxMessageBytes);
+    }
+  }
+  assert.equal(resolveLimits({ maxMessageBytes: 64 * MiB }).maxSendBufferBytes, 66 * MiB);
+  assert.equal(resolveLimits({ maxMessageBytes: 64 * MiB }).maxReceiveQueueBytes, 64 * MiB);
+  assert.equal(resolveLimits({ maxMessageBytes: 1024 }).maxSendBufferBytes, 16 * MiB);
+  const explicit = resolveLimits({ maxMessageBytes: 64 * MiB, maxSendBufferBytes: MiB });
+  assert.equal(explicit.maxSendBufferBytes, MiB, "a value set by hand is kept");
+});
+
+test("DEFAULT_LIMITS is what resolveLimits() works out from nothing", () => {
+  assert.deepEqual(resolveLimits({ ...DEFAULT_LIMITS }), DEFAULT_LIMITS);
+  const derived = resolveLimits({ maxMessageBytes: DEFAULT_LIMITS.maxMessageBytes });
+  assert.deepEqual(derived, DEFAULT_LIMITS);
 });
 
 test("resolveLimits() rejects a zero size", () => {

@@ -5,10 +5,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { CloseInfo } from "../../src/core/connection.ts";
+import { resolveLimits } from "../../src/core/limits.ts";
 import { type HandlerClass, WebSocketHandler } from "../../src/site/handler.ts";
+import type { Link } from "../../src/site/link.ts";
+import { Session } from "../../src/site/session.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
+import { Topics } from "../../src/site/topics.ts";
 import type { Transport } from "../../src/site/transport.ts";
 import { Client, within } from "../helpers/client.ts";
+import { FakeLink } from "../helpers/fake_link.ts";
 import { deferred, Echo, pairs, withSite, wsUrl } from "../helpers/server.ts";
 
 const MiB = 1024 * 1024;
@@ -334,3 +339,61 @@ for (const pair of pairs) {
     });
   });
 }
+
+/** A session over `link` whose handler holds each message until `release()`. */
+function slowSession(link: Link) {
+  const received: (string | Uint8Array)[] = [];
+  let release = () => {};
+  class Slow extends WebSocketHandler {
+    override frameReceived(frame: string | Uint8Array): Promise<void> {
+      received.push(frame);
+      return new Promise((resolve) => release = resolve);
+    }
+  }
+  const session = new Session({
+    link,
+    handler: Slow,
+    limits: resolveLimits(),
+    request: new Request("http://localhost/ws"),
+    protocol: "",
+    data: undefined,
+    remoteAddress: undefined,
+    topics: new Topics(undefined, () => {}),
+    onError: () => {},
+    onClosed: () => {},
+  });
+  session.start();
+  return { session, received, release: () => release() };
+}
+
+test("Session copies a queued message that is a small view of a larger read", async () => {
+  const { session, received, release } = slowSession(new FakeLink());
+  const read = new Uint8Array(64 * 1024).fill(9);
+  const small = read.subarray(0, 10);
+  const large = read.subarray(0, 40_000);
+  session.receive(read.subarray(100, 110));
+  session.receive(small);
+  session.receive(large);
+  assert.equal(received.length, 1, "the first is being handled, two wait");
+  for (let i = 0; i < 2; i++) {
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  assert.equal(received.length, 3);
+  assert.notEqual((received[1] as Uint8Array).buffer, read.buffer, "10 bytes of 64 KiB: copied");
+  assert.deepEqual(received[1], small);
+  assert.equal((received[2] as Uint8Array).buffer, read.buffer, "most of the read: kept");
+});
+
+test("Session pauses reading when empty messages fill the receive queue", () => {
+  const link = new FakeLink();
+  const { session } = slowSession(link);
+  const empty = new Uint8Array(0);
+  const paused = () => link.calls.includes("pause");
+  let count = 0;
+  for (; count < 200_000 && !paused(); count++) session.receive(count % 2 ? "" : empty);
+  assert.equal(paused(), true, `still reading after ${count} empty messages`);
+  // Each waiting message counts for what it costs besides its bytes (512).
+  const limit = resolveLimits().maxReceiveQueueBytes;
+  assert.ok(count <= limit / 512 + 2, `paused after ${count}`);
+});
