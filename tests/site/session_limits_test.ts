@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { CloseInfo } from "../../src/core/connection.ts";
 import { type Limits, resolveLimits } from "../../src/core/limits.ts";
+import { PER_ITEM_BYTES } from "../../src/core/retained_bytes.ts";
 import { WebSocketHandler } from "../../src/site/handler.ts";
 import type { Link } from "../../src/site/link.ts";
 import { FakeLink } from "../helpers/fake_link.ts";
@@ -79,12 +80,13 @@ for (const pausable of [true, false]) {
   const what = pausable ? "pauses reading" : "fails with 1008 (a link that cannot pause)";
   test(`The receive queue holds exactly maxReceiveQueueBytes; one byte more ${what}`, async () => {
     const link = new FakeLink({ pausable });
-    const session = open(link, { maxReceiveQueueBytes: 100 });
+    // Each waiting message counts for its bytes and PER_ITEM_BYTES.
+    const session = open(link, { maxReceiveQueueBytes: 100 + 2 * PER_ITEM_BYTES });
     session.receive("first");
     assert.deepEqual(Holding.received, ["first"], "the handler is busy with the first message");
     session.receive("a".repeat(60));
     session.receive(new Uint8Array(40));
-    assert.deepEqual(link.calls, [], "100 bytes queued: at the limit, not over it");
+    assert.deepEqual(link.calls, [], "100 bytes in 2 messages queued: at the limit, not over it");
     session.receive("b");
     if (!pausable) {
       assert.deepEqual(link.calls, ["terminate 1008 Receive queue overflow"]);
@@ -107,14 +109,20 @@ for (const pausable of [true, false]) {
 
 test("The receive queue resumes reading once at most half of maxReceiveQueueBytes is left", async () => {
   const link = new FakeLink({ pausable: true });
-  const session = open(link, { maxReceiveQueueBytes: 100 });
+  // Each waiting message counts for its bytes and PER_ITEM_BYTES: the limit is 100 bytes
+  // in 4 messages.
+  const session = open(link, { maxReceiveQueueBytes: 100 + 4 * PER_ITEM_BYTES });
   session.receive("first");
   for (const size of [30, 30, 30, 20]) session.receive("q".repeat(size));
-  assert.deepEqual(link.calls, ["pause"], "110 bytes queued");
+  assert.deepEqual(link.calls, ["pause"], "110 bytes in 4 messages queued");
   await Holding.finishOne();
-  assert.deepEqual(link.calls, ["pause"], "80 bytes left: still paused");
+  assert.deepEqual(link.calls, ["pause"], "80 bytes in 3 messages left: still paused");
   await Holding.finishOne();
-  assert.deepEqual(link.calls, ["pause", "resume"], "50 bytes left, half the limit: reading");
+  assert.deepEqual(
+    link.calls,
+    ["pause", "resume"],
+    "50 bytes in 2 messages left, half the limit: reading",
+  );
   for (let i = 0; i < 3; i++) await Holding.finishOne();
   assert.equal(Holding.received.length, 5);
   assert.deepEqual(link.calls, ["pause", "resume"]);
