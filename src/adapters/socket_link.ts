@@ -223,10 +223,27 @@ export class SocketLink implements Link, TrackedConnection {
     this.#receiving = true;
     try {
       this.#dispatch(this.#connection.receive(bytes, performance.now()));
+    } catch (error) {
+      this.#faulted(error);
+      return;
     } finally {
       this.#receiving = false;
     }
     this.#flush();
+  }
+
+  /**
+   * Ends this connection, and only it, after an error thrown inside wsport while it
+   * handled the peer's bytes: reported to the site's `onError`, then failed with 1011.
+   */
+  #faulted(error: unknown): void {
+    try {
+      this.session?.faulted(error);
+    } catch {
+      // Failing already: whatever else breaks, the socket is dropped below.
+    } finally {
+      this.#socket.destroy();
+    }
   }
 
   #onEnd(): void {

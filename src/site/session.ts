@@ -219,6 +219,18 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     }
   }
 
+  /**
+   * Ends the connection after an error raised inside wsport while it handled this
+   * connection (not by the handler, whose errors close with 1011 on their own): the error
+   * goes to `onError`, and the connection fails at once with 1011. A fault on one
+   * connection never reaches the process.
+   */
+  faulted(error: unknown): void {
+    this.#init.onError(error, this);
+    this.#link.terminate(CloseCode.InternalError, "Internal error");
+    this.closing();
+  }
+
   /** Ends the session: `connectionLost` is called once, whatever calls this. */
   closed(info: CloseInfo): void {
     if (this.#lost) return;

@@ -65,7 +65,8 @@ function open(limits: Partial<Limits> = {}, Base: HandlerClass = WebSocketHandle
       lost.push(info);
     }
   }
-  const site = new WebSocketSite(undefined, { limits });
+  const errors: unknown[] = [];
+  const site = new WebSocketSite(undefined, { limits, onError: (error) => errors.push(error) });
   site.addHandler("/ws", Recorded);
   const route = site.routes.get("/ws")!;
   const link = new SocketLink(socket as unknown as Socket, resolveLimits(limits), noSweeper);
@@ -81,7 +82,7 @@ function open(limits: Partial<Limits> = {}, Base: HandlerClass = WebSocketHandle
     remoteAddress: undefined,
   });
   link.attach(session, new Uint8Array(0));
-  return { socket, link, lost };
+  return { socket, link, session, lost, errors };
 }
 
 test("SocketLink copies output out of the shared arena once the socket holds unsent bytes", () => {
@@ -156,4 +157,20 @@ test("SocketLink counts a buffer that queued chunks share once", () => {
   // The arena (64 KiB) and the read's headers and masks, plus 512 bytes per queued write.
   assert.ok(held <= 64 * KiB + 16 * 512 + 8 * 6, `${held} bytes held besides the bytes`);
   assert.ok(held >= 64 * KiB - 8 * 4, `${held}: the arena the headers pin counts`);
+});
+
+test("SocketLink fails only its connection, with 1011, when wsport throws on the peer's bytes", () => {
+  const { socket, session, lost, errors } = open();
+  const fault = new Error("a fault inside wsport");
+  // Stands for a bug anywhere between the socket and the handler (not the handler's own
+  // error, which the session closes with 1011 by itself).
+  session.receive = () => {
+    throw fault;
+  };
+  assert.doesNotThrow(() => socket.emit("data", clientFrame(0x1, "hello")));
+  assert.equal(socket.destroyed, true);
+  assert.deepEqual(errors, [fault]);
+  assert.deepEqual(lost, [{ code: 1011, reason: "Internal error", wasClean: false }]);
+  const frames = parseFrames([join(...socket.writes)], "client");
+  assert.deepEqual(decodeClose(frames.at(-1)!.payload), { code: 1011, reason: "Internal error" });
 });
