@@ -10,6 +10,8 @@
  * (then prints `filled <n>: <bytes> bytes wait`), and echoes anything else; `/deflate`
  * echoes with permessage-deflate.
  *
+ * With `REDIS_URL` set, the site has a Redis backplane and `/room` joins its topic "room".
+ *
  * It reads commands on stdin, one per line: `gc` collects garbage (where the runtime
  * allows) and prints `gc <n> done` and the
  * runtime's own heap figures, so the test reads a settled resident size.
@@ -18,9 +20,10 @@
 
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { files, serve, WebSocketHandler, WebSocketSite } from "../../mod.ts";
-import type { AdapterName } from "../../mod.ts";
-import { ATTACK_LIMITS } from "./attack_limits.ts";
+import { createClient } from "redis";
+import { files, RedisBackplane, serve, WebSocketHandler, WebSocketSite } from "../../mod.ts";
+import type { AdapterName, Backplane, Transport } from "../../mod.ts";
+import { ATTACK_LIMITS, BACKPLANE_CHANNEL } from "./attack_limits.ts";
 
 /** Writes every message back. */
 class Echo extends WebSocketHandler {
@@ -73,11 +76,45 @@ const collect: () => void = (() => {
   throw new Error("Run the attack server with --expose-gc (Deno: --v8-flags=--expose-gc)");
 })();
 
-const site = new WebSocketSite(files(process.env.ABUSE_ROOT ?? "."), { limits: ATTACK_LIMITS });
+/** Joins the topic "room" (and says "joined"), where the backplane's messages arrive. */
+class Member extends WebSocketHandler {
+  constructor(transport: Transport) {
+    super(transport);
+    transport.subscribe("room");
+    transport.write("joined");
+  }
+}
+
+/**
+ * With `REDIS_URL`, a backplane on the Redis there, on channel `BACKPLANE_CHANNEL`; its errors are printed as
+ * `backplane error: <message>`.
+ */
+async function redisBackplane(url: string | undefined): Promise<Backplane | undefined> {
+  if (url === undefined) return undefined;
+  const publisher = createClient({ url });
+  const subscriber = publisher.duplicate();
+  publisher.on("error", () => {});
+  subscriber.on("error", () => {});
+  await Promise.all([publisher.connect(), subscriber.connect()]);
+  return new RedisBackplane({
+    publish: (channel, message) => publisher.publish(channel, message),
+    subscribe: (channel, listener) => subscriber.subscribe(channel, listener),
+    unsubscribe: (channel) => subscriber.unsubscribe(channel),
+  }, {
+    channel: BACKPLANE_CHANNEL,
+    onError: (error) => console.log(`backplane error: ${(error as Error).message}`),
+  });
+}
+
+const site = new WebSocketSite(files(process.env.ABUSE_ROOT ?? "."), {
+  limits: ATTACK_LIMITS,
+  backplane: await redisBackplane(process.env.REDIS_URL),
+});
 site.addHandler("/echo", Echo);
 site.addHandler("/hold", Hold);
 site.addHandler("/fill", Fill);
 site.addHandler("/deflate", Echo, { perMessageDeflate: true });
+site.addHandler("/room", Member);
 const server = await serve(site, {
   port: 0,
   hostname: "127.0.0.1",

@@ -19,6 +19,9 @@ export const ATTACK_LIMITS = {
   closeTimeoutMs: 500,
 } as const;
 
+/** The Redis channel of the attack server's backplane. */
+export const BACKPLANE_CHANNEL = "wsport-abuse";
+
 /**
  * What a server process's resident size may move by with nothing attacking it, after a
  * forced garbage collection: allocator and JIT caches, pages the runtime keeps. Measured

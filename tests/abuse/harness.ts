@@ -40,6 +40,8 @@ export interface AttackServer {
   heap(): Heap;
   /** The server's open descriptors, from /proc/<pid>/fd. */
   fds(): number;
+  /** Everything the server printed on stdout so far. */
+  output(): string;
   /** Resolves once the server has printed a line matching `pattern`. */
   printed(pattern: RegExp, what: string): Promise<RegExpExecArray>;
   /** Whether the process is still running. */
@@ -84,11 +86,15 @@ function serverCommand(): string[] {
 }
 
 /** Starts the attack server on the pair's adapter, serving `root` as files. */
-export async function startAttackServer(pair: Pair, root = repoRoot): Promise<AttackServer> {
+export async function startAttackServer(
+  pair: Pair,
+  root = repoRoot,
+  env: Record<string, string> = {},
+): Promise<AttackServer> {
   const [command, ...args] = serverCommand();
   const child: ChildProcess = spawn(command, args, {
     cwd: repoRoot,
-    env: { ...process.env, WSPORT_ADAPTER: pair.adapter, ABUSE_ROOT: root, NO_COLOR: "1" },
+    env: { ...process.env, ...env, WSPORT_ADAPTER: pair.adapter, ABUSE_ROOT: root, NO_COLOR: "1" },
     stdio: ["pipe", "pipe", "pipe"],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -151,6 +157,7 @@ export async function startAttackServer(pair: Pair, root = repoRoot): Promise<At
     resetPeak: () => writeFileSync(`/proc/${pid}/clear_refs`, "5"),
     peakRss: () => statusBytes(pid, "VmHWM"),
     heap: () => lastHeap,
+    output: () => stdout,
     printed,
     fds: () => readdirSync(`/proc/${pid}/fd`).length,
     get running() {
@@ -232,6 +239,8 @@ export interface Held {
 export interface AttackOptions {
   /** The folder the server serves at `/`. */
   root?: string;
+  /** More environment for the server (`REDIS_URL`). */
+  env?: Record<string, string>;
   /**
    * Whether the server must release the attack's descriptors while the attacker still
    * holds its side open (refused upgrades, stalled responses, half-open connections).
@@ -269,7 +278,7 @@ export async function underAttack(
   attack: (server: AttackServer) => Promise<Held>,
   options: AttackOptions = {},
 ): Promise<void> {
-  const server = await startAttackServer(pair, options.root);
+  const server = await startAttackServer(pair, options.root, options.env);
   try {
     // A first round trip loads every code path a normal connection takes.
     await normalClientServed(server);
