@@ -80,13 +80,17 @@ for (const pair of pairs.filter((pair) => !pair.native)) {
 }
 
 /**
- * A flood of pings of `size` bytes from a peer that reads (the harmless twin: its pongs
- * leave) or never does; the server may stop reading it (that is the point), so pushing
- * stops after 1 s without progress.
+ * A flood of `blocks` × 10,000 pings of `size` bytes from a peer that reads (the harmless
+ * twin: its pongs leave) or never does; the server may stop reading it (that is the
+ * point), so pushing stops after 1 s without progress.
  */
-async function pingFlood(server: AttackServer, size: number, reading: boolean): Promise<Held> {
+async function pingFlood(
+  server: AttackServer,
+  size: number,
+  reading: boolean,
+  blocks = size === 0 ? 50 : 10,
+): Promise<Held> {
   const blockPings = 10_000;
-  const blocks = size === 0 ? 100 : 20;
   const client = await Attacker.open(server.port, "/echo");
   if (!reading) client.pause();
   const block = repeated(maskedFrame(Opcode.Ping, new Uint8Array(size)), blockPings);
@@ -107,7 +111,13 @@ for (const pair of pairs) {
         `ping flood (${size} B)`,
         OUTPUT_BOUND,
         (server) => pingFlood(server, size, false),
-        { twin: async (server) => (await pingFlood(server, size, true)).release() },
+        {
+          // The whole flood, read; and a short one, not read, for the paths a full socket takes.
+          twin: async (server) => {
+            (await pingFlood(server, size, true)).release();
+            (await pingFlood(server, size, false, 1)).release();
+          },
+        },
       );
     });
   }
