@@ -5,6 +5,7 @@
  * @module
  */
 
+import { DEFAULT_LIMITS } from "../../src/core/limits.ts";
 import { type Arrival, describeArrivals, handshakeLines, Peer, requestHead } from "./peer.ts";
 import { bytes, closePayload, encodeFrame, type FrameSpec, join, OP, utf8 } from "./wire.ts";
 
@@ -701,6 +702,14 @@ const FOUR_MIB_TEXT = letters(4 * MiB);
 const FOUR_MIB_BINARY = noise(4 * MiB);
 const EUROS = repeatedText("€", 4 * MiB);
 
+/**
+ * Messages of exactly the default `maxMessageBytes` (16 MiB): the largest a server with
+ * default limits accepts, which it must also be able to write back.
+ */
+const LIMIT_BYTES = DEFAULT_LIMITS.maxMessageBytes;
+const LIMIT_TEXT = letters(LIMIT_BYTES);
+const LIMIT_BINARY = noise(LIMIT_BYTES);
+
 /** A short conversation: a text, a fragmented binary with a ping between, a ping. */
 const CONVERSATION = [
   text("one byte at a time"),
@@ -732,6 +741,30 @@ const largeCases: Case[] = [
     "text 4 MiB of 3-byte characters in 64 KiB fragments (characters split)",
     fragmented(OP.text, pieces(EUROS, 64 * KiB)),
     [got.text(EUROS)],
+  ),
+  echoes(
+    "9.1.3",
+    "text of exactly maxMessageBytes (16 MiB, the default) in one frame",
+    text(LIMIT_TEXT),
+    [got.text(LIMIT_TEXT)],
+  ),
+  echoes(
+    "9.1.4",
+    "binary of exactly maxMessageBytes (16 MiB, the default) in one frame",
+    binary(LIMIT_BINARY),
+    [got.binary(LIMIT_BINARY)],
+  ),
+  echoes(
+    "9.2.4",
+    "text of exactly maxMessageBytes (16 MiB, the default) in 1 MiB fragments",
+    fragmented(OP.text, pieces(LIMIT_TEXT, MiB)),
+    [got.text(LIMIT_TEXT)],
+  ),
+  echoes(
+    "9.2.5",
+    "binary of exactly maxMessageBytes (16 MiB, the default) in 1 MiB fragments",
+    fragmented(OP.binary, pieces(LIMIT_BINARY, MiB)),
+    [got.binary(LIMIT_BINARY)],
   ),
   echoes(
     "9.3.1",

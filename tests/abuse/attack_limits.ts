@@ -1,0 +1,37 @@
+/**
+ * The limits of the attack server, and the memory bounds the abuse tests derive from them.
+ * @module
+ */
+
+const MiB = 1024 * 1024;
+
+/**
+ * The attack server's limits: small, so that the bounds are tight and the attacks short.
+ * `maxSendBufferBytes` leaves room for a whole message and its header, so the server can
+ * always write back a message of exactly `maxMessageBytes`.
+ */
+export const ATTACK_LIMITS = {
+  maxMessageBytes: MiB,
+  maxSendBufferBytes: 2 * MiB,
+  sendPauseBytes: 256 * 1024,
+  maxReceiveQueueBytes: MiB,
+  handshakeTimeoutMs: 1_000,
+  closeTimeoutMs: 500,
+} as const;
+
+/** The Redis channel of the attack server's backplane. */
+export const BACKPLANE_CHANNEL = "wsport-abuse";
+
+/**
+ * What a server process's resident size may move by with nothing attacking it, after a
+ * forced garbage collection: allocator and JIT caches, pages the runtime keeps. Measured
+ * below 10 MiB on every runtime; the margin is generous so the checks never flake.
+ */
+export const BASELINE_NOISE_BYTES: number = 24 * MiB;
+
+/** A byte count in MiB, one decimal: "12.3 MiB". */
+export function mib(bytes: number): string {
+  return `${(bytes / MiB).toFixed(1)} MiB`;
+}
+
+export { MiB };
