@@ -18,7 +18,7 @@ import { WebSocketError } from "../core/errors.ts";
 import { concat } from "../core/frame.ts";
 import type { MessageCodec } from "../core/message_codec.ts";
 import type { PerMessageDeflateAgreement } from "../core/permessage_deflate.ts";
-import { Limiter } from "./limiter.ts";
+import { Limiter } from "../core/limiter.ts";
 
 /** What RFC 7692 §7.2.1 strips from a compressed message and §7.2.2 appends back. */
 const TRAILER = new Uint8Array([0x00, 0x00, 0xff, 0xff]);

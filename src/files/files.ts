@@ -13,6 +13,7 @@ import {
   describeValue,
   optionTypeError,
 } from "../core/options.ts";
+import { Limiter } from "../core/limiter.ts";
 import { isNotModified, isRangeFresh, validatorsOf } from "./conditional.ts";
 import { contentType } from "./content_type.ts";
 import { tagFileSlice } from "./file_slice.ts";
@@ -36,7 +37,9 @@ export interface FilesOptions {
    * note of how many more there are. Only these are looked at further (a `realpath` and
    * a `stat` each, a few at a time); the other names are only read and counted, so a
    * request for a directory of any size costs a bounded number of file-system calls
-   * beyond reading its names, and memory for about twice this many names.
+   * beyond reading its names, and memory for about twice this many names. At most two
+   * listings are built at once by one `files()` handler (others wait their turn), so
+   * many concurrent requests for listings hold no more than two do.
    * @default 1_000
    */
   maxListingEntries?: number;
@@ -63,6 +66,12 @@ const DEFAULT_CHUNK_BYTES = 64 * 1024;
 const DEFAULT_MAX_LISTING_ENTRIES = 1_000;
 /** Most listing entries looked at (`realpath` and `stat`) at once, per request. */
 const LISTING_CONCURRENCY = 16;
+/**
+ * Most directory listings built at once by one `files()` handler; further requests for
+ * listings wait their turn. What many concurrent listings hold together is then at most
+ * this many listings' worth, however many requests ask at once.
+ */
+export const LISTINGS_AT_ONCE = 2;
 
 const STATUS_TEXT = {
   301: "Moved Permanently",
@@ -124,6 +133,7 @@ export function files(
   const index = options.index ?? "index.html";
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const maxListingEntries = options.maxListingEntries ?? DEFAULT_MAX_LISTING_ENTRIES;
+  const listings = new Limiter(LISTINGS_AT_ONCE);
 
   async function serve(request: Request): Promise<Response> {
     const method = request.method;
@@ -209,17 +219,24 @@ export function files(
   ): Promise<Response> {
     let listing;
     try {
-      listing = await listDirectory(directory.path, {
-        maxEntries: maxListingEntries,
-        concurrency: LISTING_CONCURRENCY,
-        visible: (name) => dotfiles || !name.startsWith("."),
-        describe: async (name) => {
-          const entry = await resolveInside(rootReal, [...segments, name], dotfiles);
-          if (entry === null) return null;
-          const { stats } = entry;
-          return { name, directory: stats.isDirectory(), size: stats.size, modified: stats.mtime };
-        },
-      });
+      listing = await listings.run(() =>
+        listDirectory(directory.path, {
+          maxEntries: maxListingEntries,
+          concurrency: LISTING_CONCURRENCY,
+          visible: (name) => dotfiles || !name.startsWith("."),
+          describe: async (name) => {
+            const entry = await resolveInside(rootReal, [...segments, name], dotfiles);
+            if (entry === null) return null;
+            const { stats } = entry;
+            return {
+              name,
+              directory: stats.isDirectory(),
+              size: stats.size,
+              modified: stats.mtime,
+            };
+          },
+        })
+      );
     } catch (error) {
       if (isMissingError(error)) return plain(404, method);
       throw error;

@@ -17,6 +17,7 @@ export const ATTACK_LIMITS = {
   maxReceiveQueueBytes: MiB,
   handshakeTimeoutMs: 1_000,
   closeTimeoutMs: 500,
+  writeTimeoutMs: 2_000,
 } as const;
 
 /** The Redis channel of the attack server's backplane. */

@@ -144,7 +144,8 @@ for (const pair of pairs) {
           // No Connection: close from Deno.serve; each socket waits for a next request,
           // until the peer closes or the server shuts down (see DIFFERENCES.md).
           await delay(3 * closeTimeoutMs);
-          assert.equal(heldSockets(server.port), REFUSED);
+          const held = heldSockets(server.port);
+          assert.ok(held >= REFUSED, `${held} server sockets open, ${REFUSED} refused peers`);
           return;
         }
         // Each server side ends at once and is dropped closeTimeoutMs later at most.

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Limiter } from "../../src/adapters/limiter.ts";
+import { Limiter } from "../../src/core/limiter.ts";
 
 /** A job that settles when told to. */
 function gate() {
