@@ -5,6 +5,7 @@ import { DeflateCodec } from "../../src/adapters/deflate_codec.ts";
 import { DEFAULT_DEFLATE_OPTIONS, type DeflateOptions } from "../../src/core/deflate_options.ts";
 import { WebSocketError } from "../../src/core/errors.ts";
 import type { PerMessageDeflateAgreement } from "../../src/core/permessage_deflate.ts";
+import { noise } from "../helpers/bytes.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -29,17 +30,6 @@ const bytes = (...values: number[]) => new Uint8Array(values);
 /** RFC 7692 §7.2.3.1 and §7.2.3.2: "Hello", then "Hello" again with the shared window. */
 const HELLO = bytes(0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00);
 const HELLO_AGAIN = bytes(0xf2, 0x00, 0x11, 0x00, 0x00);
-
-/** Pseudo-random bytes (a linear congruential generator), incompressible on their own. */
-function noise(length: number, seed = 1): Uint8Array {
-  const result = new Uint8Array(length);
-  let state = seed;
-  for (let i = 0; i < length; i++) {
-    state = (state * 1103515245 + 12345) >>> 0;
-    result[i] = state >>> 24;
-  }
-  return result;
-}
 
 async function assertRejects(promise: Promise<unknown>, code: number, reason: string) {
   await assert.rejects(promise, (error) => {

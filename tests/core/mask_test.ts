@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { applyMask } from "../../src/core/mask.ts";
-import { hex, randomBytes, seededRandom, toHex, utf8 } from "../helpers/frames.ts";
+import { randomBytes, seededRandom } from "../helpers/bytes.ts";
+import { hex, toHex, utf8 } from "../helpers/frames.ts";
 
 /** The RFC's definition, byte by byte: octet i XOR key[(offset + i) mod 4] (§5.3). */
 function referenceMask(data: Uint8Array, key: Uint8Array, offset: number): Uint8Array {

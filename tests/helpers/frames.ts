@@ -12,6 +12,8 @@ import {
   FrameParser,
 } from "../../src/core/frame.ts";
 
+export { randomBytes, seededRandom } from "./bytes.ts";
+
 /** Bytes from hex, spaces allowed: `hex("81 05 48 65")`. */
 export function hex(text: string): Uint8Array {
   const digits = text.replace(/\s+/g, "");
@@ -46,30 +48,6 @@ export function join(...parts: Uint8Array[]): Uint8Array {
 /** UTF-8 bytes of a string. */
 export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
-}
-
-/**
- * A seeded PRNG (mulberry32): the same seed gives the same sequence on every runtime, so
- * a failing randomized test can be replayed.
- * @returns A function giving integers in `[0, bound)`.
- */
-export function seededRandom(seed: number): (bound: number) => number {
-  let state = seed >>> 0;
-  return (bound: number) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const value = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    return Math.floor(value * bound);
-  };
-}
-
-/** `length` pseudo-random bytes from `random`. */
-export function randomBytes(random: (bound: number) => number, length: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  for (let i = 0; i < length; i++) bytes[i] = random(256);
-  return bytes;
 }
 
 /**
