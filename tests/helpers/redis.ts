@@ -4,12 +4,12 @@
  * @module
  */
 
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import process from "node:process";
 import { within } from "./client.ts";
 import { repoRoot } from "./paths.ts";
-import { skipUnless } from "./required.ts";
+import { skipUnless, unavailable } from "./required.ts";
 
 /**
  * `false` when `redis-server` is installed, else why the tests that need it are skipped
@@ -17,8 +17,10 @@ import { skipUnless } from "./required.ts";
  */
 export const redisSkip: false | string = skipUnless(
   "redis",
-  spawnSync("redis-server", ["--version"]).status !== 0 &&
-    "redis-server is not installed (apt-get install redis-server)",
+  await unavailable({
+    command: ["redis-server", "--version"],
+    missing: "redis-server is not installed (apt-get install redis-server)",
+  }),
 );
 
 /** A free loopback port, for a server that cannot be told to pick one. */
