@@ -3,59 +3,25 @@
 // how compressed messages are sent.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Connection, type ConnectionEvent } from "../../src/core/connection.ts";
-import { buildFrame, FrameParser } from "../../src/core/frame.ts";
-
-const encoder = new TextEncoder();
-const MASK = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
+import { Connection } from "../../src/core/connection.ts";
+import {
+  assertFailed,
+  byteByByte,
+  clientFrame,
+  feed,
+  join,
+  sentFrames,
+  utf8,
+} from "../helpers/frames.ts";
 
 /** A masked client frame; `rsv` 4 is RSV1. */
 const frame = (opcode: number, payload: Uint8Array | string, fin = true, rsv = 0) =>
-  buildFrame(opcode, typeof payload === "string" ? encoder.encode(payload) : payload, {
-    fin,
-    rsv,
-    mask: MASK,
-  });
-
-const join = (...parts: Uint8Array[]) => {
-  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return bytes;
-};
+  clientFrame(opcode, payload, { fin, rsv });
 
 /** RFC 7692 §7.2.3.1: "Hello" compressed. */
 const HELLO_DEFLATED = new Uint8Array([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]);
 
 const compressing = (limits = {}) => new Connection({ compression: true, limits });
-
-/** The frames a connection queued, parsed back. */
-function sentFrames(connection: Connection) {
-  const parser = new FrameParser({ role: "client", maxFrameBytes: 1 << 24 });
-  const frames = [];
-  for (const chunk of connection.takeOutput()) {
-    parser.push(chunk.slice());
-    for (let next = parser.next(); next !== undefined; next = parser.next()) frames.push(next);
-  }
-  return frames;
-}
-
-/** Asserts the events end in a failure with `code` and `reason`, and a Close was queued. */
-function assertFailed(
-  connection: Connection,
-  events: readonly ConnectionEvent[],
-  code: number,
-  reason: string,
-) {
-  const last = events.at(-1);
-  assert.deepEqual(last, { type: "close", info: { code, reason, wasClean: false } });
-  const close = sentFrames(connection).at(-1);
-  assert.equal(close?.opcode, 0x8);
-  assert.equal((close!.payload[0] << 8) | close!.payload[1], code);
-}
 
 test("Connection without compression fails RSV1 with 1002", () => {
   const connection = new Connection();
@@ -86,8 +52,7 @@ test("Connection with compression joins a fragmented compressed message (§7.2.3
     { type: "compressed", text: true, data: HELLO_DEFLATED },
   ]);
   const split = compressing();
-  const events: ConnectionEvent[] = [];
-  for (const byte of join(first, last)) events.push(...split.receive(new Uint8Array([byte]), 0));
+  const events = feed(split, byteByByte(join(first, last)));
   assert.deepEqual(events, [{ type: "compressed", text: true, data: HELLO_DEFLATED }]);
 });
 
@@ -150,11 +115,11 @@ test("decompressed() delivers the message, then the frames that waited behind it
   const later = frame(0x2, new Uint8Array([1, 2]));
   assert.deepEqual(connection.receive(later, 1), []);
   assert.equal(connection.bufferedInputBytes, chunk.length - compressed.length + later.length);
-  const events = connection.decompressed(encoder.encode("Hello"), 2);
+  const events = connection.decompressed(utf8("Hello"), 2);
   assert.deepEqual(events, [
     { type: "message", data: "Hello" },
     { type: "message", data: "after" },
-    { type: "ping", data: encoder.encode("ping") },
+    { type: "ping", data: utf8("ping") },
     { type: "message", data: new Uint8Array([1, 2]) },
   ]);
   assert.equal(connection.bufferedInputBytes, 0);
@@ -168,7 +133,7 @@ test("decompressed() stops again at the next compressed message", () => {
     0,
   );
   assert.equal(events.length, 1);
-  assert.deepEqual(connection.decompressed(encoder.encode("Hello"), 0), [
+  assert.deepEqual(connection.decompressed(utf8("Hello"), 0), [
     { type: "message", data: "Hello" },
     { type: "compressed", text: false, data: second },
   ]);
@@ -186,7 +151,7 @@ test("decompressed() keeps the peer's Close behind the compressed message", () =
   );
   assert.equal(events.length, 1);
   assert.equal(connection.state, "open");
-  assert.deepEqual(connection.decompressed(encoder.encode("Hello"), 0), [
+  assert.deepEqual(connection.decompressed(utf8("Hello"), 0), [
     { type: "message", data: "Hello" },
     { type: "close", info: { code: 1000, reason: "", wasClean: true } },
   ]);
@@ -218,7 +183,7 @@ test("decompressed() does nothing once the connection failed while decompressing
   connection.receive(frame(0x1, HELLO_DEFLATED, true, 4), 0);
   const events = connection.fail(1009, "Message too big");
   assertFailed(connection, events, 1009, "Message too big");
-  assert.deepEqual(connection.decompressed(encoder.encode("Hello"), 0), []);
+  assert.deepEqual(connection.decompressed(utf8("Hello"), 0), []);
   assert.deepEqual(connection.receive(frame(0x1, "late"), 0), []);
 });
 

@@ -1,13 +1,15 @@
 /**
- * Byte and frame helpers for the core's unit tests: hex literals, a seeded PRNG, masked
- * frames, and decoding what a connection queued to send.
+ * Byte and frame helpers for the core's unit tests: hex literals, masked frames, decoding
+ * what a connection queued to send, and asserting how a connection failed.
  * @module
  */
 
+import assert from "node:assert/strict";
 import type { Connection, ConnectionEvent } from "../../src/core/connection.ts";
 import {
   buildFrame,
   type BuildFrameOptions,
+  concat,
   type Frame,
   FrameParser,
 } from "../../src/core/frame.ts";
@@ -32,17 +34,9 @@ export function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join(" ");
 }
 
-/** Joins byte arrays into a new one. */
+/** Joins byte arrays into a new one (the core's `concat`, always a copy). */
 export function join(...parts: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const part of parts) total += part.length;
-  const result = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    result.set(part, offset);
-    offset += part.length;
-  }
-  return result;
+  return parts.length === 1 ? parts[0].slice() : concat(parts);
 }
 
 /** UTF-8 bytes of a string. */
@@ -123,4 +117,34 @@ export function feed(
   const events: ConnectionEvent[] = [];
   for (const chunk of chunks) events.push(...connection.receive(chunk, now));
   return events;
+}
+
+/** The one Close frame the connection queued, decoded; fails on any other frame. */
+export function sentClose(connection: Connection): { code?: number; reason: string } {
+  const frames = sentFrames(connection);
+  assert.equal(
+    frames.length,
+    1,
+    `expected one Close frame, got opcodes ${frames.map((f) => f.opcode)}`,
+  );
+  assert.equal(frames[0].opcode, 0x8);
+  assert.equal(frames[0].fin, true);
+  return decodeClose(frames[0].payload);
+}
+
+/**
+ * Asserts that the connection failed: its events end with a close of `code` and
+ * `reason`, not clean, and the only frame it queued is a Close frame with the same.
+ */
+export function assertFailed(
+  connection: Connection,
+  events: readonly ConnectionEvent[],
+  code: number,
+  reason: string,
+): void {
+  assert.deepEqual(events.at(-1), { type: "close", info: { code, reason, wasClean: false } });
+  assert.equal(events.filter((event) => event.type === "close").length, 1);
+  assert.equal(connection.state, "closed");
+  assert.deepEqual(connection.closeInfo, { code, reason, wasClean: false });
+  assert.deepEqual(sentClose(connection), { code, reason });
 }
