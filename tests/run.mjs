@@ -14,6 +14,8 @@
 //   called process.exit(): the run makes that exit fail, as Deno does);
 // - once for each folder of tests/ where a runtime saw fewer tests (passed, failed or
 //   skipped) than the floor recorded for it in tests/floors.json.
+// Each test inside a describe() counts as one on every runtime (Deno reports a describe()
+// as one test with steps; see denoOutcomes()), so grouping tests keeps the counts.
 // A test that cannot run on this machine skips, and counts as skipped. CI sets
 // WSPORT_REQUIRE (for example "redis,chromium,python", see tests/helpers/required.ts) so
 // that a skip for want of something CI installs fails instead. The floors are counted with
