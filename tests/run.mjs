@@ -14,6 +14,8 @@
 //   called process.exit(): the run makes that exit fail, as Deno does);
 // - once for each folder of tests/ where a runtime saw fewer tests (passed, failed or
 //   skipped) than the floor recorded for it in tests/floors.json.
+// Each test inside a describe() counts as one on every runtime (Deno reports a describe()
+// as one test with steps; see denoOutcomes()), so grouping tests keeps the counts.
 // A test that cannot run on this machine skips, and counts as skipped. CI sets
 // WSPORT_REQUIRE (for example "redis,chromium,python", see tests/helpers/required.ts) so
 // that a skip for want of something CI installs fails instead. The floors are counted with
@@ -137,6 +139,50 @@ function junitCases(xml) {
 }
 
 /**
+ * The outcome of each test in Deno's JUnit report, counted as Node and Bun count them.
+ * Deno reports a node:test describe() as one top-level test of its file, and the tests in
+ * it as steps ("suite > test") under its own module: each step that holds no other is
+ * counted for the file whose describe() it is in, instead of the describe() itself. A
+ * describe() whose name two files share keeps its one count (its steps cannot be told
+ * apart), as does one with no steps (skipped, or failed before its tests ran).
+ */
+function denoOutcomes(xml) {
+  const cases = junitCases(xml);
+  const isTop = ({ attributes }) => attributes.classname?.startsWith("./");
+  const top = cases.filter(isTop);
+  const steps = cases.filter((testcase) => !isTop(testcase));
+  /** Top-level name -> its file, or null when several files use it. */
+  const fileOf = new Map();
+  for (const { attributes: { name, classname } } of top) {
+    fileOf.set(name, fileOf.has(name) && fileOf.get(name) !== classname ? null : classname);
+  }
+  /** Steps that hold other steps: nested describe()s, not tests. */
+  const suites = new Set();
+  for (const { attributes } of steps) {
+    const parts = (attributes.name ?? "").split(" > ");
+    for (let k = 2; k < parts.length; k++) suites.add(parts.slice(0, k).join(" > "));
+  }
+  /** Top-level describe() name -> whether one of its counted steps failed. */
+  const expanded = new Map();
+  const outcomes = [];
+  for (const { attributes: { name = "" }, outcome } of steps) {
+    const suite = name.split(" > ")[0];
+    const file = fileOf.get(suite);
+    if (file === undefined || file === null || suites.has(name)) continue;
+    expanded.set(suite, (expanded.get(suite) ?? false) || outcome === "failed");
+    outcomes.push({ file: sourceName(file), outcome });
+  }
+  for (const { attributes, outcome } of top) {
+    // A describe() whose steps were counted counts again only if it failed on its own.
+    if (expanded.has(attributes.name) && (outcome !== "failed" || expanded.get(attributes.name))) {
+      continue;
+    }
+    outcomes.push({ file: sourceName(attributes.classname), outcome });
+  }
+  return outcomes;
+}
+
+/**
  * Each runtime's run: resolves with the outcome of each test (its file and "passed",
  * "failed" or "skipped") and the problems that count as one failure each, or with `fatal`
  * when the runtime produced no results at all. `scratch` is a folder for its report.
@@ -195,12 +241,11 @@ const suites = {
         : `exit code ${result.code}`;
       return { fatal: `no test report (${why}): no tests ran` };
     }
-    // Top-level tests only, as Deno counts them: its report files the steps of node:test's
-    // describe() under Deno's own module rather than under the test file.
-    const outcomes = junitCases(readFileSync(report, "utf8"))
-      .filter(({ attributes }) => attributes.classname?.startsWith("./"))
-      .map(({ attributes, outcome }) => ({ file: sourceName(attributes.classname), outcome }));
-    return { code: result.code, outcomes, problems: [] };
+    return {
+      code: result.code,
+      outcomes: denoOutcomes(readFileSync(report, "utf8")),
+      problems: [],
+    };
   },
   async bun(scratch) {
     const report = join(scratch, "bun.xml");

@@ -11,7 +11,8 @@ import { createClient } from "redis";
 import type { AdapterName } from "../../src/adapters/server.ts";
 import { RedisBackplane } from "../../src/backplane/redis.ts";
 import { Client, within } from "../helpers/client.ts";
-import { Child, freePort, redisSkip, startRedis } from "../helpers/redis.ts";
+import { Child } from "../helpers/child.ts";
+import { freePort, redisSkip, startRedis } from "../helpers/redis.ts";
 import { pairs, runtime } from "../helpers/server.ts";
 
 /** Starts a wsport process (`redis_site.ts`) on `adapter`, in this runtime. */
@@ -22,7 +23,7 @@ async function startSite(adapter: AdapterName, redisUrl: string): Promise<Child>
     : runtime === "bun"
     ? [process.execPath, `${script}.ts`]
     : [process.execPath, `.build/${script}.js`];
-  const child = new Child(command, { REDIS_URL: redisUrl, WSPORT_ADAPTER: adapter });
+  const child = new Child(command, { env: { REDIS_URL: redisUrl, WSPORT_ADAPTER: adapter } });
   await child.printed("serving ");
   return child;
 }

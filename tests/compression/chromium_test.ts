@@ -3,8 +3,7 @@
 // echoed through the tap, with and without context takeover and with smaller windows.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { skipUnless } from "../helpers/required.ts";
+import { skipUnless, unavailable } from "../helpers/required.ts";
 import { withSite } from "../helpers/server.ts";
 import {
   assertCompressedOnTheWire,
@@ -39,18 +38,13 @@ interface Browser {
   close(): Promise<void>;
 }
 
-/** Why the tests cannot run here, or `undefined` when they can. */
-async function unavailable(): Promise<string | undefined> {
-  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is not installed (apt-get install chromium)`;
-  try {
-    await import("playwright-core");
-  } catch {
-    return "playwright-core is not installed";
-  }
-  return undefined;
-}
-
-const skip = skipUnless("chromium", await unavailable());
+const skip = skipUnless(
+  "chromium",
+  await unavailable(
+    { file: CHROMIUM, missing: `${CHROMIUM} is not installed (apt-get install chromium)` },
+    { module: "playwright-core", missing: "playwright-core is not installed" },
+  ),
+);
 
 /** A message as it crosses into the page: bytes as an array of numbers. */
 type Wire = string | number[];

@@ -6,11 +6,8 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { Buffer } from "node:buffer";
-import { basename } from "node:path";
-import { within } from "../helpers/client.ts";
-import { repoRoot } from "../helpers/paths.ts";
+import { Child } from "../helpers/child.ts";
 import { MESSAGES } from "./scenario.ts";
 
 /** A message as it crosses the pipe: text as is, bytes in base64. */
@@ -31,40 +28,25 @@ export async function runClient(
   url: string,
   offer: unknown,
 ): Promise<ClientResult> {
-  const child = spawn(command[0], [...command.slice(1), url, JSON.stringify(offer)], {
-    cwd: repoRoot,
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (text: string) => stdout += text);
-  child.stderr.setEncoding("utf8").on("data", (text: string) => stderr += text);
-  const exited = new Promise<number | null>((resolve) => {
-    child.once("error", (error) => {
-      stderr += error.message;
-      resolve(null);
-    });
-    child.once("close", resolve);
-  });
-  child.stdin.on("error", () => {});
-  child.stdin.end(
-    JSON.stringify(
-      MESSAGES.map((message): Piped =>
-        typeof message === "string"
-          ? { text: message }
-          : { binary: Buffer.from(message).toString("base64") }
-      ),
+  const input = JSON.stringify(
+    MESSAGES.map((message): Piped =>
+      typeof message === "string"
+        ? { text: message }
+        : { binary: Buffer.from(message).toString("base64") }
     ),
   );
-  const name = basename(command.at(-1)!);
+  const child = new Child([...command, url, JSON.stringify(offer)], {
+    name: command.at(-1)!.split("/").at(-1),
+    input,
+  });
   let code: number | null;
   try {
-    code = await within(exited, name, 20_000);
+    code = await child.exitCode(20_000);
   } finally {
-    if (child.exitCode === null) child.kill();
+    await child.kill();
   }
-  assert.equal(code, 0, `${name} failed: ${stderr}`);
-  const result = JSON.parse(stdout) as { echoes: Piped[]; extensions: string };
+  assert.equal(code, 0, `${child.name} failed: ${child.output}`);
+  const result = JSON.parse(child.stdout) as { echoes: Piped[]; extensions: string };
   return {
     echoes: result.echoes.map((echo) =>
       "text" in echo ? echo.text : new Uint8Array(Buffer.from(echo.binary, "base64"))

@@ -3,10 +3,9 @@
 // without context takeover, and with window-bit offers.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { repoRoot } from "../helpers/paths.ts";
-import { skipUnless } from "../helpers/required.ts";
+import { skipUnless, unavailable } from "../helpers/required.ts";
 import { withSite } from "../helpers/server.ts";
 import { runClient } from "./client_process.ts";
 import {
@@ -23,17 +22,14 @@ import { Tap } from "./tap.ts";
 const PYTHON = "/usr/bin/python3";
 const SCRIPT = join(repoRoot, "tests", "compression", "python_client.py");
 
-/** Why the tests cannot run here, or `undefined` when they can. */
-function unavailable(): string | undefined {
-  const probe = spawnSync(PYTHON, ["-c", "import websockets"], { encoding: "utf8" });
-  if (probe.error !== undefined) return `${PYTHON} is not installed`;
-  if (probe.status !== 0) {
-    return "python3-websockets is not installed (apt-get install python3-websockets)";
-  }
-  return undefined;
-}
-
-const skip = skipUnless("python", unavailable());
+const skip = skipUnless(
+  "python",
+  await unavailable({
+    command: [PYTHON, "-c", "import websockets"],
+    missing: `${PYTHON} is not installed`,
+    failing: "python3-websockets is not installed (apt-get install python3-websockets)",
+  }),
+);
 
 const CLIENT = [PYTHON, SCRIPT];
 

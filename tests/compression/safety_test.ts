@@ -10,6 +10,7 @@ import { Opcode } from "../../src/core/constants.ts";
 import { buildFrame } from "../../src/core/frame.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
 import { RawClient, upgradeRequest, within } from "../helpers/client.ts";
+import { countInflated } from "../helpers/inflated.ts";
 import { Echo, type Pair, withSite } from "../helpers/server.ts";
 import { compressingPairs } from "./scenario.ts";
 
@@ -95,25 +96,6 @@ function inflater(): (payload: Uint8Array) => Promise<string> {
         resolve(new TextDecoder().decode(Buffer.concat(chunks)));
       });
     });
-}
-
-/** Counts the bytes every zlib decompressor in this process puts out, while `body` runs. */
-async function countInflated(body: () => Promise<void>): Promise<number> {
-  const prototype = zlib.InflateRaw.prototype as unknown as {
-    push(chunk: Uint8Array | null): boolean;
-  };
-  const push = prototype.push;
-  let produced = 0;
-  prototype.push = function (this: unknown, chunk: Uint8Array | null) {
-    if (chunk !== null) produced += chunk.length;
-    return push.call(this, chunk);
-  };
-  try {
-    await body();
-  } finally {
-    delete (prototype as { push?: unknown }).push;
-  }
-  return produced;
 }
 
 for (const pair of compressingPairs) {

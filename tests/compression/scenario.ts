@@ -9,6 +9,7 @@ import zlib from "node:zlib";
 import type { DeflateSetting } from "../../src/core/deflate_options.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
 import { Echo, type Pair, pairs } from "../helpers/server.ts";
+import { noise } from "../helpers/bytes.ts";
 import { join } from "../conformance/wire.ts";
 import type { TappedMessage, Wire } from "./tap.ts";
 
@@ -76,17 +77,6 @@ export function echoSite(setting: DeflateSetting): WebSocketSite {
 function pattern(length: number): Uint8Array {
   const bytes = new Uint8Array(length);
   for (let i = 0; i < length; i++) bytes[i] = (i % 7) * 31;
-  return bytes;
-}
-
-/** Incompressible bytes, the same for the same `seed`. */
-function noise(length: number, seed: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  let state = seed;
-  for (let i = 0; i < length; i++) {
-    state = (state * 1103515245 + 12345) >>> 0;
-    bytes[i] = state >>> 24;
-  }
   return bytes;
 }
 

@@ -1,14 +1,14 @@
 /**
  * A TCP tap between a WebSocket client and the server under test: it forwards every
  * byte untouched and records the 101's `Sec-WebSocket-Extensions` and every frame with
- * its payload. It reads frames with its own few lines (RFC 6455 §5.2: FIN, RSV, opcode,
- * mask, length), independently of wsport's frame code and of both peers, so it shows
- * what really crossed the wire, whoever the client is.
+ * its payload. It reads frames with the conformance suite's hand-written decoder
+ * ({@linkcode FrameDecoder} in `../conformance/wire.ts`), independent of wsport's frame
+ * code and of both peers, so it shows what really crossed the wire, whoever the client is.
  * @module
  */
 
 import { connect, createServer, type Server as NetServer, type Socket } from "node:net";
-import { join } from "../conformance/wire.ts";
+import { FrameDecoder, join } from "../conformance/wire.ts";
 import { within } from "../helpers/client.ts";
 
 /** A frame seen on the wire. */
@@ -49,8 +49,7 @@ class DirectionReader {
   head = "";
   #partialHead = "";
   #inHead = true;
-  /** Bytes after the head not yet read as a whole frame (a copy, never forwarded bytes). */
-  #pending: Uint8Array = new Uint8Array(0);
+  readonly #frames = new FrameDecoder();
   readonly #onFrame: (frame: Omit<TappedFrame, "direction">) => void;
 
   constructor(onFrame: (frame: Omit<TappedFrame, "direction">) => void) {
@@ -73,43 +72,10 @@ class DirectionReader {
       bytes = bytes.subarray(consumed);
     }
     if (bytes.length === 0) return;
-    this.#pending = join([this.#pending, bytes]);
-    let offset = 0;
-    for (let read = this.#read(offset); read > 0; read = this.#read(offset)) offset += read;
-    this.#pending = this.#pending.slice(offset);
-  }
-
-  /** Reads the frame at `offset` of the pending bytes: its size, or 0 when incomplete. */
-  #read(offset: number): number {
-    const bytes = this.#pending.subarray(offset);
-    if (bytes.length < 2) return 0;
-    const masked = (bytes[1] & 0x80) !== 0;
-    let length = bytes[1] & 0x7f;
-    let header = 2;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (length === 126) {
-      if (bytes.length < 4) return 0;
-      length = view.getUint16(2);
-      header = 4;
-    } else if (length === 127) {
-      if (bytes.length < 10) return 0;
-      length = view.getUint32(2) * 2 ** 32 + view.getUint32(6);
-      header = 10;
+    // The decoder copies what it holds, so the forwarded chunk is never changed.
+    for (const { fin, rsv, opcode, payload } of this.#frames.push(bytes)) {
+      this.#onFrame({ fin, rsv, opcode, payload });
     }
-    const key = masked ? bytes.subarray(header, header + 4) : undefined;
-    if (masked) header += 4;
-    if (bytes.length < header + length) return 0;
-    const payload = bytes.slice(header, header + length);
-    if (key !== undefined) {
-      for (let i = 0; i < payload.length; i++) payload[i] ^= key[i & 3];
-    }
-    this.#onFrame({
-      fin: (bytes[0] & 0x80) !== 0,
-      rsv: (bytes[0] >> 4) & 0x7,
-      opcode: bytes[0] & 0xf,
-      payload,
-    });
-    return header + length;
   }
 }
 

@@ -4,32 +4,20 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect, createServer, type Socket } from "node:net";
 import { within } from "../helpers/client.ts";
-import { join } from "../conformance/wire.ts";
+import { encodeFrame, join } from "../conformance/wire.ts";
 import { Tap } from "./tap.ts";
 
 const HEAD_END = "\r\n\r\n";
 
-/** A frame written by hand (RFC 6455 §5.2): `first` is FIN, RSV and opcode. */
-function frame(first: number, payload: Uint8Array, key?: Uint8Array): Uint8Array {
-  const length = payload.length;
-  const extended = length < 126 ? 0 : length < 65536 ? 2 : 8;
-  const header = new Uint8Array(2 + extended + (key === undefined ? 0 : 4));
-  const view = new DataView(header.buffer);
-  header[0] = first;
-  header[1] = (key === undefined ? 0 : 0x80) |
-    (extended === 0 ? length : extended === 2 ? 126 : 127);
-  if (extended === 2) view.setUint16(2, length);
-  if (extended === 8) view.setUint32(6, length);
-  const body = payload.slice();
-  if (key !== undefined) {
-    header.set(key, 2 + extended);
-    for (let i = 0; i < body.length; i++) body[i] ^= key[i & 3];
-  }
-  const bytes = new Uint8Array(header.length + body.length);
-  bytes.set(header);
-  bytes.set(body, header.length);
-  return bytes;
-}
+/** A frame by hand (RFC 6455 §5.2): `first` is FIN, RSV and opcode; unmasked without `key`. */
+const frame = (first: number, payload: Uint8Array, key?: Uint8Array): Uint8Array =>
+  encodeFrame({
+    opcode: first & 0x0f,
+    fin: (first & 0x80) !== 0,
+    rsv: (first >> 4) & 0x7,
+    payload,
+    mask: key ?? false,
+  });
 
 const bytes = (length: number, seed: number) =>
   Uint8Array.from({ length }, (_, i) => (i * seed + 1) & 0xff);

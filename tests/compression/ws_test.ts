@@ -3,10 +3,10 @@
 // echoed through the tap, with and without context takeover and with window-bit offers.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import process from "node:process";
 import { repoRoot } from "../helpers/paths.ts";
+import { unavailable } from "../helpers/required.ts";
 import { runtime, withSite } from "../helpers/server.ts";
 import { runClient } from "./client_process.ts";
 import {
@@ -23,15 +23,12 @@ import { Tap } from "./tap.ts";
 const NODE = runtime === "node" ? process.execPath : "node";
 const CLIENT = [NODE, join(repoRoot, "tests", "compression", "ws_client.mjs")];
 
-/** Why the tests cannot run here, or `undefined` when they can. */
-function unavailable(): string | undefined {
-  const probe = spawnSync(NODE, ["-e", "import('ws')"], { cwd: repoRoot, encoding: "utf8" });
-  if (probe.error !== undefined) return "node is not on PATH";
-  if (probe.status !== 0) return "the ws package is not installed (npm install)";
-  return undefined;
-}
-
-const skip = unavailable();
+const skip = await unavailable({
+  command: [NODE, "-e", "import('ws')"],
+  cwd: repoRoot,
+  missing: "node is not on PATH",
+  failing: "the ws package is not installed (npm install)",
+});
 
 /** What `ws` takes as `perMessageDeflate` on the client side. */
 interface WsDeflate {

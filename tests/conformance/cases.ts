@@ -6,6 +6,7 @@
  */
 
 import { DEFAULT_LIMITS } from "../../src/core/limits.ts";
+import { noise } from "../helpers/bytes.ts";
 import { type Arrival, describeArrivals, handshakeLines, Peer, requestHead } from "./peer.ts";
 import { bytes, closePayload, encodeFrame, type FrameSpec, join, OP, utf8 } from "./wire.ts";
 
@@ -33,17 +34,6 @@ const FAIL_FAST_WAIT_MS = 1_500;
 function letters(n: number): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = 0x61 + (i % 26);
-  return out;
-}
-
-/** `n` pseudo-random bytes (a fixed linear congruential sequence per `n`). */
-function noise(n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let state = (n * 2654435761) >>> 0;
-  for (let i = 0; i < n; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    out[i] = state >>> 24;
-  }
   return out;
 }
 

@@ -6,7 +6,6 @@
  * why. Prints the matrix and saves it for `report.mjs`.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import process from "node:process";
@@ -15,9 +14,10 @@ import { serve } from "../../src/adapters/serve.ts";
 import type { Server } from "../../src/adapters/server.ts";
 import { files } from "../../src/files/files.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
+import { Child } from "../helpers/child.ts";
 import { within } from "../helpers/client.ts";
 import { repoRoot } from "../helpers/paths.ts";
-import { type Requirement, skipUnless } from "../helpers/required.ts";
+import { type Requirement, skipUnless, unavailable } from "../helpers/required.ts";
 import { Echo, type Pair, pairs, runtime, wsUrl } from "../helpers/server.ts";
 import { saveResults } from "./results.ts";
 
@@ -31,43 +31,24 @@ const CLIENT_TIMEOUT_MS = 90_000;
 /** What a client process printed, and how it ended. */
 interface Run {
   lines: Record<string, unknown>[];
-  stderr: string;
+  /** All it printed, stdout and stderr. */
+  output: string;
   code: number | null;
 }
 
 /** Runs a command to its end (killed after `timeoutMs`), collecting JSON lines. */
-function runCommand(command: string[], timeoutMs = CLIENT_TIMEOUT_MS): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(command[0], command.slice(1), {
-      cwd: repoRoot,
-      env: { ...process.env, NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.setEncoding("utf8");
-    child.stderr!.setEncoding("utf8");
-    child.stdout!.on("data", (text: string) => stdout += text);
-    child.stderr!.on("data", (text: string) => stderr += text);
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    const done = (code: number | null) => {
-      clearTimeout(timer);
-      const lines = stdout.split("\n").filter((line) => line.startsWith("{")).map((line) =>
-        JSON.parse(line) as Record<string, unknown>
-      );
-      resolve({ lines, stderr, code });
-    };
-    child.once("error", (error) => {
-      stderr += error.message;
-      done(null);
-    });
-    child.once("close", done);
-  });
-}
-
-/** Whether a command exits 0. */
-async function succeeds(command: string[]): Promise<boolean> {
-  return (await runCommand(command, 15_000)).code === 0;
+async function runCommand(command: string[], timeoutMs = CLIENT_TIMEOUT_MS): Promise<Run> {
+  const child = new Child(command);
+  let code: number | null = null;
+  try {
+    code = await child.exitCode(timeoutMs);
+  } catch {
+    await child.kill("SIGKILL");
+  }
+  const lines = child.stdout.split("\n").filter((line) => line.startsWith("{")).map((line) =>
+    JSON.parse(line) as Record<string, unknown>
+  );
+  return { lines, output: child.output, code };
 }
 
 /** The path of an executable on PATH, or `undefined`. */
@@ -99,32 +80,44 @@ async function nodeWebSocket(): Promise<ClientSpec> {
   if (node === undefined) return { name, unavailable: NO_NODE };
   const flag = "--experimental-websocket";
   const probe = [node, flag, "-e", "process.exit(typeof WebSocket === 'function' ? 0 : 1)"];
-  return await succeeds(probe)
+  const why = await unavailable({
+    command: probe,
+    missing: NO_NODE,
+    failing: `this Node has no WebSocket client, even with ${flag} (20.10+ has)`,
+  });
+  return why === undefined
     ? { name, command: [node, flag, script("websocket_client.mjs")] }
-    : { name, unavailable: `this Node has no WebSocket client, even with ${flag} (20.10+ has)` };
+    : { name, unavailable: why };
 }
 
 async function pythonWebsockets(): Promise<ClientSpec> {
   const name = "python-websockets";
-  if (!existsSync(PYTHON)) return { name, unavailable: `no ${PYTHON}` };
-  return await succeeds([PYTHON, "-c", "import websockets"])
+  const why = await unavailable(
+    { file: PYTHON, missing: `no ${PYTHON}` },
+    {
+      command: [PYTHON, "-c", "import websockets"],
+      missing: `no ${PYTHON}`,
+      failing: "python3-websockets is not installed (apt-get install python3-websockets)",
+    },
+  );
+  return why === undefined
     ? { name, command: [PYTHON, script("websockets_client.py")] }
-    : {
-      name,
-      unavailable: "python3-websockets is not installed (apt-get install python3-websockets)",
-    };
+    : { name, unavailable: why };
 }
 
-function chromium(): ClientSpec {
+async function chromium(): Promise<ClientSpec> {
   const name = "Chromium";
   if (node === undefined) return { name, unavailable: NO_NODE };
-  if (!existsSync(join(repoRoot, "node_modules", "playwright-core"))) {
-    return { name, unavailable: "playwright-core is not installed (npm install)" };
-  }
-  if (!existsSync(CHROMIUM)) {
-    return { name, unavailable: "chromium is not installed (apt-get install chromium)" };
-  }
-  return { name, command: [node, script("browser_client.mjs"), CHROMIUM], page: true };
+  const why = await unavailable(
+    {
+      file: join(repoRoot, "node_modules", "playwright-core"),
+      missing: "playwright-core is not installed (npm install)",
+    },
+    { file: CHROMIUM, missing: "chromium is not installed (apt-get install chromium)" },
+  );
+  return why === undefined
+    ? { name, command: [node, script("browser_client.mjs"), CHROMIUM], page: true }
+    : { name, unavailable: why };
 }
 
 function runtimeClient(name: string, command: string[]): ClientSpec {
@@ -147,7 +140,7 @@ const clients: ClientSpec[] = [
     : { name: "ws", command: [node, script("websocket_client.mjs"), "--ws"] },
   await nodeWebSocket(),
   await pythonWebsockets(),
-  chromium(),
+  await chromium(),
 ];
 
 /** One cell's outcome. */
@@ -228,14 +221,14 @@ describe(`interop on ${runtime}: every adapter against every client`, () => {
         };
       });
       const run = await runCommand([...client.command!, ...targets.map((target) => target.url)]);
-      const unavailable = run.lines.find((line) => "unavailable" in line)?.unavailable;
-      if (typeof unavailable === "string") {
+      const missing = run.lines.find((line) => "unavailable" in line)?.unavailable;
+      if (typeof missing === "string") {
         for (const { pair } of targets) {
           cells.push({
             pair: pair.name,
             client: client.name,
             outcome: "skipped",
-            detail: unavailable,
+            detail: missing,
           });
         }
         return;
@@ -249,7 +242,7 @@ describe(`interop on ${runtime}: every adapter against every client`, () => {
           client: client.name,
           outcome: line?.ok === true ? "passed" : "failed",
           detail: String(
-            line?.detail ?? `no result (exit ${run.code}): ${run.stderr.trim().slice(-300)}`,
+            line?.detail ?? `no result (exit ${run.code}): ${run.output.trim().slice(-300)}`,
           ),
         });
       }

@@ -7,6 +7,7 @@ import {
 } from "../../src/core/connection.ts";
 import type { Limits } from "../../src/core/limits.ts";
 import {
+  assertFailed,
   byteByByte,
   clientFrame,
   decodeClose,
@@ -18,6 +19,7 @@ import {
   randomBytes,
   randomChunks,
   seededRandom,
+  sentClose,
   sentFrames,
   toHex,
   utf8,
@@ -26,36 +28,6 @@ import {
 /** A server-role connection at time 0 with some limits changed. */
 function server(limits: Partial<Limits> = {}, options: ConnectionOptions = {}): Connection {
   return new Connection({ ...options, limits });
-}
-
-/** The one Close frame the connection queued, decoded; fails on any other frame. */
-function sentClose(connection: Connection): { code?: number; reason: string } {
-  const frames = sentFrames(connection);
-  assert.equal(
-    frames.length,
-    1,
-    `expected one Close frame, got opcodes ${frames.map((f) => f.opcode)}`,
-  );
-  assert.equal(frames[0].opcode, 0x8);
-  assert.equal(frames[0].fin, true);
-  return decodeClose(frames[0].payload);
-}
-
-/**
- * Asserts that the connection failed: its events end with a close of `code` and
- * `reason`, not clean, and the only frame it queued is a Close frame with the same.
- */
-function assertFailed(
-  connection: Connection,
-  events: readonly ConnectionEvent[],
-  code: number,
-  reason: string,
-): void {
-  assert.deepEqual(events.at(-1), { type: "close", info: { code, reason, wasClean: false } });
-  assert.equal(events.filter((event) => event.type === "close").length, 1);
-  assert.equal(connection.state, "closed");
-  assert.deepEqual(connection.closeInfo, { code, reason, wasClean: false });
-  assert.deepEqual(sentClose(connection), { code, reason });
 }
 
 /** Feeds `bytes` to a fresh server connection and asserts it fails with code and reason. */

@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type Limits, resolveLimits } from "../../src/core/limits.ts";
 import { Liveness } from "../../src/core/liveness.ts";
@@ -17,100 +17,106 @@ function liveness(limits: Partial<Limits>, now = 0): Liveness {
   );
 }
 
-test("Liveness with every timer off has no deadline", () => {
-  const timers = liveness({});
-  assert.equal(timers.nextDeadline(), Infinity);
-  assert.equal(timers.due(1e12), undefined);
-});
-
-test("Liveness with the default limits pings after 20 s of silence", () => {
-  const timers = new Liveness(resolveLimits(), 1000);
-  assert.equal(timers.nextDeadline(), 21_000);
-  assert.equal(timers.due(20_999), undefined);
-  assert.equal(timers.due(21_000), "ping");
-});
-
-test("Liveness asks for a ping at the heartbeat interval, then waits for the answer", () => {
-  const timers = liveness({ heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 500 }, 100);
-  assert.equal(timers.nextDeadline(), 1100);
-  assert.equal(timers.due(1099), undefined);
-  assert.equal(timers.due(1150), "ping");
-  assert.equal(timers.nextDeadline(), 1650, "the timeout counts from the ping");
-  assert.equal(timers.due(1200), undefined, "one ping per interval");
-  assert.equal(timers.due(1649), undefined);
-  assert.equal(timers.due(1650), "heartbeat-timeout");
-});
-
-test("Liveness.received() answers a pending heartbeat and restarts the interval", () => {
-  const timers = liveness({ heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 500 });
-  assert.equal(timers.due(1000), "ping");
-  timers.received(1200);
-  assert.equal(timers.nextDeadline(), 2200);
-  assert.equal(timers.due(1600), undefined, "no timeout once answered");
-  assert.equal(timers.due(2200), "ping");
-});
-
-test("Liveness.received() before the interval postpones the ping", () => {
-  const timers = liveness({ heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 500 });
-  timers.received(800);
-  assert.equal(timers.due(1000), undefined);
-  assert.equal(timers.nextDeadline(), 1800);
-});
-
-test("Liveness reports an idle timeout after idleTimeoutMs with no message", () => {
-  const timers = liveness({ idleTimeoutMs: 5000 });
-  assert.equal(timers.nextDeadline(), 5000);
-  assert.equal(timers.due(4999), undefined);
-  assert.equal(timers.due(5000), "idle-timeout");
-});
-
-test("Liveness.messageReceived() restarts the idle timer; other bytes do not", () => {
-  const timers = liveness({ idleTimeoutMs: 5000 });
-  timers.received(4000);
-  assert.equal(timers.nextDeadline(), 5000, "a ping or pong does not make it busy");
-  timers.messageReceived(4000);
-  assert.equal(timers.nextDeadline(), 9000);
-  assert.equal(timers.due(5000), undefined);
-  assert.equal(timers.due(9000), "idle-timeout");
-});
-
-test("Liveness.nextDeadline() is the earlier of the heartbeat and idle deadlines", () => {
-  const timers = liveness({
-    heartbeatIntervalMs: 1000,
-    heartbeatTimeoutMs: 1000,
-    idleTimeoutMs: 1500,
+describe("RFC 6455 §5.5.2, §7.1.1 heartbeat, idle and close deadlines", () => {
+  test("Liveness with every timer off has no deadline", () => {
+    const timers = liveness({});
+    assert.equal(timers.nextDeadline(), Infinity);
+    assert.equal(timers.due(1e12), undefined);
   });
-  assert.equal(timers.nextDeadline(), 1000);
-  assert.equal(timers.due(1000), "ping");
-  assert.equal(timers.nextDeadline(), 1500);
-  assert.equal(timers.due(1500), "idle-timeout", "the idle timeout comes first");
-});
 
-test("Liveness.closeStarted() replaces every other deadline with the close timeout", () => {
-  const timers = liveness({ heartbeatIntervalMs: 1000, idleTimeoutMs: 1500, closeTimeoutMs: 3000 });
-  timers.closeStarted(500);
-  assert.equal(timers.nextDeadline(), 3500);
-  assert.equal(timers.due(2000), undefined, "no ping and no idle timeout while closing");
-  assert.equal(timers.due(3499), undefined);
-  assert.equal(timers.due(3500), "close-timeout");
-});
-
-test("Liveness.closeStarted() keeps the first deadline when called again", () => {
-  const timers = liveness({ closeTimeoutMs: 3000 });
-  timers.closeStarted(0);
-  timers.closeStarted(2000);
-  assert.equal(timers.nextDeadline(), 3000);
-  assert.equal(timers.due(3000), "close-timeout");
-});
-
-test("Liveness stops heartbeat and idle deadlines once closing, even with no close timeout", () => {
-  const timers = liveness({
-    heartbeatIntervalMs: 1000,
-    heartbeatTimeoutMs: 500,
-    idleTimeoutMs: 1500,
+  test("Liveness with the default limits pings after 20 s of silence", () => {
+    const timers = new Liveness(resolveLimits(), 1000);
+    assert.equal(timers.nextDeadline(), 21_000);
+    assert.equal(timers.due(20_999), undefined);
+    assert.equal(timers.due(21_000), "ping");
   });
-  timers.closeStarted(100);
-  assert.equal(timers.nextDeadline(), Infinity);
-  assert.equal(timers.due(1000), undefined, "no heartbeat ping after our Close frame");
-  assert.equal(timers.due(10_000), undefined, "no idle timeout over and over");
+
+  test("Liveness asks for a ping at the heartbeat interval, then waits for the answer", () => {
+    const timers = liveness({ heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 500 }, 100);
+    assert.equal(timers.nextDeadline(), 1100);
+    assert.equal(timers.due(1099), undefined);
+    assert.equal(timers.due(1150), "ping");
+    assert.equal(timers.nextDeadline(), 1650, "the timeout counts from the ping");
+    assert.equal(timers.due(1200), undefined, "one ping per interval");
+    assert.equal(timers.due(1649), undefined);
+    assert.equal(timers.due(1650), "heartbeat-timeout");
+  });
+
+  test("Liveness.received() answers a pending heartbeat and restarts the interval", () => {
+    const timers = liveness({ heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 500 });
+    assert.equal(timers.due(1000), "ping");
+    timers.received(1200);
+    assert.equal(timers.nextDeadline(), 2200);
+    assert.equal(timers.due(1600), undefined, "no timeout once answered");
+    assert.equal(timers.due(2200), "ping");
+  });
+
+  test("Liveness.received() before the interval postpones the ping", () => {
+    const timers = liveness({ heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 500 });
+    timers.received(800);
+    assert.equal(timers.due(1000), undefined);
+    assert.equal(timers.nextDeadline(), 1800);
+  });
+
+  test("Liveness reports an idle timeout after idleTimeoutMs with no message", () => {
+    const timers = liveness({ idleTimeoutMs: 5000 });
+    assert.equal(timers.nextDeadline(), 5000);
+    assert.equal(timers.due(4999), undefined);
+    assert.equal(timers.due(5000), "idle-timeout");
+  });
+
+  test("Liveness.messageReceived() restarts the idle timer; other bytes do not", () => {
+    const timers = liveness({ idleTimeoutMs: 5000 });
+    timers.received(4000);
+    assert.equal(timers.nextDeadline(), 5000, "a ping or pong does not make it busy");
+    timers.messageReceived(4000);
+    assert.equal(timers.nextDeadline(), 9000);
+    assert.equal(timers.due(5000), undefined);
+    assert.equal(timers.due(9000), "idle-timeout");
+  });
+
+  test("Liveness.nextDeadline() is the earlier of the heartbeat and idle deadlines", () => {
+    const timers = liveness({
+      heartbeatIntervalMs: 1000,
+      heartbeatTimeoutMs: 1000,
+      idleTimeoutMs: 1500,
+    });
+    assert.equal(timers.nextDeadline(), 1000);
+    assert.equal(timers.due(1000), "ping");
+    assert.equal(timers.nextDeadline(), 1500);
+    assert.equal(timers.due(1500), "idle-timeout", "the idle timeout comes first");
+  });
+
+  test("Liveness.closeStarted() replaces every other deadline with the close timeout", () => {
+    const timers = liveness({
+      heartbeatIntervalMs: 1000,
+      idleTimeoutMs: 1500,
+      closeTimeoutMs: 3000,
+    });
+    timers.closeStarted(500);
+    assert.equal(timers.nextDeadline(), 3500);
+    assert.equal(timers.due(2000), undefined, "no ping and no idle timeout while closing");
+    assert.equal(timers.due(3499), undefined);
+    assert.equal(timers.due(3500), "close-timeout");
+  });
+
+  test("Liveness.closeStarted() keeps the first deadline when called again", () => {
+    const timers = liveness({ closeTimeoutMs: 3000 });
+    timers.closeStarted(0);
+    timers.closeStarted(2000);
+    assert.equal(timers.nextDeadline(), 3000);
+    assert.equal(timers.due(3000), "close-timeout");
+  });
+
+  test("Liveness stops heartbeat and idle deadlines once closing, even with no close timeout", () => {
+    const timers = liveness({
+      heartbeatIntervalMs: 1000,
+      heartbeatTimeoutMs: 500,
+      idleTimeoutMs: 1500,
+    });
+    timers.closeStarted(100);
+    assert.equal(timers.nextDeadline(), Infinity);
+    assert.equal(timers.due(1000), undefined, "no heartbeat ping after our Close frame");
+    assert.equal(timers.due(10_000), undefined, "no idle timeout over and over");
+  });
 });

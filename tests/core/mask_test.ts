@@ -1,96 +1,99 @@
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { applyMask } from "../../src/core/mask.ts";
-import { hex, randomBytes, seededRandom, toHex, utf8 } from "../helpers/frames.ts";
+import { randomBytes, seededRandom } from "../helpers/bytes.ts";
+import { hex, toHex, utf8 } from "../helpers/frames.ts";
 
 /** The RFC's definition, byte by byte: octet i XOR key[(offset + i) mod 4] (§5.3). */
 function referenceMask(data: Uint8Array, key: Uint8Array, offset: number): Uint8Array {
   return data.map((byte, i) => byte ^ key[(offset + i) % 4]);
 }
 
-test("applyMask() masks RFC 6455 §5.7's Hello with its key", () => {
-  const data = utf8("Hello");
-  applyMask(data, hex("37 fa 21 3d"));
-  assert.equal(toHex(data), "7f 9f 4d 51 58");
-});
+describe("RFC 6455 §5.3 client-to-server masking", () => {
+  test("applyMask() masks RFC 6455 §5.7's Hello with its key", () => {
+    const data = utf8("Hello");
+    applyMask(data, hex("37 fa 21 3d"));
+    assert.equal(toHex(data), "7f 9f 4d 51 58");
+  });
 
-test("applyMask() is its own inverse", () => {
-  const random = seededRandom(7);
-  const original = randomBytes(random, 1000);
-  const data = original.slice();
-  const key = randomBytes(random, 4);
-  applyMask(data, key, 3);
-  assert.notDeepEqual(data, original);
-  applyMask(data, key, 3);
-  assert.deepEqual(data, original);
-});
+  test("applyMask() is its own inverse", () => {
+    const random = seededRandom(7);
+    const original = randomBytes(random, 1000);
+    const data = original.slice();
+    const key = randomBytes(random, 4);
+    applyMask(data, key, 3);
+    assert.notDeepEqual(data, original);
+    applyMask(data, key, 3);
+    assert.deepEqual(data, original);
+  });
 
-test("applyMask() equals the byte-by-byte reference at every alignment, offset and length", () => {
-  const random = seededRandom(0xa11);
-  const key = hex("37 fa 21 3d");
-  const lengths = [
-    0,
-    1,
-    2,
-    3,
-    4,
-    5,
-    7,
-    8,
-    28,
-    29,
-    30,
-    31,
-    32,
-    33,
-    34,
-    35,
-    36,
-    63,
-    64,
-    65,
-    1000,
-    4099,
-  ];
-  for (let byteOffset = 0; byteOffset < 4; byteOffset++) {
-    for (let offset = 0; offset < 8; offset++) {
-      for (const length of lengths) {
-        const buffer = randomBytes(random, byteOffset + length + 4);
-        const data = buffer.subarray(byteOffset, byteOffset + length);
-        const expected = referenceMask(data, key, offset);
-        const before = buffer.slice();
-        applyMask(data, key, offset);
-        const what = `byteOffset ${byteOffset}, offset ${offset}, length ${length}`;
-        assert.deepEqual(data, expected, what);
-        assert.deepEqual(buffer.subarray(0, byteOffset), before.subarray(0, byteOffset), what);
-        assert.deepEqual(
-          buffer.subarray(byteOffset + length),
-          before.subarray(byteOffset + length),
-          `${what}: bytes after the data changed`,
-        );
+  test("applyMask() equals the byte-by-byte reference at every alignment, offset and length", () => {
+    const random = seededRandom(0xa11);
+    const key = hex("37 fa 21 3d");
+    const lengths = [
+      0,
+      1,
+      2,
+      3,
+      4,
+      5,
+      7,
+      8,
+      28,
+      29,
+      30,
+      31,
+      32,
+      33,
+      34,
+      35,
+      36,
+      63,
+      64,
+      65,
+      1000,
+      4099,
+    ];
+    for (let byteOffset = 0; byteOffset < 4; byteOffset++) {
+      for (let offset = 0; offset < 8; offset++) {
+        for (const length of lengths) {
+          const buffer = randomBytes(random, byteOffset + length + 4);
+          const data = buffer.subarray(byteOffset, byteOffset + length);
+          const expected = referenceMask(data, key, offset);
+          const before = buffer.slice();
+          applyMask(data, key, offset);
+          const what = `byteOffset ${byteOffset}, offset ${offset}, length ${length}`;
+          assert.deepEqual(data, expected, what);
+          assert.deepEqual(buffer.subarray(0, byteOffset), before.subarray(0, byteOffset), what);
+          assert.deepEqual(
+            buffer.subarray(byteOffset + length),
+            before.subarray(byteOffset + length),
+            `${what}: bytes after the data changed`,
+          );
+        }
       }
     }
-  }
-});
+  });
 
-test("applyMask() with random keys matches the reference for a payload unmasked in pieces", () => {
-  const random = seededRandom(99);
-  for (let round = 0; round < 50; round++) {
-    const key = randomBytes(random, 4);
-    const payload = randomBytes(random, 1 + random(300));
-    const expected = referenceMask(payload, key, 0);
-    const data = payload.slice();
-    for (let at = 0; at < data.length;) {
-      const size = 1 + random(70);
-      applyMask(data.subarray(at, at + size), key, at);
-      at += size;
+  test("applyMask() with random keys matches the reference for a payload unmasked in pieces", () => {
+    const random = seededRandom(99);
+    for (let round = 0; round < 50; round++) {
+      const key = randomBytes(random, 4);
+      const payload = randomBytes(random, 1 + random(300));
+      const expected = referenceMask(payload, key, 0);
+      const data = payload.slice();
+      for (let at = 0; at < data.length;) {
+        const size = 1 + random(70);
+        applyMask(data.subarray(at, at + size), key, at);
+        at += size;
+      }
+      assert.deepEqual(data, expected, `round ${round}`);
     }
-    assert.deepEqual(data, expected, `round ${round}`);
-  }
-});
+  });
 
-test("applyMask() uses only the first 4 bytes of a longer key", () => {
-  const data = utf8("Hello");
-  applyMask(data, hex("37 fa 21 3d ff ff"));
-  assert.equal(toHex(data), "7f 9f 4d 51 58");
+  test("applyMask() uses only the first 4 bytes of a longer key", () => {
+    const data = utf8("Hello");
+    applyMask(data, hex("37 fa 21 3d ff ff"));
+    assert.equal(toHex(data), "7f 9f 4d 51 58");
+  });
 });

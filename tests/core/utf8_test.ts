@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { decodeUtf8, utf8ByteLength, Utf8Validator } from "../../src/core/utf8.ts";
 import { hex, utf8 } from "../helpers/frames.ts";
@@ -82,134 +82,138 @@ const TRUNCATED = [
   ["valid text then a cut sequence", "68 69 f0 9f"],
 ];
 
-test("Utf8Validator accepts valid 1- to 4-byte sequences, U+FFFF and U+10FFFF", () => {
-  for (const [name, bytes] of VALID) assert.equal(validates(hex(bytes)), true, name);
-  assert.equal(validates(utf8("héllo €uro 😀 \u{10ffff}")), true);
-  assert.equal(validates(new Uint8Array(0)), true);
-});
+describe("RFC 6455 §8.1 validating UTF-8 incrementally", () => {
+  test("Utf8Validator accepts valid 1- to 4-byte sequences, U+FFFF and U+10FFFF", () => {
+    for (const [name, bytes] of VALID) assert.equal(validates(hex(bytes)), true, name);
+    assert.equal(validates(utf8("héllo €uro 😀 \u{10ffff}")), true);
+    assert.equal(validates(new Uint8Array(0)), true);
+  });
 
-test("Utf8Validator accepts every valid sequence fed one byte at a time", () => {
-  for (const [name, bytes] of VALID) {
-    assert.equal(failsAt(hex(bytes)), -1, name);
-  }
-});
+  test("Utf8Validator accepts every valid sequence fed one byte at a time", () => {
+    for (const [name, bytes] of VALID) {
+      assert.equal(failsAt(hex(bytes)), -1, name);
+    }
+  });
 
-test("Utf8Validator rejects overlongs, surrogates, code points above U+10FFFF and stray bytes", () => {
-  for (const [name, bytes] of INVALID) assert.equal(validates(hex(bytes)), false, name);
-});
+  test("Utf8Validator rejects overlongs, surrogates, code points above U+10FFFF and stray bytes", () => {
+    for (const [name, bytes] of INVALID) assert.equal(validates(hex(bytes)), false, name);
+  });
 
-test("Utf8Validator fails at the first impossible byte", () => {
-  for (const [name, bytes, at] of INVALID) assert.equal(failsAt(hex(bytes)), at, name);
-});
+  test("Utf8Validator fails at the first impossible byte", () => {
+    for (const [name, bytes, at] of INVALID) assert.equal(failsAt(hex(bytes)), at, name);
+  });
 
-test("Utf8Validator.push() returns false at once for an invalid prefix, before the sequence ends", () => {
-  const validator = new Utf8Validator();
-  assert.equal(validator.push(hex("68 69 ed")), true, "ED may start U+D000-U+D7FF");
-  assert.equal(validator.push(hex("a0")), false, "ED A0 can only be a surrogate");
-  const overlong = new Utf8Validator();
-  assert.equal(overlong.push(hex("f0")), true);
-  assert.equal(overlong.push(hex("80")), false);
-  const tooHigh = new Utf8Validator();
-  assert.equal(tooHigh.push(hex("f4")), true);
-  assert.equal(tooHigh.push(hex("90")), false);
-});
-
-test("Utf8Validator stays failed after a rejection, even for valid input", () => {
-  const validator = new Utf8Validator();
-  assert.equal(validator.push(hex("ff")), false);
-  assert.equal(validator.push(utf8("fine")), false);
-  assert.equal(validator.end(), false);
-});
-
-test("Utf8Validator.end() is false for a sequence truncated at the end", () => {
-  for (const [name, bytes] of TRUNCATED) {
+  test("Utf8Validator.push() returns false at once for an invalid prefix, before the sequence ends", () => {
     const validator = new Utf8Validator();
-    assert.equal(validator.push(hex(bytes)), true, `${name}: a valid prefix`);
-    assert.equal(validator.end(), false, name);
-  }
-});
+    assert.equal(validator.push(hex("68 69 ed")), true, "ED may start U+D000-U+D7FF");
+    assert.equal(validator.push(hex("a0")), false, "ED A0 can only be a surrogate");
+    const overlong = new Utf8Validator();
+    assert.equal(overlong.push(hex("f0")), true);
+    assert.equal(overlong.push(hex("80")), false);
+    const tooHigh = new Utf8Validator();
+    assert.equal(tooHigh.push(hex("f4")), true);
+    assert.equal(tooHigh.push(hex("90")), false);
+  });
 
-test("Utf8Validator accepts a multi-byte character split across pushes at every point", () => {
-  const bytes = utf8("a€😀é");
-  for (let cut = 0; cut <= bytes.length; cut++) {
-    for (let second = cut; second <= bytes.length; second++) {
+  test("Utf8Validator stays failed after a rejection, even for valid input", () => {
+    const validator = new Utf8Validator();
+    assert.equal(validator.push(hex("ff")), false);
+    assert.equal(validator.push(utf8("fine")), false);
+    assert.equal(validator.end(), false);
+  });
+
+  test("Utf8Validator.end() is false for a sequence truncated at the end", () => {
+    for (const [name, bytes] of TRUNCATED) {
       const validator = new Utf8Validator();
-      assert.equal(validator.push(bytes.subarray(0, cut)), true);
-      assert.equal(validator.push(bytes.subarray(cut, second)), true);
-      assert.equal(validator.push(bytes.subarray(second)), true);
-      assert.equal(validator.end(), true, `cut at ${cut} and ${second}`);
+      assert.equal(validator.push(hex(bytes)), true, `${name}: a valid prefix`);
+      assert.equal(validator.end(), false, name);
     }
-  }
-});
+  });
 
-test("Utf8Validator.end() readies it for a new input", () => {
-  const validator = new Utf8Validator();
-  validator.push(hex("e2 82"));
-  assert.equal(validator.end(), false);
-  assert.equal(validator.push(utf8("ok")), true);
-  assert.equal(validator.end(), true);
-  validator.push(hex("ff"));
-  assert.equal(validator.end(), false);
-  assert.equal(validates(utf8("ok")), true);
-  assert.equal(validator.push(utf8("again")) && validator.end(), true);
-});
-
-test("Utf8Validator agrees with a fatal TextDecoder on every 1- and 2-byte input", () => {
-  for (let a = 0; a < 256; a++) {
-    assert.equal(validates(Uint8Array.of(a)), decodes(Uint8Array.of(a)), `${a}`);
-    for (let b = 0; b < 256; b++) {
-      const bytes = Uint8Array.of(a, b);
-      assert.equal(validates(bytes), decodes(bytes), `${a} ${b}`);
+  test("Utf8Validator accepts a multi-byte character split across pushes at every point", () => {
+    const bytes = utf8("a€😀é");
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      for (let second = cut; second <= bytes.length; second++) {
+        const validator = new Utf8Validator();
+        assert.equal(validator.push(bytes.subarray(0, cut)), true);
+        assert.equal(validator.push(bytes.subarray(cut, second)), true);
+        assert.equal(validator.push(bytes.subarray(second)), true);
+        assert.equal(validator.end(), true, `cut at ${cut} and ${second}`);
+      }
     }
-  }
-});
+  });
 
-test("Utf8Validator agrees with a fatal TextDecoder on 3- and 4-byte inputs at range edges", () => {
-  const edges = [0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xe0, 0xf0, 0xff];
-  for (let a = 0xc0; a <= 0xff; a++) {
-    for (const b of edges) {
-      for (const c of edges) {
-        const bytes = Uint8Array.of(a, b, c);
-        assert.equal(validates(bytes), decodes(bytes), `${a} ${b} ${c}`);
-        if (a < 0xf0) continue;
-        for (const d of edges) {
-          const four = Uint8Array.of(a, b, c, d);
-          assert.equal(validates(four), decodes(four), `${a} ${b} ${c} ${d}`);
+  test("Utf8Validator.end() readies it for a new input", () => {
+    const validator = new Utf8Validator();
+    validator.push(hex("e2 82"));
+    assert.equal(validator.end(), false);
+    assert.equal(validator.push(utf8("ok")), true);
+    assert.equal(validator.end(), true);
+    validator.push(hex("ff"));
+    assert.equal(validator.end(), false);
+    assert.equal(validates(utf8("ok")), true);
+    assert.equal(validator.push(utf8("again")) && validator.end(), true);
+  });
+
+  test("Utf8Validator agrees with a fatal TextDecoder on every 1- and 2-byte input", () => {
+    for (let a = 0; a < 256; a++) {
+      assert.equal(validates(Uint8Array.of(a)), decodes(Uint8Array.of(a)), `${a}`);
+      for (let b = 0; b < 256; b++) {
+        const bytes = Uint8Array.of(a, b);
+        assert.equal(validates(bytes), decodes(bytes), `${a} ${b}`);
+      }
+    }
+  });
+
+  test("Utf8Validator agrees with a fatal TextDecoder on 3- and 4-byte inputs at range edges", () => {
+    const edges = [0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xe0, 0xf0, 0xff];
+    for (let a = 0xc0; a <= 0xff; a++) {
+      for (const b of edges) {
+        for (const c of edges) {
+          const bytes = Uint8Array.of(a, b, c);
+          assert.equal(validates(bytes), decodes(bytes), `${a} ${b} ${c}`);
+          if (a < 0xf0) continue;
+          for (const d of edges) {
+            const four = Uint8Array.of(a, b, c, d);
+            assert.equal(validates(four), decodes(four), `${a} ${b} ${c} ${d}`);
+          }
         }
       }
     }
-  }
+  });
 });
 
-test("decodeUtf8() decodes valid UTF-8 and keeps a byte order mark", () => {
-  assert.equal(decodeUtf8(hex("68 69")), "hi");
-  assert.equal(decodeUtf8(hex("ef bb bf 68 69")), "\ufeffhi");
-  assert.equal(decodeUtf8(hex("f4 8f bf bf")), "\u{10ffff}");
-  assert.equal(decodeUtf8(new Uint8Array(0)), "");
-});
+describe("RFC 6455 §5.6 text messages as UTF-8", () => {
+  test("decodeUtf8() decodes valid UTF-8 and keeps a byte order mark", () => {
+    assert.equal(decodeUtf8(hex("68 69")), "hi");
+    assert.equal(decodeUtf8(hex("ef bb bf 68 69")), "\ufeffhi");
+    assert.equal(decodeUtf8(hex("f4 8f bf bf")), "\u{10ffff}");
+    assert.equal(decodeUtf8(new Uint8Array(0)), "");
+  });
 
-test("decodeUtf8() returns undefined for invalid or truncated UTF-8", () => {
-  for (const [name, bytes] of INVALID) assert.equal(decodeUtf8(hex(bytes)), undefined, name);
-  for (const [name, bytes] of TRUNCATED) assert.equal(decodeUtf8(hex(bytes)), undefined, name);
-});
+  test("decodeUtf8() returns undefined for invalid or truncated UTF-8", () => {
+    for (const [name, bytes] of INVALID) assert.equal(decodeUtf8(hex(bytes)), undefined, name);
+    for (const [name, bytes] of TRUNCATED) assert.equal(decodeUtf8(hex(bytes)), undefined, name);
+  });
 
-test("utf8ByteLength() counts what TextEncoder writes, lone surrogates included", () => {
-  const encoder = new TextEncoder();
-  const samples = [
-    "",
-    "ascii only",
-    "h\u00e9llo",
-    "\u07ff\u0800\uffff",
-    "\u{1f600} and \u{10ffff}",
-    "\ud800 lone high, lone low \udc00",
-    "\udc00\ud800 reversed pair",
-    "ends on a high surrogate \ud83d",
-  ];
-  for (const sample of samples) {
-    assert.equal(utf8ByteLength(sample), encoder.encode(sample).length, JSON.stringify(sample));
-  }
-  for (let unit = 0; unit < 0x10000; unit++) {
-    const text = String.fromCharCode(unit);
-    assert.equal(utf8ByteLength(text), encoder.encode(text).length, `U+${unit.toString(16)}`);
-  }
+  test("utf8ByteLength() counts what TextEncoder writes, lone surrogates included", () => {
+    const encoder = new TextEncoder();
+    const samples = [
+      "",
+      "ascii only",
+      "h\u00e9llo",
+      "\u07ff\u0800\uffff",
+      "\u{1f600} and \u{10ffff}",
+      "\ud800 lone high, lone low \udc00",
+      "\udc00\ud800 reversed pair",
+      "ends on a high surrogate \ud83d",
+    ];
+    for (const sample of samples) {
+      assert.equal(utf8ByteLength(sample), encoder.encode(sample).length, JSON.stringify(sample));
+    }
+    for (let unit = 0; unit < 0x10000; unit++) {
+      const text = String.fromCharCode(unit);
+      assert.equal(utf8ByteLength(text), encoder.encode(text).length, `U+${unit.toString(16)}`);
+    }
+  });
 });

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { test } from "node:test";
 import { Client } from "../helpers/client.ts";
-import { Child, freePort, redisSkip, startRedis } from "../helpers/redis.ts";
+import { Child } from "../helpers/child.ts";
+import { freePort, redisSkip, startRedis } from "../helpers/redis.ts";
 import { runtime } from "../helpers/server.ts";
 
 /** Clients opened at most while waiting for both workers to have one. */
@@ -31,10 +32,12 @@ test(
     const clients: Client[] = [];
     try {
       cluster = new Child(clusterCommand(), {
-        WORKERS: "2",
-        PORT: "0",
-        HOST: "127.0.0.1",
-        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        env: {
+          WORKERS: "2",
+          PORT: "0",
+          HOST: "127.0.0.1",
+          REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        },
       });
       await cluster.printed("redis backplane: up", 2);
       await cluster.printed("serving http://localhost:", 2);

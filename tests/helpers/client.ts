@@ -8,7 +8,7 @@
 
 import { connect, type Socket } from "node:net";
 import { Opcode } from "../../src/core/constants.ts";
-import { buildFrame, type Frame, FrameParser } from "../../src/core/frame.ts";
+import { buildFrame, concat, type Frame, FrameParser } from "../../src/core/frame.ts";
 import { detectRuntime } from "../../src/adapters/runtime.ts";
 
 /** A message as a client receives it: a `string` for text, bytes for binary. */
@@ -385,13 +385,7 @@ function dechunk(bytes: Uint8Array): Uint8Array | undefined {
     parts.push(bytes.subarray(start, start + size));
     offset = start + size + 2;
   }
-  const body = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    body.set(part, at);
-    at += part.length;
-  }
-  return body;
+  return concat(parts);
 }
 
 /**

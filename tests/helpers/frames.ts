@@ -1,16 +1,20 @@
 /**
- * Byte and frame helpers for the core's unit tests: hex literals, a seeded PRNG, masked
- * frames, and decoding what a connection queued to send.
+ * Byte and frame helpers for the core's unit tests: hex literals, masked frames, decoding
+ * what a connection queued to send, and asserting how a connection failed.
  * @module
  */
 
+import assert from "node:assert/strict";
 import type { Connection, ConnectionEvent } from "../../src/core/connection.ts";
 import {
   buildFrame,
   type BuildFrameOptions,
+  concat,
   type Frame,
   FrameParser,
 } from "../../src/core/frame.ts";
+
+export { randomBytes, seededRandom } from "./bytes.ts";
 
 /** Bytes from hex, spaces allowed: `hex("81 05 48 65")`. */
 export function hex(text: string): Uint8Array {
@@ -30,46 +34,14 @@ export function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join(" ");
 }
 
-/** Joins byte arrays into a new one. */
+/** Joins byte arrays into a new one (the core's `concat`, always a copy). */
 export function join(...parts: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const part of parts) total += part.length;
-  const result = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    result.set(part, offset);
-    offset += part.length;
-  }
-  return result;
+  return parts.length === 1 ? parts[0].slice() : concat(parts);
 }
 
 /** UTF-8 bytes of a string. */
 export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
-}
-
-/**
- * A seeded PRNG (mulberry32): the same seed gives the same sequence on every runtime, so
- * a failing randomized test can be replayed.
- * @returns A function giving integers in `[0, bound)`.
- */
-export function seededRandom(seed: number): (bound: number) => number {
-  let state = seed >>> 0;
-  return (bound: number) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const value = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    return Math.floor(value * bound);
-  };
-}
-
-/** `length` pseudo-random bytes from `random`. */
-export function randomBytes(random: (bound: number) => number, length: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  for (let i = 0; i < length; i++) bytes[i] = random(256);
-  return bytes;
 }
 
 /**
@@ -145,4 +117,34 @@ export function feed(
   const events: ConnectionEvent[] = [];
   for (const chunk of chunks) events.push(...connection.receive(chunk, now));
   return events;
+}
+
+/** The one Close frame the connection queued, decoded; fails on any other frame. */
+export function sentClose(connection: Connection): { code?: number; reason: string } {
+  const frames = sentFrames(connection);
+  assert.equal(
+    frames.length,
+    1,
+    `expected one Close frame, got opcodes ${frames.map((f) => f.opcode)}`,
+  );
+  assert.equal(frames[0].opcode, 0x8);
+  assert.equal(frames[0].fin, true);
+  return decodeClose(frames[0].payload);
+}
+
+/**
+ * Asserts that the connection failed: its events end with a close of `code` and
+ * `reason`, not clean, and the only frame it queued is a Close frame with the same.
+ */
+export function assertFailed(
+  connection: Connection,
+  events: readonly ConnectionEvent[],
+  code: number,
+  reason: string,
+): void {
+  assert.deepEqual(events.at(-1), { type: "close", info: { code, reason, wasClean: false } });
+  assert.equal(events.filter((event) => event.type === "close").length, 1);
+  assert.equal(connection.state, "closed");
+  assert.deepEqual(connection.closeInfo, { code, reason, wasClean: false });
+  assert.deepEqual(sentClose(connection), { code, reason });
 }

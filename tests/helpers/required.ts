@@ -5,6 +5,8 @@
  * a CI run cannot pass with those tests unrun.
  * @module
  */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import process from "node:process";
 import { test } from "node:test";
 
@@ -37,4 +39,51 @@ export function skipUnless(
     });
   }
   return missing;
+}
+
+/**
+ * One thing a test needs from the machine, and what to say when it is not there:
+ * - `command`: a program that must start (else `missing`) and exit 0 (else `failing`,
+ *   or `missing` when there is no `failing`), run in `cwd` with a 15 s bound;
+ * - `file`: a path that must exist;
+ * - `module`: a package that must import.
+ */
+export type Need =
+  | { command: readonly string[]; cwd?: string; missing: string; failing?: string }
+  | { file: string; missing: string }
+  | { module: string; missing: string };
+
+/**
+ * Why a test cannot run here: the message of the first need not met, in order, or
+ * `undefined` when every one is met. Give its result to {@linkcode skipUnless}.
+ * @example Skip where python3-websockets is missing
+ * ```ts
+ * const skip = skipUnless(
+ *   "python",
+ *   await unavailable({
+ *     command: ["/usr/bin/python3", "-c", "import websockets"],
+ *     missing: "/usr/bin/python3 is not installed",
+ *     failing: "python3-websockets is not installed",
+ *   }),
+ * );
+ * ```
+ */
+export async function unavailable(...needs: readonly Need[]): Promise<string | undefined> {
+  for (const need of needs) {
+    if ("file" in need) {
+      if (!existsSync(need.file)) return need.missing;
+    } else if ("module" in need) {
+      try {
+        await import(need.module);
+      } catch {
+        return need.missing;
+      }
+    } else {
+      const [program, ...args] = need.command;
+      const probe = spawnSync(program, args, { cwd: need.cwd, timeout: 15_000 });
+      if (probe.error !== undefined) return need.missing;
+      if (probe.status !== 0) return need.failing ?? need.missing;
+    }
+  }
+  return undefined;
 }

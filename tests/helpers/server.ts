@@ -5,7 +5,6 @@
  */
 
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
 import { detectRuntime } from "../../src/adapters/runtime.ts";
 import { serve } from "../../src/adapters/serve.ts";
@@ -14,7 +13,7 @@ import type { CloseInfo } from "../../src/core/connection.ts";
 import { type HandlerClass, WebSocketHandler } from "../../src/site/handler.ts";
 import type { WebSocketSite } from "../../src/site/site.ts";
 import { assertRefused, within } from "./client.ts";
-import { repoRoot } from "./paths.ts";
+import { Child } from "./child.ts";
 
 /** The runtime running the tests. */
 export const runtime: AdapterName = detectRuntime();
@@ -177,51 +176,21 @@ function exampleCommand(name: string): string[] {
  * WSPORT_ADAPTER=<adapter>` and waits for the line announcing its port.
  */
 export async function startExample(name: string, adapter: AdapterName): Promise<RunningExample> {
-  const [command, ...args] = exampleCommand(name);
-  const child: ChildProcess = spawn(command, args, {
-    cwd: repoRoot,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", WSPORT_ADAPTER: adapter, NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
+  const child = new Child(exampleCommand(name), {
+    name: `examples/${name}`,
+    env: { PORT: "0", HOST: "127.0.0.1", WSPORT_ADAPTER: adapter },
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  let stdout = "";
-  let stderr = "";
-  const watchers: { text: string; resolve: () => void }[] = [];
-  child.stdout!.setEncoding("utf8");
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (text: string) => stderr += text);
-  child.stdout!.on("data", (text: string) => {
-    stdout += text;
-    for (const watcher of watchers.filter((watcher) => stdout.includes(watcher.text))) {
-      watchers.splice(watchers.indexOf(watcher), 1);
-      watcher.resolve();
-    }
-  });
-  const printed = (text: string) =>
-    within(
-      Promise.race([
-        new Promise<void>((resolve) => {
-          if (stdout.includes(text)) resolve();
-          else watchers.push({ text, resolve });
-        }),
-        exited.then(() => {
-          if (!stdout.includes(text)) {
-            throw new Error(`${name} exited without printing "${text}": ${stdout}${stderr}`);
-          }
-        }),
-      ]),
-      `${name} to print "${text}"`,
-    );
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill();
-    await within(exited, `${name} to exit`);
-  };
   try {
-    await printed("serving http://localhost:");
+    await child.printed("serving http://localhost:");
   } catch (error) {
-    await stop();
+    await child.kill();
     throw error;
   }
-  const port = Number(/serving http:\/\/localhost:(\d+)/.exec(stdout)![1]);
-  return { port, output: () => stdout, printed, stop };
+  const port = Number(/serving http:\/\/localhost:(\d+)/.exec(child.stdout)![1]);
+  return {
+    port,
+    output: () => child.stdout,
+    printed: (text) => child.printed(text),
+    stop: () => child.kill(),
+  };
 }

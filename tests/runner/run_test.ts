@@ -160,6 +160,32 @@ describe("tests/run.mjs", () => {
     },
   );
 
+  test("the tests inside describe() count one by one on every runtime", once, async () => {
+    const grouped = 'import { describe, test } from "node:test";\n' +
+      'describe("RFC 6455 §5.5 control frames", () => {\n' +
+      '  test("d0", () => {});\n' +
+      '  test("d1", () => {});\n' +
+      '  describe("§5.5.1 Close", () => {\n' +
+      '    test("d2", () => {});\n' +
+      "  });\n" +
+      "});\n" +
+      'test("d3", () => {});\n';
+    const failing = 'import { describe, test } from "node:test";\n' +
+      'describe("beta group", () => {\n' +
+      '  test("e0", () => {});\n' +
+      '  test("e1", () => { throw new Error("no"); });\n' +
+      "});\n";
+    const run = await runner({ ...HEALTHY, "tests/alpha/grouped_test.ts": grouped });
+    assert.equal(run.code, 0, run.output);
+    for (const runtime of RUNTIMES) {
+      assert.deepEqual(counts(run, runtime), { passed: 9, failed: 0, skipped: 0 }, runtime);
+    }
+    const failed = await runner({ ...HEALTHY, "tests/beta/failing_test.ts": failing });
+    for (const runtime of RUNTIMES) {
+      assert.deepEqual(counts(failed, runtime), { passed: 6, failed: 1, skipped: 0 }, runtime);
+    }
+  });
+
   test("a skip fails the run when WSPORT_REQUIRE names what it lacks", once, async () => {
     const run = await runner({ ...HEALTHY, "tests/gamma/needs_test.ts": NEEDS_REDIS }, {
       floors: FLOORS,
