@@ -92,6 +92,7 @@ export class FrameParser {
   #pieces: Uint8Array[] = [];
   #received = 0;
 
+  /** A parser for one connection's frames, in the given role. */
   constructor(options: FrameParserOptions) {
     this.#requireMask = options.role === "server";
     this.#maxFrameBytes = options.maxFrameBytes;

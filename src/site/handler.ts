@@ -29,7 +29,11 @@ export class WebSocketHandler<Data = unknown> {
   /** The connection's transport. */
   readonly transport: Transport<Data>;
 
-  /** @param transport The connection's transport, given by the site. */
+  /**
+   * Made by the site when a connection opens; a subclass that takes the transport must
+   * pass it on with `super(transport)`.
+   * @param transport The connection's transport, given by the site.
+   */
   constructor(transport: Transport<Data>) {
     this.transport = transport;
   }
