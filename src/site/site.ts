@@ -263,6 +263,9 @@ export class WebSocketSite {
    *   it.
    * @param handler A class extending `WebSocketHandler` (or any class whose prototype has
    *   the methods `frameReceived`, `pongReceived` and `connectionLost`).
+   * @param options The route's options. The handler's `Data` (its `transport.data`) is
+   *   what `onUpgrade` returns: a hook returning anything else is a type error, and a
+   *   handler whose `Data` cannot be `undefined` needs the hook.
    * @returns The site, so calls chain.
    * @throws {TypeError} For a path that is not a string or can never match a request (not
    *   starting with "/"; holding `?`, `#` or whitespace; ending with "/" other than "/"
@@ -284,12 +287,31 @@ export class WebSocketSite {
    * // site.addHandler("/chat", Chat, { protocols: "chat" }) throws:
    * // TypeError: addHandler(): option "protocols" must be an array of strings (tokens), got the string "chat"
    * ```
+   *
+   * @example Per-connection data, typed from the hook to the handler
+   * ```ts
+   * import { WebSocketHandler, WebSocketSite } from "wsport";
+   * class Chat extends WebSocketHandler<{ user: string }> {
+   *   override frameReceived(message: string | Uint8Array) {
+   *     this.transport.write(`${this.transport.data.user}: ${message}`);
+   *   }
+   * }
+   * const site = new WebSocketSite();
+   * site.addHandler("/chat", Chat, {
+   *   onUpgrade(request) {
+   *     const user = new URL(request.url).searchParams.get("user");
+   *     return user ? { user } : new Response("Unauthorized", { status: 401 });
+   *   },
+   * });
+   * ```
    */
   addHandler<Data = unknown>(
     path: string,
     handler: HandlerClass<Data>,
-    options: RouteOptions<Data> = {},
+    ...rest: undefined extends Data ? [options?: RouteOptions<Data>]
+      : [options: RouteOptions<Data> & Required<Pick<RouteOptions<Data>, "onUpgrade">>]
   ): this {
+    const options: RouteOptions<Data> = rest[0] === undefined ? {} : rest[0];
     checkRouteArguments(path, handler, options);
     if (this.#routes.has(path)) {
       throw new TypeError(`addHandler(): the path "${path}" already has a handler`);
