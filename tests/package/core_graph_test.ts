@@ -1,13 +1,16 @@
 /**
  * `wsport/core` loads alone: its import graph, walked from `core.ts` through every
  * relative import, holds no `node:` module, no package, no adapter and nothing of the
- * site layer. A static walk reads the same graph on every runtime; the packed package
- * is also loaded on Node with a hook that refuses built-in modules (`pack_test.ts`).
+ * site layer. A static walk reads the same graph on every runtime; on Deno, `deno info`
+ * gives the graph as Deno resolves it; the packed package is also loaded on Node with a
+ * hook that refuses built-in modules (`pack_test.ts`).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
+import process from "node:process";
 import { repoRoot } from "../helpers/paths.ts";
 
 /** Every module specifier a source imports or re-exports from, dynamic imports too. */
@@ -85,4 +88,18 @@ test("mod.ts loads no adapter until serve() runs: none is in its static graph", 
   }
   const nodeModules = outside.filter((line) => / imports node:(http|net|zlib|crypto)$/.test(line));
   assert.deepEqual(nodeModules, [], "the Node adapter's node: modules");
+});
+
+test("deno info: core.ts's module graph is files of the repository only", {
+  skip: "Deno" in globalThis ? false : "deno info runs on Deno",
+}, () => {
+  const info = JSON.parse(
+    execFileSync(process.execPath, ["info", "--json", join(repoRoot, "core.ts")], {
+      cwd: repoRoot,
+      encoding: "utf8",
+    }),
+  ) as { modules: { specifier: string }[] };
+  const specifiers = info.modules.map((module) => module.specifier);
+  assert.ok(specifiers.length > 5, specifiers.join(", "));
+  assert.deepEqual(specifiers.filter((specifier) => !specifier.startsWith("file:")), []);
 });
