@@ -308,10 +308,9 @@ export class WebSocketSite {
   addHandler<Data = unknown>(
     path: string,
     handler: HandlerClass<Data>,
-    ...rest: undefined extends Data ? [options?: RouteOptions<Data>]
+    ...[options = {}]: undefined extends Data ? [options?: RouteOptions<Data>]
       : [options: RouteOptions<Data> & Required<Pick<RouteOptions<Data>, "onUpgrade">>]
   ): this {
-    const options: RouteOptions<Data> = rest[0] === undefined ? {} : rest[0];
     checkRouteArguments(path, handler, options);
     if (this.#routes.has(path)) {
       throw new TypeError(`addHandler(): the path "${path}" already has a handler`);
