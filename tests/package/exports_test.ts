@@ -6,8 +6,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { repoRoot } from "../helpers/paths.ts";
 import { ENTRY_POINTS, exportedNames } from "./entry_points.ts";
@@ -65,4 +67,32 @@ test("the export reader sees export *, declarations and renames", () => {
   assert.deepEqual(read.values, ["a", "d"]);
   assert.deepEqual(read.types, ["B", "E"]);
   assert.deepEqual(read.other, ['export * from "./z.ts"', "export const f = 1"]);
+});
+
+const onDeno = "Deno" in globalThis ? false : "deno doc runs on Deno";
+
+test("deno doc: every entry point's every symbol is documented, its types all public", {
+  skip: onDeno,
+}, () => {
+  // Exits non-zero, listing them, for a missing JSDoc or a reference to an unexported type.
+  execFileSync(process.execPath, ["doc", "--lint", ...ENTRY_POINTS.map((entry) => entry.file)], {
+    cwd: repoRoot,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+});
+
+test("deno doc: the main entry's reference shows at most 30 symbols, the snapshot's", {
+  skip: onDeno,
+}, () => {
+  const doc = JSON.parse(
+    execFileSync(process.execPath, ["doc", "--json", "mod.ts"], {
+      cwd: repoRoot,
+      encoding: "utf8",
+    }),
+  ) as { nodes: Record<string, { symbols: { name: string }[] }> };
+  const names = Object.values(doc.nodes).flatMap((node) => node.symbols.map(({ name }) => name));
+  const main = ENTRY_POINTS[0];
+  assert.deepEqual(names.sort(), [...main.values, ...main.types].sort());
+  assert.ok(names.length <= 30, `${names.length} symbols`);
 });
