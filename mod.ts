@@ -1,39 +1,48 @@
 /**
- * wsport: a WebSocket server library (RFC 6455) that runs unchanged on Deno, Bun and
- * Node.
+ * wsport: a WebSocket server library (RFC 6455, RFC 7692) that runs unchanged on Deno,
+ * Bun and Node.
+ *
+ * This is the application API: a {@linkcode WebSocketSite} with
+ * {@linkcode WebSocketHandler} classes on its routes, served by {@linkcode serve} on the
+ * runtime's own server (or `site.fetch` inside one you run), static {@linkcode files},
+ * and a {@linkcode RedisBackplane} to share topics between processes. The sans-I/O
+ * engine underneath, for building your own I/O, is the `wsport/core` entry point; each
+ * adapter also has its own (`wsport/node`, `wsport/deno`, `wsport/bun`).
+ *
+ * @example An echo server
+ * ```ts
+ * import { serve, WebSocketHandler, WebSocketSite } from "wsport";
+ *
+ * class Echo extends WebSocketHandler {
+ *   override frameReceived(message: string | Uint8Array) {
+ *     this.transport.write(message);
+ *   }
+ * }
+ * const site = new WebSocketSite();
+ * site.addHandler("/echo", Echo);
+ * await serve(site, { port: 8080 });
+ * ```
  * @module
  */
 
-export * from "./src/core/constants.ts";
-export * from "./src/core/limits.ts";
-export * from "./src/core/errors.ts";
-export * from "./src/core/close.ts";
-export * from "./src/core/handshake.ts";
-export * from "./src/core/frame.ts";
-export * from "./src/core/mask.ts";
-export * from "./src/core/utf8.ts";
-export * from "./src/core/output.ts";
-export * from "./src/core/liveness.ts";
-export * from "./src/core/connection.ts";
-export {
-  DEFAULT_DEFLATE_OPTIONS,
-  type DeflateOptions,
-  type DeflateSetting,
-  resolveDeflateOptions,
-} from "./src/core/deflate_options.ts";
-export * from "./src/core/extensions.ts";
-export * from "./src/core/permessage_deflate.ts";
-export type { MessageCodec } from "./src/core/message_codec.ts";
-export * from "./src/site/transport.ts";
-export * from "./src/site/handler.ts";
-export * from "./src/site/link.ts";
-export * from "./src/site/session.ts";
-export * from "./src/site/site.ts";
-export type { Backplane } from "./src/site/backplane.ts";
-export * from "./src/backplane/redis.ts";
-export * from "./src/adapters/server.ts";
-export * from "./src/adapters/serve.ts";
-export { detectRuntime } from "./src/adapters/runtime.ts";
-export { DeflateCodec } from "./src/adapters/deflate_codec.ts";
+export { WebSocketSite } from "./src/site/site.ts";
+export type { HttpHandler, PublishOptions, RouteOptions, SiteOptions } from "./src/site/site.ts";
+export { type HandlerClass, WebSocketHandler } from "./src/site/handler.ts";
+export type { Transport } from "./src/site/transport.ts";
+export type { CloseInfo } from "./src/core/connection.ts";
+export type { CloseStatus } from "./src/core/close.ts";
+export type { HandshakeOptions } from "./src/core/handshake.ts";
+export { CloseCode } from "./src/core/constants.ts";
+export { DEFAULT_LIMITS, type Limits } from "./src/core/limits.ts";
+export type { DeflateOptions, DeflateSetting } from "./src/core/deflate_options.ts";
+export { serve } from "./src/adapters/serve.ts";
+export type { AdapterName, ServeOptions, Server } from "./src/adapters/server.ts";
+export type { BunWebSocketHandlers } from "./src/adapters/native.ts";
 export { files, type FilesOptions } from "./src/files/files.ts";
-export { contentType } from "./src/files/content_type.ts";
+export type { Backplane } from "./src/site/backplane.ts";
+export {
+  type BackplaneStatus,
+  RedisBackplane,
+  type RedisBackplaneOptions,
+  type RedisPubSub,
+} from "./src/backplane/redis.ts";

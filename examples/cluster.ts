@@ -25,7 +25,7 @@ import { createServer } from "node:net";
 import { availableParallelism } from "node:os";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { detectRuntime } from "../mod.ts";
+import { detectRuntime } from "../src/adapters/runtime.ts";
 import { env } from "./listen.ts";
 
 /** A free port, when `PORT=0` asks for any: every worker must get the same one. */

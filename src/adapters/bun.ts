@@ -7,7 +7,8 @@
 import { HandshakeError } from "../core/errors.ts";
 import { fileSliceOf } from "../files/file_slice.ts";
 import type { Link, NativePubSub } from "../site/link.ts";
-import type { AcceptedUpgrade, WebSocketSite } from "../site/site.ts";
+import { type AcceptedUpgrade, siteInternals } from "../site/internals.ts";
+import type { WebSocketSite } from "../site/site.ts";
 import {
   bunDeflateOptions,
   type BunPerMessageDeflate,
@@ -55,7 +56,7 @@ export interface BunServer {
 }
 
 /** Bun's `websocket` handler object, as `Bun.serve` and `export default` take it. */
-export interface BunWebSocketHandlers {
+interface BunHandlers {
   open(ws: BunWebSocket): void;
   message(ws: BunWebSocket, message: string | Uint8Array): void;
   pong(ws: BunWebSocket, data: Uint8Array): void;
@@ -77,7 +78,7 @@ interface BunNamespace {
     hostname: string;
     reusePort: boolean;
     fetch: (request: Request, server: BunServer) => Promise<Response | undefined>;
-    websocket: BunWebSocketHandlers;
+    websocket: BunHandlers;
     /** Whether Bun answers a thrown error with its development page (source, paths). */
     development: boolean;
     /** Answers a request whose `fetch` threw. */
@@ -198,10 +199,10 @@ function pubsubOf(server: BunServer, threshold: number | undefined): BunPubSub {
  * The `websocket` handlers for a site on Bun. Bun's own limits are opened wide and its
  * own pings turned off: wsport enforces each route's limits and runs the heartbeat.
  */
-export function bunWebSocketHandlers(site: WebSocketSite): BunWebSocketHandlers {
+export function bunWebSocketHandlers(site: WebSocketSite): BunHandlers {
   let maxMessageBytes = site.limits.maxMessageBytes;
   let maxSendBufferBytes = site.limits.maxSendBufferBytes;
-  for (const route of site.routes.values()) {
+  for (const route of siteInternals(site).routes.values()) {
     maxMessageBytes = Math.max(maxMessageBytes, route.limits.maxMessageBytes);
     maxSendBufferBytes = Math.max(maxSendBufferBytes, route.limits.maxSendBufferBytes);
   }
@@ -318,24 +319,26 @@ function closing(response: Response): Response {
  */
 export function serveBun(site: WebSocketSite, options: ServeOptions = {}): Promise<Server> {
   const sweeper = new Sweeper();
+  const internals = siteInternals(site);
   const bun = (globalThis as unknown as { Bun: BunNamespace }).Bun;
   const server = bun.serve({
     port: options.port ?? 8080,
     hostname: options.hostname ?? "0.0.0.0",
     reusePort: options.reusePort ?? false,
-    fetch: async (request, server) => {
-      if (!URL.canParse(request.url)) return noHost();
+    fetch: (request, server) => {
+      if (!URL.canParse(request.url)) return Promise.resolve(noHost());
       const remoteAddress = bunRemoteAddress(request, server);
-      const decision = await site.decide(request);
-      if (decision.kind === "http") return withBunFileBody(await site.serveHttp(request), bun);
-      if (decision.kind === "reject") return closing(decision.response);
-      return upgradeBun(site, request, server, decision, remoteAddress, sweeper);
+      return internals.handle(request, {
+        upgrade: (decision) => upgradeBun(site, request, server, decision, remoteAddress, sweeper),
+        refused: closing,
+        served: (response) => withBunFileBody(response, bun),
+      });
     },
     websocket: bunWebSocketHandlers(site),
     // Never Bun's development error page (it shows source code and the working
     // directory): a request that fails is reported to the site and gets a plain 500.
     development: false,
-    error: (error) => site.requestFailed(error),
+    error: (error) => internals.requestFailed(error),
   });
   let resolveFinished!: () => void;
   const finished = new Promise<void>((resolve) => resolveFinished = resolve);

@@ -4,6 +4,7 @@
  */
 
 import type { DeflateOptions } from "../core/deflate_options.ts";
+import { siteInternals } from "../site/internals.ts";
 import type { WebSocketSite } from "../site/site.ts";
 
 /** Bun's compressor presets (uWebSockets' `CompressOptions`). */
@@ -75,7 +76,7 @@ export function bunPerMessageDeflate(
  */
 export function bunDeflateOptions(site: WebSocketSite): Readonly<DeflateOptions> | undefined {
   if (site.perMessageDeflate !== undefined) return site.perMessageDeflate;
-  for (const route of site.routes.values()) {
+  for (const route of siteInternals(site).routes.values()) {
     if (route.perMessageDeflate !== undefined) return route.perMessageDeflate;
   }
   return undefined;

@@ -7,7 +7,8 @@
 import { CloseCode } from "../core/constants.ts";
 import { HandshakeError } from "../core/errors.ts";
 import { headerList } from "../core/handshake.ts";
-import type { AcceptedUpgrade, WebSocketSite } from "../site/site.ts";
+import { type AcceptedUpgrade, siteInternals } from "../site/internals.ts";
+import type { WebSocketSite } from "../site/site.ts";
 import { NativeLink } from "./native_link.ts";
 import { closeConnections, type ServeOptions, type Server } from "./server.ts";
 import { Sweeper } from "./sweeper.ts";
@@ -191,6 +192,7 @@ export function serveDeno(site: WebSocketSite, options: ServeOptions = {}): Prom
     );
   }
   const sweeper = new Sweeper();
+  const internals = siteInternals(site);
   const controller = new AbortController();
   let shuttingDown: Promise<void> | undefined;
   const server = deno().serve(
@@ -201,17 +203,16 @@ export function serveDeno(site: WebSocketSite, options: ServeOptions = {}): Prom
       signal: controller.signal,
       onListen: () => {},
       // A request that fails is reported to the site, and gets a plain 500.
-      onError: (error) => site.requestFailed(error),
+      onError: (error) => internals.requestFailed(error),
     },
-    async (request, info) => {
+    (request, info) => {
       const remoteAddress = denoRemoteAddress(info);
-      const decision = await site.decide(request);
-      if (decision.kind === "http") return site.serveHttp(request);
-      if (decision.kind === "reject") return decision.response;
-      if (shuttingDown !== undefined) {
-        return new HandshakeError(503, "Server shutting down").toResponse();
-      }
-      return upgradeDeno(site, request, decision, remoteAddress, sweeper);
+      return internals.handle(request, {
+        upgrade: (decision) =>
+          shuttingDown === undefined
+            ? upgradeDeno(site, request, decision, remoteAddress, sweeper)
+            : new HandshakeError(503, "Server shutting down").toResponse(),
+      });
     },
   );
   const shutdown = () =>

@@ -11,7 +11,8 @@ import { Liveness } from "../core/liveness.ts";
 import type { Link } from "../site/link.ts";
 import { messageByteLength } from "../site/message.ts";
 import type { Session } from "../site/session.ts";
-import type { AcceptedUpgrade, WebSocketSite } from "../site/site.ts";
+import { type AcceptedUpgrade, siteInternals } from "../site/internals.ts";
+import type { WebSocketSite } from "../site/site.ts";
 import { tickIntervalFor, type TrackedConnection } from "./server.ts";
 import type { Sweeper } from "./sweeper.ts";
 
@@ -68,7 +69,7 @@ export abstract class NativeLink implements Link, TrackedConnection {
   ): void {
     this.#sweeper = sweeper;
     sweeper.add(this, tickIntervalFor(decision.route.limits));
-    this.session = site.open({ link: this, request, decision, remoteAddress });
+    this.session = siteInternals(site).open({ link: this, request, decision, remoteAddress });
   }
 
   /** The runtime's own state: its socket is `OPEN`, no close started on either side. */

@@ -13,6 +13,7 @@ import { GUID } from "../core/constants.ts";
 import { HandshakeError } from "../core/errors.ts";
 import { acceptHeaders } from "../core/handshake.ts";
 import type { Limits } from "../core/limits.ts";
+import { siteInternals } from "../site/internals.ts";
 import type { WebSocketSite } from "../site/site.ts";
 import {
   isRequestTarget,
@@ -266,7 +267,7 @@ export async function serveNode(site: WebSocketSite, options: ServeOptions = {})
  * this connection is dropped, never the process.
  */
 function dropFailed(site: WebSocketSite, socket: Socket, error: unknown): void {
-  site.reportError(error);
+  siteInternals(site).reportError(error);
   socket.destroy();
 }
 
@@ -287,8 +288,11 @@ async function serveRequest(
       await writeResponse(rejection(400, "Malformed request headers"), target, site.limits);
       return;
     }
-    const decision = await site.decide(request);
-    response = decision.kind === "reject" ? decision.response : await site.serveHttp(request);
+    // An upgrade the site would accept arrives as an `upgrade` event, never here: answer
+    // one that does (a client that left out `Connection: Upgrade`) as plain HTTP.
+    response = await siteInternals(site).handle(request, {
+      upgrade: () => siteInternals(site).serveHttp(request),
+    });
   }
   await writeResponse(response, target, site.limits);
 }
@@ -318,22 +322,16 @@ async function upgrade(
     return;
   }
   const incoming = new NodeRequestHead(message);
-  const decision = await site.decide(incoming);
-  decided();
-  if (decision.kind !== "accept") {
-    let response: Response;
-    if (decision.kind === "reject") {
-      response = decision.response;
-    } else {
-      try {
-        response = await site.serveHttp(incoming.toRequest());
-      } catch {
-        response = rejection(400, "Malformed request headers");
-      }
-    }
-    await writeRawResponse(response, socket, site.limits);
+  const internals = siteInternals(site);
+  const answer = await internals.handle(incoming, {
+    decided,
+    upgrade: (decision) => decision,
+  });
+  if (answer instanceof Response) {
+    await writeRawResponse(answer, socket, site.limits);
     return;
   }
+  const decision = answer;
   const agreement = decision.acceptance.perMessageDeflate;
   if (socket.destroyed) return;
   const { acceptance } = decision;
@@ -352,7 +350,7 @@ async function upgrade(
       threshold: deflate.threshold,
     },
   );
-  const session = site.open({
+  const session = internals.open({
     link,
     request: incoming.forConnection(),
     decision,

@@ -8,7 +8,7 @@ import type { Socket } from "node:net";
 import { Readable, type Writable } from "node:stream";
 import type { Limits } from "../core/limits.ts";
 import type { RequestSource } from "../site/session.ts";
-import type { RequestHead } from "../site/site.ts";
+import type { RequestHead } from "../site/internals.ts";
 
 /** The head of a `node:http` request: all a `Request` without a body is made from. */
 export type MessageHead = Pick<IncomingMessage, "method" | "url" | "rawHeaders">;
@@ -68,7 +68,7 @@ const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
  * @example
  * ```ts
  * const head = new NodeRequestHead(message);
- * const decision = await site.decide(head); // no Request, Headers or URL made
+ * const decision = await siteInternals(site).decide(head); // no Request, Headers or URL made
  * ```
  */
 export class NodeRequestHead implements RequestHead {

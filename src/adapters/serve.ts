@@ -11,22 +11,20 @@ import {
   optionTypeError,
 } from "../core/options.ts";
 import { WebSocketSite } from "../site/site.ts";
-import { serveBun } from "./bun.ts";
-import { serveDeno } from "./deno.ts";
-import { serveNode } from "./node.ts";
-import { bindRuntime, detectRuntime } from "./runtime.ts";
+import { detectRuntime } from "./runtime.ts";
 import type { AdapterName, ServeOptions, Server } from "./server.ts";
 
-const adapters: Record<
-  AdapterName,
-  (site: WebSocketSite, options: ServeOptions) => Promise<Server>
-> = {
-  deno: serveDeno,
-  bun: serveBun,
-  node: serveNode,
-};
-
-bindRuntime();
+/**
+ * Each adapter, loaded on first use: importing `serve` loads none of them, so the Node
+ * adapter's `node:` modules stay out of an app that runs on Deno.serve or Bun.serve.
+ */
+const adapters: Readonly<
+  Record<AdapterName, (site: WebSocketSite, options: ServeOptions) => Promise<Server>>
+> = Object.freeze({
+  deno: async (site, options) => (await import("./deno.ts")).serveDeno(site, options),
+  bun: async (site, options) => (await import("./bun.ts")).serveBun(site, options),
+  node: async (site, options) => (await import("./node.ts")).serveNode(site, options),
+});
 
 const SERVE = "serve()";
 

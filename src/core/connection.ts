@@ -135,6 +135,7 @@ export class Connection {
   #deferredClose: Uint8Array | undefined;
   #closeInfo: CloseInfo | undefined;
 
+  /** A connection, open from the start: the handshake is the caller's. */
   constructor(options: ConnectionOptions = {}) {
     const role = options.role ?? "server";
     this.limits = resolveLimits(options.limits);

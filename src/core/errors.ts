@@ -21,6 +21,7 @@ export class WebSocketError extends Error {
   readonly reason: string;
 
   /**
+   * An error that fails a connection with `closeCode`.
    * @param closeCode The close code to send.
    * @param reason What went wrong.
    */
@@ -51,6 +52,7 @@ export class HandshakeError extends Error {
   readonly headers: Readonly<Record<string, string>>;
 
   /**
+   * A refusal of an upgrade with `status`.
    * @param status The HTTP status.
    * @param message A short plain-text explanation, sent as the response body.
    * @param headers Extra headers for the response.

@@ -101,6 +101,7 @@ export class FrameParser {
   readonly #pieces = new RetainedBytes();
   #received = 0;
 
+  /** A parser for one connection's frames, in the given role. */
   constructor(options: FrameParserOptions) {
     this.#requireMask = options.role === "server";
     this.#maxFrameBytes = options.maxFrameBytes;

@@ -17,12 +17,14 @@ import {
  * adapter's lighter view of a request head.
  */
 export interface HandshakeRequest {
+  /** The request method; a handshake must be `GET`. */
   readonly method: string;
   /**
    * The request line's HTTP version (`"1.1"`), where the server tells it: the Node
    * adapter's request head does; a `Request` does not, and then it is not checked.
    */
   readonly httpVersion?: string;
+  /** The request's headers, read by name (as a `Headers` object). */
   readonly headers: {
     /** The header's value, its repeats joined with ", " (as `Headers.get`), or `null`. */
     get(name: string): string | null;

@@ -29,16 +29,22 @@ export class WebSocketHandler<Data = unknown> {
   /** The connection's transport. */
   readonly transport: Transport<Data>;
 
-  /** @param transport The connection's transport, given by the site. */
+  /**
+   * Made by the site when a connection opens; a subclass that takes the transport must
+   * pass it on with `super(transport)`.
+   * @param transport The connection's transport, given by the site.
+   */
   constructor(transport: Transport<Data>) {
     this.transport = transport;
   }
 
   /**
-   * Called with each complete message: a `string` for text, bytes for binary.
-   * Throwing (or rejecting) closes this connection with 1011.
+   * Called with each complete message: a `string` for text, bytes for binary. Despite
+   * the name (Twisted's), never a single frame: a fragmented message is reassembled,
+   * and a compressed one inflated, before it is passed here, and it is at most the
+   * route's `maxMessageBytes`. Throwing (or rejecting) closes this connection with 1011.
    */
-  frameReceived(_frame: string | Uint8Array): void | Promise<void> {}
+  frameReceived(_message: string | Uint8Array): void | Promise<void> {}
 
   /** Called with each pong the peer sends. */
   pongReceived(_data: Uint8Array): void {}

@@ -19,11 +19,20 @@ import {
   type DeflateSetting,
   resolveDeflateOptions,
 } from "../core/deflate_options.ts";
+import { type BunWebSocketHandlers, nativeServer } from "../adapters/native.ts";
 import type { Backplane } from "./backplane.ts";
 import type { HandlerClass } from "./handler.ts";
-import type { Link } from "./link.ts";
+import {
+  type OpenedConnection,
+  registerSiteInternals,
+  type RequestHead,
+  type Route,
+  type SiteInternals,
+  type UpgradeDecision,
+  type Upgrader,
+} from "./internals.ts";
 import { toMessage } from "./message.ts";
-import { type RequestSource, Session } from "./session.ts";
+import { Session } from "./session.ts";
 import { checkRouteArguments, checkSiteArguments } from "./site_options.ts";
 import { Topics } from "./topics.ts";
 import type { Transport } from "./transport.ts";
@@ -106,80 +115,6 @@ export interface SiteOptions {
 export interface PublishOptions {
   /** Connections of this process not to send the message to, such as its sender. */
   except?: Transport | readonly Transport[];
-}
-
-/** A route: its handler and resolved options. */
-export interface Route<Data = unknown> {
-  readonly path: string;
-  readonly handler: HandlerClass<Data>;
-  readonly options: RouteOptions<Data>;
-  readonly limits: Readonly<Limits>;
-  /** The route's compression options, the site's under its own; `undefined` when off. */
-  readonly perMessageDeflate: Readonly<DeflateOptions> | undefined;
-}
-
-/**
- * A request as an adapter that parses HTTP itself sees it: what
- * {@linkcode WebSocketSite.decide} reads (method, path, headers), and the `Request`,
- * made only when a hook or the HTTP handler needs one. The Node adapter passes these,
- * so a handshake costs no `Request`, `Headers` or `URL`.
- */
-export interface RequestHead extends HandshakeRequest {
-  /** The URL's path, as `new URL(url).pathname` gives it. */
-  readonly pathname: string;
-  /** The request as a `Request`: the same object on every call. */
-  toRequest(): Request;
-}
-
-/** What the site decided for a request. */
-export type UpgradeDecision =
-  /** Not a WebSocket request for any route: serve it as plain HTTP. */
-  | { kind: "http" }
-  /** A WebSocket request refused with this response. */
-  | { kind: "reject"; response: Response }
-  /** A valid upgrade: the adapter performs it and opens a session. */
-  | { kind: "accept"; route: Route; acceptance: HandshakeAcceptance; data: unknown };
-
-/** A request {@linkcode WebSocketSite.decide} accepted as a WebSocket upgrade. */
-export type AcceptedUpgrade = Extract<UpgradeDecision, { kind: "accept" }>;
-
-/** What an adapter knows about a connection it has upgraded. */
-export interface OpenedConnection {
-  link: Link;
-  /** The upgrade request, or a function that makes an equal one on first use. */
-  request: RequestSource;
-  /** What {@linkcode WebSocketSite.decide} granted: the route, subprotocol and data. */
-  decision: AcceptedUpgrade;
-  remoteAddress: string | undefined;
-}
-
-/**
- * How `site.fetch` upgrades inside a runtime's own server (`Deno.serve(site.fetch)`,
- * `export default site`): provided by the adapters for the runtime in use.
- */
-export interface RuntimeBinding {
-  /**
-   * The peer's address, read from what the runtime passed beside the request. Called
-   * before anything is awaited: Deno's request info expires at the first await.
-   */
-  remoteAddress(request: Request, context: unknown): string | undefined;
-  /** Upgrades an accepted request with the runtime's native WebSocket. */
-  upgrade(
-    site: WebSocketSite,
-    request: Request,
-    context: unknown,
-    decision: AcceptedUpgrade,
-    remoteAddress: string | undefined,
-  ): Response | undefined | Promise<Response | undefined>;
-  /** Bun's `websocket` handler object for a site, on Bun. */
-  websocket?(site: WebSocketSite): unknown;
-}
-
-let runtimeBinding: RuntimeBinding | undefined;
-
-/** Sets how `site.fetch` upgrades in this runtime; called by the adapters module. */
-export function setRuntimeBinding(binding: RuntimeBinding): void {
-  runtimeBinding = binding;
 }
 
 const plainText = (status: number, text: string) =>
@@ -305,6 +240,18 @@ export class WebSocketSite {
       }
     };
     this.#topics = new Topics(options.backplane, this.#onError);
+    registerSiteInternals(
+      this,
+      {
+        routes: this.#routes,
+        handle: (request, upgrader) => this.#handle(request, upgrader),
+        decide: (request) => this.#decide(request),
+        serveHttp: (request) => this.#serveHttp(request),
+        requestFailed: (error) => this.#requestFailed(error),
+        reportError: this.#onError,
+        open: (connection) => this.#open(connection),
+      } satisfies SiteInternals,
+    );
   }
 
   /**
@@ -316,6 +263,9 @@ export class WebSocketSite {
    *   it.
    * @param handler A class extending `WebSocketHandler` (or any class whose prototype has
    *   the methods `frameReceived`, `pongReceived` and `connectionLost`).
+   * @param options The route's options. The handler's `Data` (its `transport.data`) is
+   *   what `onUpgrade` returns: a hook returning anything else is a type error, and a
+   *   handler whose `Data` cannot be `undefined` needs the hook.
    * @returns The site, so calls chain.
    * @throws {TypeError} For a path that is not a string or can never match a request (not
    *   starting with "/"; holding `?`, `#` or whitespace; ending with "/" other than "/"
@@ -337,11 +287,29 @@ export class WebSocketSite {
    * // site.addHandler("/chat", Chat, { protocols: "chat" }) throws:
    * // TypeError: addHandler(): option "protocols" must be an array of strings (tokens), got the string "chat"
    * ```
+   *
+   * @example Per-connection data, typed from the hook to the handler
+   * ```ts
+   * import { WebSocketHandler, WebSocketSite } from "wsport";
+   * class Chat extends WebSocketHandler<{ user: string }> {
+   *   override frameReceived(message: string | Uint8Array) {
+   *     this.transport.write(`${this.transport.data.user}: ${message}`);
+   *   }
+   * }
+   * const site = new WebSocketSite();
+   * site.addHandler("/chat", Chat, {
+   *   onUpgrade(request) {
+   *     const user = new URL(request.url).searchParams.get("user");
+   *     return user ? { user } : new Response("Unauthorized", { status: 401 });
+   *   },
+   * });
+   * ```
    */
   addHandler<Data = unknown>(
     path: string,
     handler: HandlerClass<Data>,
-    options: RouteOptions<Data> = {},
+    ...[options = {}]: undefined extends Data ? [options?: RouteOptions<Data>]
+      : [options: RouteOptions<Data> & Required<Pick<RouteOptions<Data>, "onUpgrade">>]
   ): this {
     checkRouteArguments(path, handler, options);
     if (this.#routes.has(path)) {
@@ -360,11 +328,6 @@ export class WebSocketSite {
     );
     this.#routes.set(path, { path, handler, options, limits, perMessageDeflate } as Route);
     return this;
-  }
-
-  /** The routes, by path. */
-  get routes(): ReadonlyMap<string, Route> {
-    return this.#routes;
   }
 
   /** The open connections, on every adapter this site is served by. */
@@ -417,14 +380,30 @@ export class WebSocketSite {
     return this.#topics.count(topic);
   }
 
-  /**
-   * Decides what to do with a request: plain HTTP, a refused handshake, or an upgrade.
-   * Adapters call it; applications rarely need to. It does not throw: an error in the
-   * checks (an `allowedOrigins` function that throws) or in `onUpgrade`, or an
-   * `onUpgrade` answer that cannot be sent, goes to `onError` and refuses the upgrade
-   * with a plain 500.
-   */
-  async decide(request: Request | RequestHead): Promise<UpgradeDecision> {
+  /** The request switch: see `SiteInternals.handle`. */
+  async #handle<Upgraded>(
+    request: Request | RequestHead,
+    upgrader: Upgrader<Upgraded>,
+  ): Promise<Response | Upgraded> {
+    const decision = await this.#decide(request);
+    upgrader.decided?.();
+    if (decision.kind === "accept") return upgrader.upgrade(decision);
+    if (decision.kind === "reject") {
+      return upgrader.refused?.(decision.response) ?? decision.response;
+    }
+    let plain: Request;
+    try {
+      plain = isRequestHead(request) ? request.toRequest() : request;
+    } catch {
+      // Headers that parse as HTTP but that no `Headers` object takes.
+      return new HandshakeError(400, "Malformed request headers").toResponse();
+    }
+    const response = await this.#serveHttp(plain);
+    return upgrader.served?.(response) ?? response;
+  }
+
+  /** Decides what to do with a request: see `SiteInternals.decide`. */
+  async #decide(request: Request | RequestHead): Promise<UpgradeDecision> {
     const head = isRequestHead(request) ? request : undefined;
     const pathname = head?.pathname ?? new URL((request as Request).url).pathname;
     const route = this.#routes.get(pathname);
@@ -457,49 +436,29 @@ export class WebSocketSite {
 
   /** Reports an error in deciding on an upgrade, which is refused with 500. */
   #failed(error: unknown): UpgradeDecision {
-    return { kind: "reject", response: this.requestFailed(error) };
+    return { kind: "reject", response: this.#requestFailed(error) };
   }
 
-  /**
-   * Serves a plain HTTP request with the site's HTTP handler. It does not throw: an error
-   * the handler throws, or an answer that is not a `Response` that can be sent, goes to
-   * `onError` and is answered with a plain 500.
-   */
-  async serveHttp(request: Request): Promise<Response> {
+  /** Serves a plain HTTP request: see `SiteInternals.serveHttp`. */
+  async #serveHttp(request: Request): Promise<Response> {
     let response: unknown;
     try {
       response = await this.#http(request);
     } catch (error) {
-      return this.requestFailed(error);
+      return this.#requestFailed(error);
     }
     const problem = unsendable(response, "The HTTP handler's answer");
-    return problem === undefined ? response as Response : this.requestFailed(problem);
+    return problem === undefined ? response as Response : this.#requestFailed(problem);
   }
 
-  /**
-   * Reports an error that failed a request to `onError`, and gives the answer to send
-   * instead: a plain-text 500, with nothing of the error in it. Adapters call it from the
-   * runtime's error hook, so that no runtime's own error page reaches a client.
-   */
-  requestFailed(error: unknown): Response {
+  /** Reports an error that failed a request: see `SiteInternals.requestFailed`. */
+  #requestFailed(error: unknown): Response {
     this.#onError(error);
     return internalServerError();
   }
 
-  /**
-   * Passes an error to the site's `onError` hook, with the connection it happened on if
-   * any. Adapters call it for errors on one connection; it never throws (an error thrown
-   * by the hook itself is logged).
-   */
-  reportError(error: unknown, transport?: Transport<unknown>): void {
-    this.#onError(error, transport);
-  }
-
-  /**
-   * Opens a session for an upgraded connection and makes its handler. Adapters call it
-   * once the runtime reports the connection open.
-   */
-  open(connection: OpenedConnection): Session {
+  /** Opens a session for an upgraded connection: see `SiteInternals.open`. */
+  #open(connection: OpenedConnection): Session {
     const { route, acceptance, data } = connection.decision;
     const session: Session = new Session({
       link: connection.link,
@@ -519,42 +478,45 @@ export class WebSocketSite {
   }
 
   /**
-   * A fetch handler for the runtime's own server: `Deno.serve(site.fetch)`, or
-   * `export default site` for `deno serve` and `bun run`.
+   * A fetch handler for the runtime's own server: `Deno.serve(site.fetch)` on Deno,
+   * `export default site` for `deno serve` and `bun run`, or
+   * `Bun.serve({ fetch: site.fetch, websocket: site.websocket })`. It upgrades with the
+   * runtime's native WebSocket; elsewhere (Node) it serves plain HTTP and answers an
+   * upgrade with 501: use `serve()` there.
+   *
+   * @example Deno's own server
+   * ```ts ignore
+   * Deno.serve({ port: 8080 }, site.fetch);
+   * ```
    */
-  fetch = async (request: Request, context?: unknown): Promise<Response> => {
+  readonly fetch = async (request: Request, context?: unknown): Promise<Response> => {
+    // Read before any await: Deno's request info expires at the first one.
+    const native = nativeServer();
+    const remoteAddress = native?.remoteAddress(request, context);
     try {
-      return await this.#fetch(request, context);
+      const answer = await this.#handle(request, {
+        upgrade: (decision) =>
+          native === undefined
+            ? new HandshakeError(
+              501,
+              "This runtime's fetch server cannot upgrade: use serve() from wsport",
+            ).toResponse()
+            : native.upgrade(this, request, context, decision, remoteAddress),
+      });
+      // Bun answers the upgrade itself: its fetch handler must then return undefined.
+      return answer as Response;
     } catch (error) {
       // Never the runtime's own error page (Bun's shows source code) for a request.
-      return this.requestFailed(error);
+      return this.#requestFailed(error);
     }
   };
 
-  async #fetch(request: Request, context: unknown): Promise<Response> {
-    const remoteAddress = runtimeBinding?.remoteAddress(request, context);
-    const decision = await this.decide(request);
-    if (decision.kind === "http") return this.serveHttp(request);
-    if (decision.kind === "reject") return decision.response;
-    if (runtimeBinding === undefined) {
-      return new HandshakeError(
-        501,
-        "This runtime's fetch server cannot upgrade: use serve() from wsport",
-      ).toResponse();
-    }
-    const response = await runtimeBinding.upgrade(
-      this,
-      request,
-      context,
-      decision,
-      remoteAddress,
-    );
-    // Bun answers the upgrade itself: its fetch handler must then return undefined.
-    return response as Response;
-  }
-
-  /** Bun's `websocket` handlers, for `export default { fetch: site.fetch, websocket: site.websocket }`. */
-  get websocket(): unknown {
-    return runtimeBinding?.websocket?.(this);
+  /**
+   * Bun's `websocket` handlers for this site, for
+   * `Bun.serve({ fetch: site.fetch, websocket: site.websocket })` or `export default site`;
+   * `undefined` on other runtimes.
+   */
+  get websocket(): BunWebSocketHandlers | undefined {
+    return nativeServer()?.websocket?.(this);
   }
 }

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Backplane } from "../../src/site/backplane.ts";
 import { type HandlerClass, WebSocketHandler } from "../../src/site/handler.ts";
+import { siteInternals } from "../../src/site/internals.ts";
 import { type RouteOptions, type SiteOptions, WebSocketSite } from "../../src/site/site.ts";
 import { Echo } from "../helpers/server.ts";
 
@@ -151,7 +152,7 @@ test("addHandler() takes paths as the URL parser gives them", () => {
   for (const path of ["/", "/chat", "/a/b", "/caf%C3%A9", "/a%20b", "/v1.0/x-y_z~", "//x"]) {
     site.addHandler(path, Echo);
   }
-  assert.equal(site.routes.size, 7);
+  assert.equal(siteInternals(site).routes.size, 7);
 });
 
 test("addHandler() rejects a path that has a handler already", () => {
@@ -191,7 +192,7 @@ test("addHandler() takes a class with the handler's methods that does not extend
     .addHandler("/a", loose<HandlerClass>(Structural))
     .addHandler("/b", loose<HandlerClass>(OldStyle))
     .addHandler("/c", WebSocketHandler);
-  assert.equal(site.routes.size, 3);
+  assert.equal(siteInternals(site).routes.size, 3);
 });
 
 test("addHandler() rejects options that are not an object or an unknown option", () => {
@@ -298,5 +299,5 @@ test("addHandler() takes every option in its accepted forms", () => {
     .addHandler("/b", Echo, { allowedOrigins: (origin) => origin.endsWith(".example") })
     .addHandler("/c", Echo, { protocols: [], perMessageDeflate: false })
     .addHandler("/d", Echo, { protocols: undefined, onUpgrade: undefined });
-  assert.equal(site.routes.size, 4);
+  assert.equal(siteInternals(site).routes.size, 4);
 });

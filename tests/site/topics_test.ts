@@ -10,6 +10,7 @@ import { WebSocketHandler } from "../../src/site/handler.ts";
 import type { Link, NativePubSub } from "../../src/site/link.ts";
 import { PreparedMessage, toMessage } from "../../src/site/message.ts";
 import type { Session } from "../../src/site/session.ts";
+import { siteInternals } from "../../src/site/internals.ts";
 import { type SiteOptions, WebSocketSite } from "../../src/site/site.ts";
 import { type Subscriber, Topics } from "../../src/site/topics.ts";
 import { hex, toHex } from "../helpers/frames.ts";
@@ -91,12 +92,12 @@ function siteWith(options: SiteOptions = {}) {
 
 /** Opens a session on `/t` of a site over a fake link, as an adapter does after an upgrade. */
 function openOn(site: WebSocketSite, link: Link): Session {
-  return site.open({
+  return siteInternals(site).open({
     link,
     request: new Request("http://localhost/t"),
     decision: {
       kind: "accept",
-      route: site.routes.get("/t")!,
+      route: siteInternals(site).routes.get("/t")!,
       acceptance: { key: "", protocol: "", extensions: "" },
       data: undefined,
     },
