@@ -11,6 +11,7 @@ import type { Sweeper } from "../../src/adapters/sweeper.ts";
 import type { CloseInfo } from "../../src/core/connection.ts";
 import { type Limits, resolveLimits } from "../../src/core/limits.ts";
 import { type HandlerClass, WebSocketHandler } from "../../src/site/handler.ts";
+import { siteInternals } from "../../src/site/internals.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
 import { clientFrame, decodeClose, join, parseFrames } from "../helpers/frames.ts";
 import { Echo } from "../helpers/server.ts";
@@ -68,9 +69,10 @@ function open(limits: Partial<Limits> = {}, Base: HandlerClass = WebSocketHandle
   const errors: unknown[] = [];
   const site = new WebSocketSite(undefined, { limits, onError: (error) => errors.push(error) });
   site.addHandler("/ws", Recorded);
-  const route = site.routes.get("/ws")!;
+  const internals = siteInternals(site);
+  const route = internals.routes.get("/ws")!;
   const link = new SocketLink(socket as unknown as Socket, resolveLimits(limits), noSweeper);
-  const session = site.open({
+  const session = internals.open({
     link,
     request: new Request("http://localhost/ws"),
     decision: {
