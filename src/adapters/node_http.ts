@@ -67,6 +67,10 @@ const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
  *
  * @example
  * ```ts
+ * import type { IncomingMessage } from "node:http";
+ * import type { WebSocketSite } from "wsport";
+ * declare const message: IncomingMessage; // as node:http's "upgrade" event gives it
+ * declare const site: WebSocketSite;
  * const head = new NodeRequestHead(message);
  * const decision = await site.decide(head); // no Request, Headers or URL made
  * ```
