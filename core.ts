@@ -9,8 +9,18 @@
  * ```ts
  * import { checkHandshake, FrameParser } from "wsport/core";
  *
+ * const request = new Request("http://localhost/chat", {
+ *   headers: {
+ *     host: "localhost",
+ *     upgrade: "websocket",
+ *     connection: "Upgrade",
+ *     "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+ *     "sec-websocket-version": "13",
+ *     "sec-websocket-protocol": "chat",
+ *   },
+ * });
  * const acceptance = checkHandshake(request, { protocols: ["chat"] });
- * const parser = new FrameParser({ maxMessageBytes: 1 << 20 });
+ * const parser = new FrameParser({ role: "server", maxFrameBytes: 1 << 20 });
  * ```
  * @module
  */

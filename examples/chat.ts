@@ -3,8 +3,11 @@
  * `/join name` message moves to another, and every other message reaches everyone in
  * the room. The site serves the page at `/` (`/?room=name` for a room).
  *
+ *     npm run example:chat
  *     deno run --allow-net --allow-env examples/chat.ts
  *     bun run examples/chat.ts
+ *
+ * `PORT` sets the port (default 8080); Deno reads it only with `--allow-env`.
  *
  * With `REDIS_URL` set, rooms are shared by every process on that Redis (through
  * `RedisBackplane` and node-redis, loaded only then): run it several times on several
@@ -32,27 +35,125 @@ import process from "node:process";
 import { announce, env, listenOptions } from "./listen.ts";
 
 const PAGE = `<!doctype html>
+<html lang="en">
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>wsport chat</title>
-<style>body{font:16px system-ui;max-width:40em;margin:2em auto}#log{white-space:pre-wrap}</style>
-<h1>wsport chat</h1>
-<p>Type <code>/join name</code> to change rooms.</p>
-<div id="log"></div>
-<form id="form"><input id="text" autocomplete="off" autofocus> <button>Send</button></form>
+<style>
+  :root { color-scheme: light dark; --accent: #2563eb; --line: #8884; --muted: #8a8f98;
+    --bubble: #8881; }
+  * { box-sizing: border-box; }
+  body { margin: 0; font: 15px/1.45 system-ui, sans-serif; display: flex; flex-direction: column;
+    height: 100vh; }
+  header { display: flex; flex-wrap: wrap; align-items: center; gap: 0.5rem 1rem;
+    padding: 0.75rem 1.25rem; border-bottom: 1px solid var(--line); }
+  header h1 { margin: 0 auto 0 0; font-size: 1.1rem; }
+  .badge { padding: 0.15rem 0.65rem; border: 1px solid var(--line); border-radius: 999px;
+    font-size: 0.9rem; }
+  .badge b { font-weight: 600; }
+  #state { color: var(--muted); font-size: 0.85rem; }
+  #state.open { color: #16a34a; }
+  #log { flex: 1; margin: 0; padding: 1rem 1.25rem; list-style: none; overflow-y: auto;
+    display: flex; flex-direction: column; gap: 0.4rem; }
+  #log li { max-width: min(36rem, 85%); overflow-wrap: anywhere; white-space: pre-wrap; }
+  #log .message { align-self: flex-start; padding: 0.35rem 0.75rem; border-radius: 0.9rem;
+    background: var(--bubble); }
+  #log .message .from { display: block; font-size: 0.75rem; color: var(--accent); }
+  #log .mine { align-self: flex-end; background: var(--accent); color: white; }
+  #log .mine .from { display: none; }
+  #log .event { align-self: center; color: var(--muted); font-size: 0.85rem; }
+  form { display: flex; gap: 0.5rem; padding: 0.75rem 1.25rem; border-top: 1px solid var(--line); }
+  input { flex: 1; padding: 0.5rem 0.75rem; font: inherit; border: 1px solid var(--line);
+    border-radius: 0.6rem; background: transparent; color: inherit; }
+  button { padding: 0.5rem 1.1rem; font: inherit; color: white; background: var(--accent);
+    border: 0; border-radius: 0.6rem; cursor: pointer; }
+  button:disabled { opacity: 0.5; cursor: default; }
+  footer { padding: 0 1.25rem 0.75rem; color: var(--muted); font-size: 0.8rem; }
+</style>
+<header>
+  <h1>wsport chat</h1>
+  <span class="badge">You are <b id="me">…</b></span>
+  <span class="badge">Room <b id="room">…</b></span>
+  <span id="state">connecting…</span>
+</header>
+<ul id="log" aria-live="polite"></ul>
+<form id="form">
+  <input id="text" autocomplete="off" placeholder="Say something, or /join another-room" autofocus>
+  <button id="send" disabled>Send</button>
+</form>
+<footer>Type <code>/join name</code> to change rooms; open this page in two windows to talk to
+yourself.</footer>
 <script>
 const log = document.getElementById("log");
+const me = document.getElementById("me");
+const room = document.getElementById("room");
+const state = document.getElementById("state");
+const send = document.getElementById("send");
+const input = document.getElementById("text");
+let name = "";
+
+function add(className, text, from) {
+  const item = document.createElement("li");
+  item.className = className;
+  if (from !== undefined) {
+    const label = document.createElement("span");
+    label.className = "from";
+    label.textContent = from;
+    item.append(label);
+  }
+  item.append(text);
+  log.append(item);
+  item.scrollIntoView({ block: "end" });
+}
+
+function enter(newRoom) {
+  room.textContent = newRoom;
+  document.title = newRoom + " · wsport chat";
+  const url = new URL(location.href);
+  url.searchParams.set("room", newRoom);
+  history.replaceState(null, "", url);
+}
+
 const url = new URL("/chat", location.href.replace(/^http/, "ws"));
 url.search = location.search;
 const socket = new WebSocket(url);
-socket.onmessage = (event) => log.append(event.data + "\\n");
-socket.onclose = (event) => log.append("[closed " + event.code + "]\\n");
+socket.onopen = () => {
+  state.textContent = "connected";
+  state.className = "open";
+  send.disabled = false;
+};
+socket.onmessage = (event) => {
+  const text = String(event.data);
+  // The server speaks in lines: "guest-1: hi", "guest-1 joined room", "guest-1 left ...".
+  const said = /^(guest-\\d+): ([\\s\\S]*)$/.exec(text);
+  if (said) {
+    add(said[1] === name ? "message mine" : "message", said[2], said[1]);
+    return;
+  }
+  const joined = /^(guest-\\d+) joined ([\\s\\S]*)$/.exec(text);
+  if (joined && (name === "" || joined[1] === name)) {
+    // The first line is always our own arrival: it tells us who we are.
+    name = joined[1];
+    me.textContent = name;
+    enter(joined[2]);
+    add("event", "You joined " + joined[2]);
+    return;
+  }
+  add("event", text);
+};
+socket.onclose = (event) => {
+  state.textContent = "disconnected (" + event.code + ")";
+  state.className = "";
+  send.disabled = true;
+};
 document.getElementById("form").onsubmit = (event) => {
   event.preventDefault();
-  const input = document.getElementById("text");
-  if (input.value) socket.send(input.value);
+  if (input.value.trim() === "" || socket.readyState !== WebSocket.OPEN) return;
+  socket.send(input.value);
   input.value = "";
 };
 </script>
+</html>
 `;
 
 /** The topic of a room. */

@@ -4,7 +4,7 @@
  *
  *     REDIS_URL=redis://127.0.0.1:6379 bun run examples/cluster.ts
  *     REDIS_URL=redis://127.0.0.1:6379 deno run -A --unstable-net examples/cluster.ts
- *     npx tsc -p tsconfig.json && REDIS_URL=redis://127.0.0.1:6379 node .build/examples/cluster.js
+ *     REDIS_URL=redis://127.0.0.1:6379 npm run example:cluster
  *
  * On Bun and Deno the workers are child processes listening with `reusePort` (the kernel
  * spreads connections among them; Deno.serve needs `--unstable-net` for it). Node 20

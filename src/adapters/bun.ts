@@ -314,6 +314,8 @@ function closing(response: Response): Response {
  *
  * @example
  * ```ts
+ * import { WebSocketSite } from "wsport";
+ * const site = new WebSocketSite();
  * const server = await serveBun(site, { port: 8080 });
  * ```
  */

@@ -181,6 +181,8 @@ export function upgradeDeno(
  *
  * @example
  * ```ts
+ * import { WebSocketSite } from "wsport";
+ * const site = new WebSocketSite();
  * const server = await serveDeno(site, { port: 8080 });
  * ```
  */

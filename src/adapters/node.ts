@@ -156,6 +156,8 @@ export function nodeAccept(key: string): string {
  *
  * @example
  * ```ts
+ * import { WebSocketSite } from "wsport";
+ * const site = new WebSocketSite();
  * const server = await serveNode(site, { port: 8080 });
  * console.log(`listening on ${server.port}`);
  * ```

@@ -67,6 +67,11 @@ const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
  *
  * @example
  * ```ts
+ * import type { IncomingMessage } from "node:http";
+ * import type { WebSocketSite } from "wsport";
+ * import { siteInternals } from "../site/internals.ts";
+ * declare const message: IncomingMessage; // as node:http's "upgrade" event gives it
+ * declare const site: WebSocketSite;
  * const head = new NodeRequestHead(message);
  * const decision = await siteInternals(site).decide(head); // no Request, Headers or URL made
  * ```

@@ -84,6 +84,8 @@ function checkServeArguments(site: unknown, options: unknown): void {
  *
  * @example
  * ```ts
+ * import { WebSocketSite } from "wsport";
+ * const site = new WebSocketSite();
  * const server = await serve(site, { port: 0, hostname: "127.0.0.1" });
  * console.log(`http://127.0.0.1:${server.port}/`);
  * await server.shutdown();

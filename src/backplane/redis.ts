@@ -139,8 +139,8 @@ type Kind = typeof Kind[keyof typeof Kind];
  * const site = new WebSocketSite(undefined, { backplane });
  * ```
  *
- * @example With ioredis
- * ```ts
+ * @example With ioredis (not type-checked: ioredis is not a dependency)
+ * ```ts ignore
  * import Redis from "ioredis";
  * const publisher = new Redis("redis://127.0.0.1:6379");
  * const subscriber = new Redis("redis://127.0.0.1:6379");
@@ -159,8 +159,8 @@ type Kind = typeof Kind[keyof typeof Kind];
  * });
  * ```
  *
- * @example With Bun's RedisClient
- * ```ts
+ * @example With Bun's RedisClient (not type-checked: Bun's types are not a dependency)
+ * ```ts ignore
  * import { RedisClient } from "bun";
  * const publisher = new RedisClient("redis://127.0.0.1:6379");
  * const subscriber = await publisher.duplicate();

@@ -58,6 +58,9 @@ export interface RouteOptions<Data = unknown> extends HandshakeOptions {
    *
    * @example Compressing a chat route, with small windows to save memory
    * ```ts
+   * import { WebSocketHandler, WebSocketSite } from "wsport";
+   * class Chat extends WebSocketHandler {}
+   * const site = new WebSocketSite();
    * site.addHandler("/chat", Chat, {
    *   perMessageDeflate: { serverMaxWindowBits: 12, clientMaxWindowBits: 12, memLevel: 5 },
    * });
@@ -71,8 +74,11 @@ export interface RouteOptions<Data = unknown> extends HandshakeOptions {
    *
    * @example Requiring a token
    * ```ts
+   * import { WebSocketHandler, WebSocketSite } from "wsport";
+   * class Chat extends WebSocketHandler {}
+   * const site = new WebSocketSite();
    * site.addHandler("/chat", Chat, {
-   *   onUpgrade(request) {
+   *   onUpgrade(request: Request) {
    *     const user = new URL(request.url).searchParams.get("token");
    *     return user ? { user } : new Response("Unauthorized", { status: 401 });
    *   },

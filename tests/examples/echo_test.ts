@@ -1,6 +1,7 @@
 /**
- * The echo example as a process on every adapter: the file listing of its working
- * folder at `/`, the files themselves, and the echo at `/echo`, on one port.
+ * The echo example as a process on every adapter: its page at `/`, the file listing of
+ * its working folder at `/files/`, the files themselves, and the echo at `/echo`, on one
+ * port.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -11,18 +12,30 @@ import { repoRoot } from "../helpers/paths.ts";
 import { pairs, startExample } from "../helpers/server.ts";
 
 for (const pair of pairs) {
-  test(`the echo example on ${pair.name}: a listing at /, files, and the echo`, async () => {
+  test(`the echo example on ${pair.name}: a page at /, a listing, files, and the echo`, async () => {
     const echo = await startExample("echo", pair.adapter);
     try {
       const base = `http://127.0.0.1:${echo.port}`;
-      const listing = await fetch(`${base}/`);
+      const page = await fetch(`${base}/`);
+      assert.equal(page.status, 200);
+      assert.equal(page.headers.get("content-type"), "text/html; charset=utf-8");
+      const pageHtml = await page.text();
+      assert.match(pageHtml, /<input id="text"/);
+      assert.match(pageHtml, /<iframe src="\/files\/"/);
+
+      const bare = await fetch(`${base}/files`, { redirect: "manual" });
+      assert.equal(bare.status, 301);
+      assert.equal(bare.headers.get("location"), "/files/");
+      await bare.body?.cancel();
+
+      const listing = await fetch(`${base}/files/`);
       assert.equal(listing.status, 200);
       assert.equal(listing.headers.get("content-type"), "text/html; charset=utf-8");
       const html = await listing.text();
       assert.match(html, /<a href="README\.md">README\.md<\/a>/);
       assert.match(html, /<a href="examples\/">examples\/<\/a>/);
 
-      const readme = await fetch(`${base}/README.md`);
+      const readme = await fetch(`${base}/files/README.md`);
       assert.equal(readme.status, 200);
       assert.equal(await readme.text(), readFileSync(join(repoRoot, "README.md"), "utf8"));
 

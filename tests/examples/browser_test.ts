@@ -1,0 +1,156 @@
+/**
+ * The example pages in headless Chromium, checked through the DOM: the echo page echoes
+ * what is typed into its box beside the file listing, and two chat pages see who they are,
+ * which room they are in, and each other's messages.
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { after, before, describe, test } from "node:test";
+import { skipUnless } from "../helpers/required.ts";
+import { pairs, startExample } from "../helpers/server.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+/** How long a page may take to show what a step expects. */
+const TIMEOUT_MS = 10_000;
+
+/** The slice of playwright-core's page used here. */
+interface Page {
+  goto(url: string): Promise<unknown>;
+  fill(selector: string, value: string): Promise<void>;
+  click(selector: string): Promise<void>;
+  textContent(selector: string): Promise<string | null>;
+  waitForFunction<A>(
+    fn: (arg: A) => boolean,
+    arg: A,
+    options: { timeout: number },
+  ): Promise<unknown>;
+  evaluate<R, A>(fn: (arg: A) => R, arg: A): Promise<R>;
+  frames(): { url(): string; content(): Promise<string> }[];
+  close(): Promise<void>;
+}
+interface Browser {
+  newPage(): Promise<Page>;
+  close(): Promise<void>;
+}
+
+/** Why the tests cannot run here, or `undefined` when they can. */
+async function unavailable(): Promise<string | undefined> {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is not installed (apt-get install chromium)`;
+  try {
+    await import("playwright-core");
+  } catch {
+    return "playwright-core is not installed";
+  }
+  return undefined;
+}
+
+const skip = skipUnless("chromium", await unavailable());
+
+/** Waits until the text of the elements matching `selector` includes `expected`. */
+function waitForText(page: Page, selector: string, expected: string): Promise<unknown> {
+  return page.waitForFunction(
+    ({ selector, expected }) =>
+      Array.from(document.querySelectorAll(selector)).some((element) =>
+        (element.textContent ?? "").includes(expected)
+      ),
+    { selector, expected },
+    { timeout: TIMEOUT_MS },
+  );
+}
+
+/** The text of every element matching `selector`, in document order. */
+function texts(page: Page, selector: string): Promise<string[]> {
+  return page.evaluate(
+    (selector) =>
+      Array.from(document.querySelectorAll(selector)).map((element) => element.textContent ?? ""),
+    selector,
+  );
+}
+
+describe("the example pages in Chromium", { skip }, () => {
+  let browser: Browser;
+
+  before(async () => {
+    const { chromium } = await import("playwright-core");
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS }) as Browser;
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  for (const pair of pairs) {
+    test(`${pair.name}: the echo page echoes what is typed, beside the listing`, async () => {
+      const echo = await startExample("echo", pair.adapter);
+      const page = await browser.newPage();
+      try {
+        await page.goto(`http://127.0.0.1:${echo.port}/`);
+        await waitForText(page, "#status", "connected");
+        await page.fill("#text", "héllo from Chromium");
+        await page.click("#send");
+        await waitForText(page, "#log li.received", "héllo from Chromium");
+        assert.deepEqual(await texts(page, "#log li.sent"), ["héllo from Chromium"]);
+        assert.deepEqual(await texts(page, "#log li.received"), ["héllo from Chromium"]);
+        assert.equal(
+          await page.evaluate(() => (document.getElementById("text") as HTMLInputElement).value, 0),
+          "",
+        );
+
+        const listing = page.frames().find((frame) => frame.url().endsWith("/files/"));
+        assert.ok(listing, "the listing is framed beside the echo box");
+        assert.match(await listing.content(), /<a href="README\.md">README\.md<\/a>/);
+      } finally {
+        await page.close();
+        await echo.stop();
+      }
+    });
+
+    test(`${pair.name}: two chat pages see their names, their room and each other`, async () => {
+      const chat = await startExample("chat", pair.adapter);
+      const ada = await browser.newPage();
+      const bob = await browser.newPage();
+      try {
+        const url = `http://127.0.0.1:${chat.port}/?room=garden`;
+        await ada.goto(url);
+        await waitForText(ada, "#state", "connected");
+        await waitForText(ada, "#me", "guest-");
+        await bob.goto(url);
+        await waitForText(bob, "#me", "guest-");
+        const adaName = (await ada.textContent("#me"))!;
+        const bobName = (await bob.textContent("#me"))!;
+        assert.match(adaName, /^guest-\d+$/);
+        assert.match(bobName, /^guest-\d+$/);
+        assert.notEqual(adaName, bobName);
+        for (const page of [ada, bob]) assert.equal(await page.textContent("#room"), "garden");
+        await waitForText(ada, "#log li.event", `${bobName} joined garden`);
+
+        await ada.fill("#text", "hello, garden");
+        await ada.click("#send");
+        await waitForText(bob, "#log li.message", "hello, garden");
+        await waitForText(ada, "#log li.mine", "hello, garden");
+        assert.deepEqual(await texts(bob, "#log li.message .from"), [adaName]);
+        assert.deepEqual(await texts(bob, "#log li.mine"), []);
+
+        await bob.fill("#text", "/join pond");
+        await bob.click("#send");
+        await waitForText(bob, "#room", "pond");
+        assert.match(await bob.evaluate(() => location.search, 0), /room=pond/);
+        await waitForText(ada, "#log li.event", `${bobName} left for pond`);
+        assert.equal(await ada.textContent("#room"), "garden");
+      } finally {
+        await ada.close();
+        await bob.close();
+        await chat.stop();
+      }
+    });
+  }
+});
