@@ -49,6 +49,28 @@ test("npm pack gives a package that installs and imports in an empty project, wi
       assert.ok(names.includes(name), `"${name}" is exported`);
     }
 
+    // CommonJS can require() it where Node loads ES modules from require(): on by default
+    // since 20.19 and 22.12 (`process.features.require_module`); before, Node refuses.
+    writeFileSync(
+      join(project, "app.cjs"),
+      `const wsport = require("wsport");
+       console.log(JSON.stringify({ serve: typeof wsport.serve, site: typeof wsport.WebSocketSite }));`,
+    );
+    const requireModule = (process.features as { require_module?: boolean }).require_module;
+    if (requireModule === true) {
+      const required = execFileSync(process.execPath, ["app.cjs"], {
+        cwd: project,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      assert.deepEqual(JSON.parse(required), { serve: "function", site: "function" });
+    } else {
+      assert.throws(
+        () => execFileSync(process.execPath, ["app.cjs"], { cwd: project, stdio: "pipe" }),
+        (error: { stderr: Buffer }) => /ERR_REQUIRE_ESM/.test(String(error.stderr)),
+      );
+    }
+
     // Its types check in a TypeScript project that uses it.
     writeFileSync(
       join(project, "app.ts"),
