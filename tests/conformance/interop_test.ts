@@ -94,14 +94,21 @@ const NO_NODE = "node is not on PATH";
 const PYTHON = "/usr/bin/python3";
 const CHROMIUM = "/usr/bin/chromium";
 
+/** Node's own WebSocket client: global since Node 22, behind a flag in 20.10+. */
 async function nodeWebSocket(): Promise<ClientSpec> {
   const name = "Node WebSocket";
   if (node === undefined) return { name, unavailable: NO_NODE };
-  const flag = "--experimental-websocket";
-  const probe = [node, flag, "-e", "process.exit(typeof WebSocket === 'function' ? 0 : 1)"];
-  return await succeeds(probe)
-    ? { name, command: [node, flag, script("websocket_client.mjs")] }
-    : { name, unavailable: `this Node has no WebSocket client, even with ${flag} (20.10+ has)` };
+  const probe = "process.exit(typeof WebSocket === 'function' ? 0 : 1)";
+  for (const flags of [[], ["--experimental-websocket"]]) {
+    if (await succeeds([node, ...flags, "-e", probe])) {
+      return { name, command: [node, ...flags, script("websocket_client.mjs")] };
+    }
+  }
+  return {
+    name,
+    unavailable: "this Node has no WebSocket client, even with --experimental-websocket " +
+      "(20.10+ has)",
+  };
 }
 
 async function pythonWebsockets(): Promise<ClientSpec> {
