@@ -6,6 +6,8 @@
  *     node bench/run.mjs                          the whole table (writes bench/RESULTS.md)
  *     node bench/run.mjs --smoke                  one short run per cell, as CI does
  *     node bench/run.mjs --scenario a --server wsport-node-node --server ws-node
+ *     node bench/run.mjs --smoke --node tests/nodes/node_modules/node24/bin/node
+ *                                                 the Node cells on the running Node and on 24
  *
  * @module
  */
@@ -13,7 +15,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { measureCell } from "./cell.mjs";
@@ -26,12 +28,17 @@ const USAGE = `Usage: node bench/run.mjs [options]
   --smoke                 one short run per server and scenario; fails if any echoes nothing
   --scenario <id>         a, b, c (= c64k and c1m), c64k, c1m, d, e, f, g; repeat or comma-separate
   --server <name>         ${SERVERS.map((server) => server.name).join(", ")}
+                          (and those --node adds)
   --runs <n>              measured runs per cell (default 3; smoke 1)
   --duration <ms>         length of each run (default 1500; smoke 300)
   --warmup <ms>           unmeasured run before them (default 1000; smoke 300)
   --generators <n>        load-generator processes where the scenario allows (default: one per
                           core besides the server's, at most 4)
   --generator-runtime <r> node or bun (default node)
+  --node <binary>         also run every server that runs on Node (wsport-node-node, ws-node, ...)
+                          on this Node binary, as <name><major>: wsport-node-node24 against
+                          ws-node24; repeat for more (the pinned ones: tests/nodes/node_modules/
+                          node22/bin/node, after npm ci --prefix tests/nodes)
   --out <file>            where to write the Markdown (default bench/RESULTS.md for a full run,
                           nowhere for a subset or smoke run; "-" for nowhere)`;
 
@@ -49,6 +56,7 @@ const { values: args } = parseArgs({
     warmup: { type: "string" },
     generators: { type: "string" },
     "generator-runtime": { type: "string", default: "node" },
+    node: { type: "string", multiple: true, default: [] },
     out: { type: "string" },
     help: { type: "boolean", default: false },
   },
@@ -61,10 +69,54 @@ if (args.help) {
 /** Splits repeated and comma-separated option values. */
 const listOption = (values) => values.flatMap((value) => value.split(",")).filter(Boolean);
 
+/** A Node binary's version, "24.22.3", or `undefined` where it does not run. */
+function nodeVersion(path) {
+  try {
+    return execFileSync(path, ["--version"], { encoding: "utf8" }).trim().replace(/^v/, "");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The servers that run on Node, again on each `--node` binary: the load generators stay on
+ * the running Node, so only the server's Node differs. `wsport-node-node` on Node 24 is
+ * `wsport-node-node24`, its peer `ws-node24`.
+ */
+const extraNodes = args.node.map((path) => {
+  const version = nodeVersion(path);
+  if (version === undefined) {
+    console.error(`--node ${path}: not a Node binary that runs`);
+    process.exit(2);
+  }
+  return { path: resolve(path), version, suffix: version.split(".")[0] };
+});
+const onNode = (server) => server.runtime === "node" && server.command[0] === process.execPath;
+const renamed = (name, suffix) => name?.replace(/-node$/, `-node${suffix}`);
+const servers = [
+  // With --node, the running Node's rows say their version too.
+  ...SERVERS.map((server) =>
+    extraNodes.length > 0 && onNode(server)
+      ? { ...server, label: `${server.label} ${process.versions.node}` }
+      : server
+  ),
+  ...extraNodes.flatMap(({ path, version, suffix }) =>
+    SERVERS.filter(onNode).map((server) => ({
+      ...server,
+      name: renamed(server.name, suffix),
+      label: `${server.label} ${version}`,
+      peer: SERVERS.some((peer) => peer.name === server.peer && onNode(peer))
+        ? renamed(server.peer, suffix)
+        : server.peer,
+      command: [path, ...server.command.slice(1)],
+    }))
+  ),
+];
+
 const scenarioIds = listOption(args.scenario).flatMap((id) => id === "c" ? ["c64k", "c1m"] : [id]);
 const unknownScenario = scenarioIds.find((id) => !SCENARIOS.some((s) => s.id === id));
 const serverNames = listOption(args.server);
-const unknownServer = serverNames.find((name) => !SERVERS.some((s) => s.name === name));
+const unknownServer = serverNames.find((name) => !servers.some((s) => s.name === name));
 if (unknownScenario || unknownServer || !(args["generator-runtime"] in runtimeCommand)) {
   console.error(
     unknownScenario
@@ -78,8 +130,9 @@ if (unknownScenario || unknownServer || !(args["generator-runtime"] in runtimeCo
 }
 
 const scenarios = SCENARIOS.filter((s) => scenarioIds.length === 0 || scenarioIds.includes(s.id));
-const chosen = SERVERS.filter((s) => serverNames.length === 0 || serverNames.includes(s.name));
-const full = scenarioIds.length === 0 && serverNames.length === 0 && !args.smoke;
+const chosen = servers.filter((s) => serverNames.length === 0 || serverNames.includes(s.name));
+const full = scenarioIds.length === 0 && serverNames.length === 0 && !args.smoke &&
+  extraNodes.length === 0;
 const positive = (text, fallback) => {
   if (text === undefined) return fallback;
   const value = Number(text);
@@ -186,7 +239,7 @@ const header = [
   `- Machine: ${cores} CPUs (nproc), ${cpuModel}, Linux ${version("uname", ["-r"])}`,
   `- Runtimes: Node ${process.version}, ${version(bin("deno"), ["--version"])}, Bun ${
     version(bin("bun"), ["--version"])
-  }`,
+  }${extraNodes.map(({ version }) => `, Node v${version} (--node, servers only)`).join("")}`,
   `- Command: \`${command}\`${via}`,
   `- Each cell: ${options.warmupMs > 0 ? `a ${options.warmupMs} ms warm-up, then ` : ""}` +
   `the median of ${options.runs} run${options.runs > 1 ? "s" : ""} of ${options.durationMs} ms ` +

