@@ -16,18 +16,7 @@ import {
   PATH,
 } from "./scenario.ts";
 import { Tap } from "./tap.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-];
+import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING } from "../helpers/chromium.ts";
 
 /** The slice of playwright-core used here. */
 interface Page {
@@ -41,7 +30,7 @@ interface Browser {
 const skip = skipUnless(
   "chromium",
   await unavailable(
-    { file: CHROMIUM, missing: `${CHROMIUM} is not installed (apt-get install chromium)` },
+    { file: CHROMIUM, missing: CHROMIUM_MISSING },
     { module: "playwright-core", missing: "playwright-core is not installed" },
   ),
 );
@@ -82,7 +71,10 @@ describe("Chromium with compression", { skip }, () => {
 
   before(async () => {
     const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS }) as Browser;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [...CHROMIUM_ARGS],
+    }) as Browser;
     page = await browser.newPage();
   });
 

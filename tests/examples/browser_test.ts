@@ -8,17 +8,8 @@ import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { skipUnless } from "../helpers/required.ts";
 import { pairs, startExample } from "../helpers/server.ts";
+import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING } from "../helpers/chromium.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 /** How long a page may take to show what a step expects. */
 const TIMEOUT_MS = 10_000;
 
@@ -44,7 +35,7 @@ interface Browser {
 
 /** Why the tests cannot run here, or `undefined` when they can. */
 async function unavailable(): Promise<string | undefined> {
-  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is not installed (apt-get install chromium)`;
+  if (!existsSync(CHROMIUM)) return CHROMIUM_MISSING;
   try {
     await import("playwright-core");
   } catch {
@@ -81,7 +72,10 @@ describe("the example pages in Chromium", { skip }, () => {
 
   before(async () => {
     const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS }) as Browser;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [...CHROMIUM_ARGS],
+    }) as Browser;
   });
 
   after(async () => {
