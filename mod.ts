@@ -29,6 +29,8 @@ export { WebSocketSite } from "./src/site/site.ts";
 export type { HttpHandler, PublishOptions, RouteOptions, SiteOptions } from "./src/site/site.ts";
 export { type HandlerClass, WebSocketHandler } from "./src/site/handler.ts";
 export type { Transport } from "./src/site/transport.ts";
+export type { RouteStats, SiteStats } from "./src/site/stats.ts";
+export type { LifecycleEvent } from "./src/site/lifecycle_event.ts";
 export type { CloseInfo } from "./src/core/connection.ts";
 export type { CloseStatus } from "./src/core/close.ts";
 export type { HandshakeOptions } from "./src/core/handshake.ts";
