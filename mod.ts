@@ -30,6 +30,7 @@ export type { HttpHandler, PublishOptions, RouteOptions, SiteOptions } from "./s
 export { type HandlerClass, WebSocketHandler } from "./src/site/handler.ts";
 export type { Transport } from "./src/site/transport.ts";
 export type { RouteStats, SiteStats } from "./src/site/stats.ts";
+export { prometheusText } from "./src/site/prometheus.ts";
 export type { LifecycleEvent } from "./src/site/lifecycle_event.ts";
 export type { CloseInfo } from "./src/core/connection.ts";
 export type { CloseStatus } from "./src/core/close.ts";

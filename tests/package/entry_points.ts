@@ -27,6 +27,7 @@ export const ENTRY_POINTS: readonly EntryPoint[] = [
       "WebSocketHandler",
       "WebSocketSite",
       "files",
+      "prometheusText",
       "serve",
     ],
     types: [
