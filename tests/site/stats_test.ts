@@ -212,4 +212,37 @@ for (const pair of pairs) {
       sendBufferOverflows: 1,
     });
   });
+
+  if (pair.native) {
+    test(`site.stats() on ${pair.name}: a receive-queue overflow is counted, and its 1008`, async () => {
+      const { site, closes } = recordingSite({
+        maxReceiveQueueBytes: 64 * KiB,
+        closeTimeoutMs: 500,
+      });
+      const never = deferred();
+      class Stuck extends WebSocketHandler {
+        override frameReceived(): Promise<void> {
+          return never.promise;
+        }
+      }
+      site.addHandler("/ws", Stuck);
+      await withSite(site, pair, async (server) => {
+        const client = await Client.open(wsUrl(server, "/ws"));
+        // The first is delivered and never finishes; each queued one counts 16 KiB and 512
+        // bytes, so the fifth passes 64 KiB. Native WebSockets cannot stop reading.
+        for (let i = 0; i < 8; i++) client.send(new Uint8Array(16 * KiB));
+        await within(client.closed, "the client to see the connection end");
+        await closes(1);
+      });
+      never.resolve();
+      assert.deepEqual(site.stats().routes["/ws"], {
+        ...ZERO,
+        accepted: 1,
+        messagesIn: 5,
+        bytesIn: 5 * 16 * KiB,
+        closeCodes: { 1008: 1 },
+        receiveQueueOverflows: 1,
+      });
+    });
+  }
 }
