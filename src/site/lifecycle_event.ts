@@ -6,18 +6,6 @@
 
 import type { Transport } from "./transport.ts";
 
-/** What both lifecycle events tell. */
-interface LifecycleBase {
-  /** The route's path, as given to `addHandler`. */
-  readonly route: string;
-  /** The peer's IP address, where the runtime gives it. */
-  readonly remoteAddress: string | undefined;
-  /** The negotiated subprotocol, or `""`. */
-  readonly protocol: string;
-  /** The connection (its `data` is what `onUpgrade` returned, a user id say). */
-  readonly transport: Transport<unknown>;
-}
-
 /**
  * A connection opened or closed, as the site's `onLifecycle` option is told: `"open"`
  * once the handshake is done (before the handler is made), `"close"` once, when the
@@ -35,8 +23,19 @@ interface LifecycleBase {
  * ```
  */
 export type LifecycleEvent =
-  | LifecycleBase & { readonly type: "open" }
-  | LifecycleBase & {
+  & {
+    /** `"open"` or `"close"`. */
+    readonly type: "open" | "close";
+    /** The route's path, as given to `addHandler`. */
+    readonly route: string;
+    /** The peer's IP address, where the runtime gives it. */
+    readonly remoteAddress: string | undefined;
+    /** The negotiated subprotocol, or `""`. */
+    readonly protocol: string;
+    /** The connection (its `data` is what `onUpgrade` returned, a user id say). */
+    readonly transport: Transport<unknown>;
+  }
+  & ({ readonly type: "open" } | {
     readonly type: "close";
     /** The close code `connectionLost` gets (1006: lost without a Close frame). */
     readonly code: number;
@@ -46,4 +45,4 @@ export type LifecycleEvent =
     readonly wasClean: boolean;
     /** Milliseconds from the open event to the close. */
     readonly durationMs: number;
-  };
+  });
