@@ -245,4 +245,29 @@ for (const pair of pairs) {
       });
     });
   }
+
+  if (pair.runtime === "node") {
+    test(`site.stats() on ${pair.name}: compressed messages count their inflated bytes`, async () => {
+      const { site, closes } = recordingSite();
+      site.addHandler("/echo", Echo, { perMessageDeflate: { threshold: 0 } });
+      const text = "compressible ".repeat(100);
+      await withSite(site, pair, async (server) => {
+        const client = await Client.open(wsUrl(server, "/echo"));
+        assert.match(client.extensions, /permessage-deflate/);
+        client.send(text);
+        assert.equal(await client.next(), text);
+        await client.closeAndWait();
+        await closes(1);
+      });
+      assert.deepEqual(site.stats().routes["/echo"], {
+        ...ZERO,
+        accepted: 1,
+        messagesIn: 1,
+        bytesIn: text.length,
+        messagesOut: 1,
+        bytesOut: text.length,
+        closeCodes: { 1000: 1 },
+      });
+    });
+  }
 }
