@@ -35,4 +35,9 @@ export interface Backplane {
   publish(topic: string, data: string | Uint8Array): void;
   /** Sets the function that delivers messages from other processes to this one. */
   onMessage(listener: (topic: string, data: string | Uint8Array) => void): void;
+  /**
+   * Its state, where it has one, for `site.stats()` (`RedisBackplane`: `"connecting"`,
+   * `"up"`, `"down"` or `"closed"`).
+   */
+  readonly status?: string;
 }

@@ -13,6 +13,7 @@ import type { HandlerClass } from "./handler.ts";
 import type { Link } from "./link.ts";
 import type { RequestSource, Session } from "./session.ts";
 import type { RouteOptions } from "./site.ts";
+import type { RouteCounters } from "./stats.ts";
 import type { Transport } from "./transport.ts";
 
 /** A route: its handler and resolved options. */
@@ -23,6 +24,8 @@ export interface Route<Data = unknown> {
   readonly limits: Readonly<Limits>;
   /** The route's compression options, the site's under its own; `undefined` when off. */
   readonly perMessageDeflate: Readonly<DeflateOptions> | undefined;
+  /** The route's counters, for `site.stats()`. */
+  readonly counters: RouteCounters;
 }
 
 /**
@@ -46,6 +49,9 @@ export type UpgradeDecision =
   | { kind: "reject"; response: Response }
   /** A valid upgrade: the adapter performs it and opens a session. */
   | { kind: "accept"; route: Route; acceptance: HandshakeAcceptance; data: unknown };
+
+/** A WebSocket request the site refused. */
+export type RejectedUpgrade = Extract<UpgradeDecision, { kind: "reject" }>;
 
 /** A request the site accepted as a WebSocket upgrade. */
 export type AcceptedUpgrade = Extract<UpgradeDecision, { kind: "accept" }>;

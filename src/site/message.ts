@@ -46,10 +46,17 @@ export class PreparedMessage {
   /** The message: text for a string, binary for bytes. */
   readonly data: string | Uint8Array;
   #frame: Uint8Array | undefined;
+  #byteLength = -1;
 
   /** @param data The message; bytes are not copied, so do not change them after. */
   constructor(data: string | Uint8Array) {
     this.data = data;
+  }
+
+  /** The message's payload size, text counted in UTF-8: counted on first use. */
+  get byteLength(): number {
+    if (this.#byteLength < 0) this.#byteLength = messageByteLength(this.data);
+    return this.#byteLength;
   }
 
   /** The message as one unmasked, uncompressed data frame (RFC 6455 §5.2). */

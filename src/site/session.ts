@@ -10,8 +10,10 @@ import type { CloseInfo } from "../core/connection.ts";
 import type { Limits } from "../core/limits.ts";
 import { PER_ITEM_BYTES, retain } from "../core/retained_bytes.ts";
 import type { HandlerClass, WebSocketHandler } from "./handler.ts";
+import type { LifecycleEvent } from "./lifecycle_event.ts";
 import type { Link } from "./link.ts";
 import { messageByteLength, type PreparedMessage, toMessage } from "./message.ts";
+import type { RouteCounters } from "./stats.ts";
 import type { Subscriber, Topics } from "./topics.ts";
 import type { Transport } from "./transport.ts";
 
@@ -40,6 +42,12 @@ export interface SessionInit<Data> {
   onError: (error: unknown, transport: Transport<Data>) => void;
   /** Called once when the connection has closed. */
   onClosed: (session: Session<Data>) => void;
+  /** The route's path, for lifecycle events. */
+  route: string;
+  /** The route's counters, which this connection adds to. */
+  counters: RouteCounters;
+  /** Told when the connection opens and closes; it must not throw. */
+  onLifecycle?: (event: LifecycleEvent) => void;
 }
 
 /**
@@ -61,6 +69,9 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   readonly remoteAddress: string | undefined;
   readonly #init: SessionInit<Data>;
   readonly #link: Link;
+  readonly #counters: RouteCounters;
+  /** When the connection opened, by `performance.now()`. */
+  #openedAt = 0;
   #handler: WebSocketHandler<Data> | undefined;
   #lost = false;
   #busy = false;
@@ -75,6 +86,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   constructor(init: SessionInit<Data>) {
     this.#init = init;
     this.#link = init.link;
+    this.#counters = init.counters;
     this.protocol = init.protocol;
     this.#request = init.request;
     this.data = init.data;
@@ -95,8 +107,15 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     return this.#lost ? 0 : this.#link.bufferedAmount;
   }
 
-  /** Makes the handler; called by the adapter once the connection is open. */
+  /**
+   * Counts the connection open, tells `onLifecycle`, and makes the handler; called by
+   * the site once the adapter reports the connection open.
+   */
   start(): void {
+    this.#counters.accepted++;
+    this.#counters.open++;
+    this.#openedAt = performance.now();
+    this.#init.onLifecycle?.({ type: "open", ...this.#lifecycleFields() });
     try {
       this.#handler = new this.#init.handler(this);
     } catch (error) {
@@ -107,6 +126,8 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   write(data: string | Uint8Array | ArrayBuffer): boolean {
     const message = toMessage(data, "write()");
     if (!this.isOpen) return false;
+    this.#counters.messagesOut++;
+    this.#counters.bytesOut += messageByteLength(message);
     this.#link.send(message);
     this.checkSendBuffer();
     return true;
@@ -115,6 +136,8 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   /** Sends a published message: the shared frame where the link takes one. */
   writePrepared(message: PreparedMessage): boolean {
     if (!this.isOpen) return false;
+    this.#counters.messagesOut++;
+    this.#counters.bytesOut += message.byteLength;
     if (this.#link.sendFrame === undefined) this.#link.send(message.data);
     else this.#link.sendFrame(message.frame);
     this.checkSendBuffer();
@@ -172,9 +195,12 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
    */
   receive(message: string | Uint8Array): void {
     if (!this.isOpen || this.#handler === undefined) return;
+    const bytes = messageByteLength(message);
+    this.#counters.messagesIn++;
+    this.#counters.bytesIn += bytes;
     if (this.#busy || this.#queue.length > 0) {
       this.#queue.push(typeof message === "string" ? message : retain(message));
-      this.#queuedBytes += queuedSize(message);
+      this.#queuedBytes += bytes + PER_ITEM_BYTES;
       if (this.#queuedBytes > this.#init.limits.maxReceiveQueueBytes) this.#queueFull();
       return;
     }
@@ -231,13 +257,25 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     this.closing();
   }
 
-  /** Ends the session: `connectionLost` is called once, whatever calls this. */
+  /**
+   * Ends the session: `connectionLost` is called once, whatever calls this, just after
+   * the close is counted and `onLifecycle` told.
+   */
   closed(info: CloseInfo): void {
     if (this.#lost) return;
     this.#lost = true;
     this.closing();
     this.writable();
     this.#init.onClosed(this);
+    this.#counters.closed(info.code);
+    this.#init.onLifecycle?.({
+      type: "close",
+      ...this.#lifecycleFields(),
+      code: info.code,
+      reason: info.reason,
+      wasClean: info.wasClean,
+      durationMs: performance.now() - this.#openedAt,
+    });
     const handler = this.#handler;
     if (handler === undefined) return;
     try {
@@ -290,15 +328,35 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
       }
       return;
     }
+    this.#counters.receiveQueueOverflows++;
     this.#link.terminate(CloseCode.PolicyViolation, "Receive queue overflow");
     this.closing();
   }
 
+  /** Counts a published message the runtime's pub/sub sent, and checks the send buffer. */
+  sentNatively(message: PreparedMessage): void {
+    this.#counters.messagesOut++;
+    this.#counters.bytesOut += message.byteLength;
+    this.checkSendBuffer();
+  }
+
+  /** Fails the connection with 1008 if its send buffer is over `maxSendBufferBytes`. */
   checkSendBuffer(): void {
     if (this.isOpen && this.#link.bufferedAmount > this.#init.limits.maxSendBufferBytes) {
+      this.#counters.sendBufferOverflows++;
       this.#link.terminate(CloseCode.PolicyViolation, "Send buffer overflow");
       this.closing();
     }
+  }
+
+  /** What both lifecycle events tell of this connection. */
+  #lifecycleFields() {
+    return {
+      route: this.#init.route,
+      remoteAddress: this.remoteAddress,
+      protocol: this.protocol,
+      transport: this as Transport<unknown>,
+    };
   }
 
   #handlerFailed(error: unknown): void {

@@ -22,9 +22,11 @@ import {
 import { type BunWebSocketHandlers, nativeServer } from "../adapters/native.ts";
 import type { Backplane } from "./backplane.ts";
 import type { HandlerClass } from "./handler.ts";
+import type { LifecycleEvent } from "./lifecycle_event.ts";
 import {
   type OpenedConnection,
   registerSiteInternals,
+  type RejectedUpgrade,
   type RequestHead,
   type Route,
   type SiteInternals,
@@ -34,6 +36,7 @@ import {
 import { toMessage } from "./message.ts";
 import { Session } from "./session.ts";
 import { checkRouteArguments, checkSiteArguments } from "./site_options.ts";
+import { RouteCounters, type RouteStats, type SiteStats } from "./stats.ts";
 import { Topics } from "./topics.ts";
 import type { Transport } from "./transport.ts";
 
@@ -115,6 +118,26 @@ export interface SiteOptions {
    * @default none: messages reach this process's subscribers only
    */
   backplane?: Backplane;
+  /**
+   * Told when a connection opens and when it closes, for structured logging: the route,
+   * remote address, subprotocol and transport, and on close the code, reason and
+   * duration (see `LifecycleEvent`). An error it throws goes to `onError` with the
+   * connection, which carries on.
+   * @default none
+   *
+   * @example One JSON line per connection closed
+   * ```ts
+   * import { WebSocketSite } from "wsport";
+   * const site = new WebSocketSite(undefined, {
+   *   onLifecycle(event) {
+   *     if (event.type !== "close") return;
+   *     const { route, remoteAddress, code, reason, durationMs } = event;
+   *     console.log(JSON.stringify({ route, remoteAddress, code, reason, durationMs }));
+   *   },
+   * });
+   * ```
+   */
+  onLifecycle?: (event: LifecycleEvent) => void;
 }
 
 /** Options of {@linkcode WebSocketSite.publish}. */
@@ -211,6 +234,8 @@ export class WebSocketSite {
     this.#sessions.delete(session);
   };
   readonly #topics: Topics;
+  readonly #backplane: Backplane | undefined;
+  readonly #onLifecycle: ((event: LifecycleEvent) => void) | undefined;
 
   /**
    * Every option is checked here, for callers in plain JavaScript too: a mistake throws
@@ -224,8 +249,8 @@ export class WebSocketSite {
    * @throws {TypeError} When `http` is not a function, `options` not an object, an
    *   option's name is unknown (the message lists the known ones) or its value of the
    *   wrong type: `limits` an object, `perMessageDeflate` a boolean or an object of
-   *   `DeflateOptions`, `onError` a function, `backplane` an object with `publish` and
-   *   `onMessage` methods.
+   *   `DeflateOptions`, `onError` and `onLifecycle` functions, `backplane` an object with
+   *   `publish` and `onMessage` methods.
    * @throws {RangeError} When a limit or a `perMessageDeflate` number is out of its range.
    */
   constructor(http: HttpHandler = notFound, options: SiteOptions = {}) {
@@ -246,6 +271,15 @@ export class WebSocketSite {
       }
     };
     this.#topics = new Topics(options.backplane, this.#onError);
+    this.#backplane = options.backplane;
+    const onLifecycle = options.onLifecycle;
+    this.#onLifecycle = onLifecycle && ((event) => {
+      try {
+        onLifecycle(event);
+      } catch (error) {
+        this.#onError(error, event.transport);
+      }
+    });
     registerSiteInternals(
       this,
       {
@@ -332,7 +366,10 @@ export class WebSocketSite {
       this.#perMessageDeflate,
       options.perMessageDeflate,
     );
-    this.#routes.set(path, { path, handler, options, limits, perMessageDeflate } as Route);
+    this.#routes.set(
+      path,
+      { path, handler, options, limits, perMessageDeflate, counters: new RouteCounters() } as Route,
+    );
     return this;
   }
 
@@ -386,6 +423,35 @@ export class WebSocketSite {
     return this.#topics.count(topic);
   }
 
+  /**
+   * The site's numbers in this process: per route, open connections, handshakes
+   * accepted and refused (by status), messages and bytes in and out, close codes and
+   * overflows; and the backplane's status. The counters are always on and cost a few
+   * additions per message; this makes a new snapshot on each call.
+   *
+   * @example The numbers as JSON, on the site's own port
+   * ```ts
+   * import { WebSocketSite } from "wsport";
+   * const site: WebSocketSite = new WebSocketSite((request) =>
+   *   new URL(request.url).pathname === "/stats"
+   *     ? Response.json(site.stats())
+   *     : new Response("Not Found", { status: 404 })
+   * );
+   * ```
+   */
+  stats(): SiteStats {
+    const routes: Record<string, RouteStats> = {};
+    for (const [path, route] of this.#routes) routes[path] = route.counters.snapshot();
+    const backplane = this.#backplane;
+    const status = backplane?.status;
+    return {
+      routes,
+      backplane: backplane === undefined
+        ? undefined
+        : { status: typeof status === "string" ? status : undefined },
+    };
+  }
+
   /** The request switch: see `SiteInternals.handle`. */
   async #handle<Upgraded>(
     request: Request | RequestHead,
@@ -421,28 +487,36 @@ export class WebSocketSite {
         perMessageDeflate: route.perMessageDeflate ?? false,
       });
     } catch (error) {
-      if (error instanceof HandshakeError) return { kind: "reject", response: error.toResponse() };
-      return this.#failed(error);
+      if (error instanceof HandshakeError) {
+        return this.#refused(route, { kind: "reject", response: error.toResponse() });
+      }
+      return this.#refused(route, this.#failed(error));
     }
     let data: unknown = undefined;
     if (route.options.onUpgrade !== undefined) {
       try {
         data = await route.options.onUpgrade(head?.toRequest() ?? request as Request);
       } catch (error) {
-        return this.#failed(error);
+        return this.#refused(route, this.#failed(error));
       }
       if (data instanceof Response || looksLikeResponse(data)) {
         const problem = unsendable(data, "onUpgrade's answer");
-        if (problem !== undefined) return this.#failed(problem);
-        return { kind: "reject", response: data as Response };
+        if (problem !== undefined) return this.#refused(route, this.#failed(problem));
+        return this.#refused(route, { kind: "reject", response: data as Response });
       }
     }
     return { kind: "accept", route, acceptance, data };
   }
 
   /** Reports an error in deciding on an upgrade, which is refused with 500. */
-  #failed(error: unknown): UpgradeDecision {
+  #failed(error: unknown): RejectedUpgrade {
     return { kind: "reject", response: this.#requestFailed(error) };
+  }
+
+  /** Counts a refused upgrade on its route's counters. */
+  #refused(route: Route, decision: RejectedUpgrade): UpgradeDecision {
+    route.counters.refused(decision.response.status);
+    return decision;
   }
 
   /** Serves a plain HTTP request: see `SiteInternals.serveHttp`. */
@@ -477,6 +551,9 @@ export class WebSocketSite {
       topics: this.#topics,
       onError: this.#onError,
       onClosed: this.#forget,
+      route: route.path,
+      counters: route.counters,
+      onLifecycle: this.#onLifecycle,
     });
     this.#sessions.add(session);
     session.start();

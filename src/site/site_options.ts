@@ -19,6 +19,7 @@ const SITE_CHECKS: { [Name in keyof Required<SiteOptions>]: (value: unknown) => 
   perMessageDeflate: (value) => checkDeflateSetting(SITE, value),
   onError: (value) => checkType(SITE, "onError", value, "function"),
   backplane: checkBackplane,
+  onLifecycle: (value) => checkType(SITE, "onLifecycle", value, "function"),
 };
 
 /** Checks of a route's options, one for each: the type checker keeps the list complete. */

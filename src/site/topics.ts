@@ -15,10 +15,10 @@ export interface Subscriber {
    */
   writePrepared(message: PreparedMessage): boolean;
   /**
-   * Fails the connection with 1008 if its send buffer is over the limit: called after a
-   * message went out through the runtime's own pub/sub.
+   * Counts a message that went out to it through the runtime's own pub/sub, then fails
+   * the connection with 1008 if its send buffer is over the limit.
    */
-  checkSendBuffer(): void;
+  sentNatively(message: PreparedMessage): void;
 }
 
 /** One delivery waiting for the one under way. */
@@ -166,7 +166,9 @@ export class Topics {
       }
       if (skips <= 1) {
         pubsub.publish(this.#prefix + name, message.data, skipped);
-        for (const subscriber of topic.subscribers.keys()) subscriber.checkSendBuffer();
+        for (const [subscriber, link] of topic.subscribers) {
+          if (link !== skipped) subscriber.sentNatively(message);
+        }
         return;
       }
     }

@@ -216,4 +216,25 @@ describe("RFC 6455 §5.6 text messages as UTF-8", () => {
       assert.equal(utf8ByteLength(text), encoder.encode(text).length, `U+${unit.toString(16)}`);
     }
   });
+
+  test("utf8ByteLength() counts long texts, ASCII and not, across its 4096-byte chunks", () => {
+    const encoder = new TextEncoder();
+    const ascii = (length: number) => "x".repeat(length);
+    const samples: [string, string][] = [
+      ["65 ASCII", ascii(65)],
+      ["4096 ASCII", ascii(4096)],
+      ["3 chunks and a bit", ascii(3 * 4096 + 7)],
+      ["é in the first chunk", ascii(100) + "é" + ascii(5000)],
+      ["😀 in a later chunk", ascii(9000) + "😀" + ascii(10)],
+      ["a pair across a chunk's end", ascii(4095) + "😀" + ascii(4095)],
+      ["3-byte unit at a chunk's end", ascii(4095) + "\u20ac"],
+      ["lone surrogates after ASCII", ascii(5000) + "\ud800" + ascii(3) + "\udc00"],
+      ["ends on a high surrogate", ascii(4096) + "\ud83d"],
+      ["all two-byte", "漢字".repeat(3000)],
+      ["all Latin-1", "é".repeat(5000)],
+    ];
+    for (const [name, text] of samples) {
+      assert.equal(utf8ByteLength(text), encoder.encode(text).length, name);
+    }
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * The example pages in headless Chromium, checked through the DOM: the echo page echoes
- * what is typed into its box beside the file listing, and two chat pages see who they are,
- * which room they are in, and each other's messages.
+ * what is typed into its box beside the file listing, two chat pages see who they are,
+ * which room they are in, and each other's messages, and the metrics page shows its own
+ * traffic in the table and the chart.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -144,6 +145,48 @@ describe("the example pages in Chromium", { skip }, () => {
         await ada.close();
         await bob.close();
         await chat.stop();
+      }
+    });
+
+    test(`${pair.name}: the metrics page counts its own messages and charts the rate`, async () => {
+      const metrics = await startExample("metrics", pair.adapter);
+      const page = await browser.newPage();
+      const cell = (column: string) => `#routes tr[data-route="/echo"] td.${column}`;
+      try {
+        await page.goto(`http://127.0.0.1:${metrics.port}/?interval=100`);
+        await waitForText(page, "#state", "connected");
+        await waitForText(page, cell("open"), "1");
+        assert.equal(await page.textContent(cell("accepted")), "1");
+        assert.equal(await page.textContent(cell("messagesIn")), "0");
+
+        await page.click("#burst");
+        await waitForText(page, cell("messagesOut"), "10");
+        // "ping 0" to "ping 9": 6 bytes each, each way.
+        assert.deepEqual(
+          await texts(page, `#routes tr[data-route="/echo"] td`),
+          ["/echo", "1", "1", "–", "10", "10", "60", "60", "–", "0"],
+        );
+        await page.waitForFunction(
+          () => Number(document.getElementById("peak")!.textContent) > 0,
+          0,
+          { timeout: TIMEOUT_MS },
+        );
+        const points = await page.evaluate(
+          () => document.getElementById("line")!.getAttribute("points") ?? "",
+          0,
+        );
+        const ys = points.split(" ").map((point) => Number(point.split(",")[1]));
+        assert.ok(ys.length >= 2, `the chart has points: "${points}"`);
+        assert.ok(ys.every((y) => y >= 0 && y <= 100), `the points fit the chart: "${points}"`);
+        assert.ok(Math.min(...ys) < 99, `a peak above the axis: "${points}"`);
+
+        await page.click("#close");
+        await waitForText(page, "#state", "closed (1000)");
+        await waitForText(page, cell("closeCodes"), "1000×1");
+        assert.equal(await page.textContent(cell("open")), "0");
+      } finally {
+        await page.close();
+        await metrics.stop();
       }
     });
   }

@@ -15,6 +15,7 @@ import { resolveLimits } from "../../src/core/limits.ts";
 import { type HandlerClass, WebSocketHandler } from "../../src/site/handler.ts";
 import { FakeLink } from "../helpers/fake_link.ts";
 import { Session } from "../../src/site/session.ts";
+import { RouteCounters } from "../../src/site/stats.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
 import { Topics } from "../../src/site/topics.ts";
 import type { Transport } from "../../src/site/transport.ts";
@@ -105,6 +106,8 @@ function fakeSession(options: { async?: boolean; maxReceiveQueueBytes?: number }
     topics,
     onError: () => {},
     onClosed: () => {},
+    route: "/ws",
+    counters: new RouteCounters(),
   });
   session.start();
   const settle = async () => {

@@ -12,6 +12,7 @@ import { WebSocketHandler } from "../../src/site/handler.ts";
 import type { Link } from "../../src/site/link.ts";
 import { FakeLink } from "../helpers/fake_link.ts";
 import { Session } from "../../src/site/session.ts";
+import { RouteCounters } from "../../src/site/stats.ts";
 import { Topics } from "../../src/site/topics.ts";
 
 const LOST: CloseInfo = { code: 1006, reason: "", wasClean: false };
@@ -58,6 +59,8 @@ function open(link: Link, limits: Partial<Limits>, errors: unknown[] = []): Sess
     topics: new Topics(undefined, (error) => errors.push(error)),
     onError: (error) => errors.push(error),
     onClosed: () => {},
+    route: "/ws",
+    counters: new RouteCounters(),
   });
   session.start();
   return session;

@@ -9,6 +9,7 @@ import { resolveLimits } from "../../src/core/limits.ts";
 import { type HandlerClass, WebSocketHandler } from "../../src/site/handler.ts";
 import type { Link } from "../../src/site/link.ts";
 import { Session } from "../../src/site/session.ts";
+import { RouteCounters } from "../../src/site/stats.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
 import { Topics } from "../../src/site/topics.ts";
 import type { Transport } from "../../src/site/transport.ts";
@@ -361,6 +362,8 @@ function slowSession(link: Link) {
     topics: new Topics(undefined, () => {}),
     onError: () => {},
     onClosed: () => {},
+    route: "/ws",
+    counters: new RouteCounters(),
   });
   session.start();
   return { session, received, release: () => release() };

@@ -116,7 +116,7 @@ function recorder(log: string[], name: string, onWrite?: () => void): Subscriber
       onWrite?.();
       return true;
     },
-    checkSendBuffer() {},
+    sentNatively() {},
   };
 }
 
@@ -181,7 +181,7 @@ test("Topics.publish() delivers again after a subscriber threw in an earlier del
     writePrepared() {
       throw new Error("boom");
     },
-    checkSendBuffer() {},
+    sentNatively() {},
   }, aLink);
   assert.throws(() => topics.publish("t", "x"), /boom/);
   topics.add("u", recorder(log, "a"), aLink);
