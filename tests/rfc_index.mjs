@@ -129,6 +129,7 @@ const SECTIONS = [
         /Close|close\(\)|close handshake|receiveEof|fail\(\)|after the close|closes|Connection pair|closing|failure/,
       ],
       ["liveness", /closeStarted|closing/],
+      ["close_record", ALL],
     ],
   },
   {
