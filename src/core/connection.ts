@@ -125,6 +125,13 @@ export class Connection {
   /** Whether our Close frame was sent (or queued): the closing handshake has started. */
   #closeSent = false;
   /** The payload of a Close frame decided while receiving, written by takeOutput(). */
+  // Why push-based, not pulled as wsproto's events(): pulling one frame at a time would
+  // remove this field and #pendingInput (the parser would just stop at the peer's Close
+  // or a compressed message until asked again), but receive()'s contract is public in
+  // wsport/core, and SocketLink, CompressedSender, the fuzzer's model and about 300 core
+  // tests are written against it; an iterator per chunk would also sit on the hot path,
+  // unmeasured. The deferral costs this field, one branch in takeOutput() and one in
+  // canSend. Worth redoing only together with a bench run (issue 14, item 3).
   #deferredClose: Uint8Array | undefined;
   /** How the connection ended, once it has: with `#closeSent`, its whole state. */
   readonly #record = new CloseRecord();
