@@ -223,8 +223,8 @@ function testNames(file) {
 
 /**
  * describe() titles that more than one core file uses. Deno's report gives a describe()'s
- * tests without their file, so tests/run.mjs cannot place the tests of a shared title and
- * counts the whole group as one test: each title must be unique.
+ * tests without their file, so with a shared title tests/run.mjs cannot tell which file a
+ * test (or its failure) is in: each title must be unique.
  */
 function sharedDescribeTitles() {
   const files = new Map();
