@@ -26,7 +26,8 @@
 // - once for each folder of tests/ where a runtime saw fewer tests (passed, failed or
 //   skipped) than the floor recorded for it in tests/floors.json.
 // Each test inside a describe() counts as one on every runtime (Deno reports a describe()
-// as one test with steps; see denoOutcomes()), so grouping tests keeps the counts.
+// as one test with steps; see denoOutcomes()), so grouping tests keeps the counts, also
+// where two files use the same describe() title.
 // A test that cannot run on this machine skips, and counts as skipped. CI sets
 // WSPORT_REQUIRE (for example "redis,chromium,python", see tests/helpers/required.ts) so
 // that a skip for want of something CI installs fails instead. The floors are counted with
@@ -241,10 +242,14 @@ function denoOutcomes(xml) {
   const isTop = ({ attributes }) => attributes.classname?.startsWith("./");
   const top = cases.filter(isTop);
   const steps = cases.filter((testcase) => !isTop(testcase));
-  /** Top-level name -> its file, or null when several files use it. */
+  /**
+   * Top-level name -> its file. Steps come without their file: those of a describe() name
+   * that several files use all count for the first of them (in the same folder, as in
+   * tests/core, the folder's count is right; the files' counts are not).
+   */
   const fileOf = new Map();
   for (const { attributes: { name, classname } } of top) {
-    fileOf.set(name, fileOf.has(name) && fileOf.get(name) !== classname ? null : classname);
+    if (!fileOf.has(name)) fileOf.set(name, classname);
   }
   /** Steps that hold other steps: nested describe()s, not tests. */
   const suites = new Set();
@@ -258,7 +263,7 @@ function denoOutcomes(xml) {
   for (const { attributes: { name = "" }, outcome } of steps) {
     const suite = name.split(" > ")[0];
     const file = fileOf.get(suite);
-    if (file === undefined || file === null || suites.has(name)) continue;
+    if (file === undefined || suites.has(name)) continue;
     expanded.set(suite, (expanded.get(suite) ?? false) || outcome === "failed");
     outcomes.push({ file: sourceName(file), outcome });
   }

@@ -5,7 +5,7 @@
  */
 
 import { CloseCode } from "../core/constants.ts";
-import type { CloseInfo } from "../core/connection.ts";
+import { type CloseInfo, CloseRecord } from "../core/close_record.ts";
 import type { Limits } from "../core/limits.ts";
 import { Liveness } from "../core/liveness.ts";
 import type { Link } from "../site/link.ts";
@@ -29,8 +29,8 @@ export abstract class NativeLink implements Link, TrackedConnection {
   readonly #liveness: Liveness;
   #resolveClosed!: () => void;
   #session: Session | undefined;
-  #failure: CloseInfo | undefined;
-  #closedWith: CloseInfo | undefined;
+  /** How it ended: the code wsport failed it with wins over what the runtime reports. */
+  readonly #record = new CloseRecord();
   #sweeper: Sweeper | undefined;
 
   constructor(limits: Readonly<Limits>, canPing: boolean) {
@@ -53,7 +53,8 @@ export abstract class NativeLink implements Link, TrackedConnection {
    */
   set session(session: Session | undefined) {
     this.#session = session;
-    if (this.#closedWith !== undefined) session?.closed(this.#closedWith);
+    const info = this.#record.info;
+    if (info !== undefined) session?.closed(info);
   }
 
   /**
@@ -88,8 +89,8 @@ export abstract class NativeLink implements Link, TrackedConnection {
   }
 
   terminate(code: number, reason: string): void {
-    if (this.#closedWith !== undefined) return;
-    this.#failure ??= { code, reason, wasClean: false };
+    if (this.#record.ended) return;
+    this.#record.fail(code, reason);
     this.nativeTerminate(code, reason);
     this.#session?.closing();
   }
@@ -114,30 +115,21 @@ export abstract class NativeLink implements Link, TrackedConnection {
 
   /** The runtime reports the connection closed. */
   ended(info: CloseInfo): void {
-    if (this.#closedWith !== undefined) return;
+    const ended = this.#record.end(info);
+    if (ended === undefined) return;
     this.#sweeper?.delete(this);
-    this.#closedWith = this.#failure ?? info;
-    this.#session?.closed(this.#closedWith);
+    this.#session?.closed(ended);
     this.#resolveClosed();
   }
 
+  /** Acts on passed deadlines as the core's {@linkcode Liveness} decides. */
   tick(now: number): void {
-    if (this.#closedWith !== undefined) return;
+    if (this.#record.ended) return;
     if (this.bufferedAmount === 0) this.session?.writable();
-    switch (this.#liveness.due(now)) {
-      case "ping":
-        this.ping(new Uint8Array(0));
-        break;
-      case "heartbeat-timeout":
-        this.terminate(CloseCode.GoingAway, "Heartbeat timeout");
-        break;
-      case "idle-timeout":
-        this.session?.close(CloseCode.GoingAway, "Idle timeout");
-        break;
-      case "close-timeout":
-        this.terminate(CloseCode.AbnormalClosure, "Close handshake timed out");
-        break;
-    }
+    const action = this.#liveness.due(now);
+    if (action?.type === "ping") this.ping(new Uint8Array(0));
+    else if (action?.type === "close") this.session?.close(action.code, action.reason);
+    else if (action?.type === "fail") this.terminate(action.code, action.reason);
   }
 }
 

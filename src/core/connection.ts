@@ -9,6 +9,7 @@ import {
   type CloseStatus,
   parseClosePayload,
 } from "./close.ts";
+import { type CloseInfo, CloseRecord } from "./close_record.ts";
 import { CloseCode, MAX_CONTROL_PAYLOAD_BYTES, Opcode } from "./constants.ts";
 import { WebSocketError } from "./errors.ts";
 import { type Frame, type FrameHeader, frameHeaderSize, FrameParser } from "./frame.ts";
@@ -21,15 +22,7 @@ import { decodeUtf8, Utf8Validator } from "./utf8.ts";
 /** Where a connection is in its life (RFC 6455 §4, §7). */
 export type ConnectionState = "open" | "closing" | "closed";
 
-/** How a connection ended. */
-export interface CloseInfo extends CloseStatus {
-  /**
-   * Whether the closing handshake completed: both sides sent a Close frame. When it did
-   * not, `code` is the one we sent on failing the connection (1002, 1007, 1009, ...),
-   * or 1006 when the connection was lost without one.
-   */
-  wasClean: boolean;
-}
+export type { CloseInfo } from "./close_record.ts";
 
 /** Something the peer did, reported by {@linkcode Connection.receive}. */
 export type ConnectionEvent =
@@ -113,7 +106,6 @@ export class Connection {
   readonly #compression: boolean;
   /** Whether our frames are masked (the client role). */
   readonly #masking: boolean;
-  #state: ConnectionState = "open";
   #events: ConnectionEvent[] = [];
   /** The opcode of the message being received (Text or Binary), or 0 between messages. */
   #messageOpcode = 0;
@@ -130,10 +122,19 @@ export class Connection {
   #pendingRetained = 0;
   /** The payloads of the fragments of the message being received, so far. */
   readonly #message = new RetainedBytes();
-  #closeSent: CloseStatus | undefined;
+  /** Whether our Close frame was sent (or queued): the closing handshake has started. */
+  #closeSent = false;
   /** The payload of a Close frame decided while receiving, written by takeOutput(). */
+  // Why push-based, not pulled as wsproto's events(): pulling one frame at a time would
+  // remove this field and #pendingInput (the parser would just stop at the peer's Close
+  // or a compressed message until asked again), but receive()'s contract is public in
+  // wsport/core, and SocketLink, CompressedSender, the fuzzer's model and about 300 core
+  // tests are written against it; an iterator per chunk would also sit on the hot path,
+  // unmeasured. The deferral costs this field, one branch in takeOutput() and one in
+  // canSend. Worth redoing only together with a bench run (issue 14, item 3).
   #deferredClose: Uint8Array | undefined;
-  #closeInfo: CloseInfo | undefined;
+  /** How the connection ended, once it has: with `#closeSent`, its whole state. */
+  readonly #record = new CloseRecord();
 
   /** A connection, open from the start: the handshake is the caller's. */
   constructor(options: ConnectionOptions = {}) {
@@ -153,12 +154,12 @@ export class Connection {
 
   /** Where the connection is in its life. */
   get state(): ConnectionState {
-    return this.#state;
+    return this.#record.ended ? "closed" : this.#closeSent ? "closing" : "open";
   }
 
   /** How the connection ended, once it is closed. */
   get closeInfo(): CloseInfo | undefined {
-    return this.#closeInfo;
+    return this.#record.info;
   }
 
   /** Bytes queued by this connection and not yet taken by {@linkcode takeOutput}. */
@@ -174,7 +175,7 @@ export class Connection {
    * {@linkcode Connection.takeOutput}, for replies to the messages delivered with it.
    */
   get canSend(): boolean {
-    return this.#state === "open" || this.#deferredClose !== undefined;
+    return this.#deferredClose !== undefined || (!this.#closeSent && !this.#record.ended);
   }
 
   /**
@@ -208,7 +209,7 @@ export class Connection {
    * @returns What happened, in order.
    */
   receive(chunk: Uint8Array, now: number): readonly ConnectionEvent[] {
-    if (this.#state === "closed") return NO_EVENTS;
+    if (this.#record.ended) return NO_EVENTS;
     this.#liveness.received(now);
     if (this.#awaiting !== undefined) {
       this.#pendingInput.push(chunk);
@@ -232,7 +233,7 @@ export class Connection {
    * @throws {Error} When no compressed message is waiting.
    */
   decompressed(data: Uint8Array, now: number): readonly ConnectionEvent[] {
-    if (this.#state === "closed") return NO_EVENTS;
+    if (this.#record.ended) return NO_EVENTS;
     const kind = this.#awaiting;
     if (kind === undefined) {
       throw new Error("Cannot deliver a decompressed message: none is waiting");
@@ -241,7 +242,8 @@ export class Connection {
     try {
       this.#deliver(kind === "text" ? Opcode.Text : Opcode.Binary, data, now);
     } catch (error) {
-      this.#fail(error as WebSocketError, true);
+      const failure = error as WebSocketError;
+      this.#fail(failure.closeCode, failure.reason, true);
       return this.#takeEvents();
     }
     this.#parse(now);
@@ -253,9 +255,7 @@ export class Connection {
    * handshake this ends the connection with 1006.
    */
   receiveEof(): readonly ConnectionEvent[] {
-    if (this.#state !== "closed") {
-      this.#closed({ code: CloseCode.AbnormalClosure, reason: "", wasClean: false });
-    }
+    this.#closed({ code: CloseCode.AbnormalClosure, reason: "", wasClean: false });
     return this.#takeEvents();
   }
 
@@ -309,18 +309,18 @@ export class Connection {
   close(code: number = CloseCode.NormalClosure, reason = "", now: number): void {
     if (code !== CloseCode.NoStatusReceived) checkCloseArguments(code, reason);
     else if (reason !== "") throw new RangeError("A close with no code cannot carry a reason");
-    if (this.#state !== "open") return;
+    if (this.#closeSent || this.#record.ended) return;
     this.#sendClose({ code, reason });
-    this.#state = "closing";
     this.#liveness.closeStarted(now);
   }
 
   /**
    * Fails the connection (RFC 6455 §7.1.7): sends a Close frame with `code` unless one
-   * was sent, and ends it at once, without waiting for the peer's.
+   * was sent (never for 1006, which is reported, not sent), and ends it at once, without
+   * waiting for the peer's. A no-op once closed: the first failure wins.
    */
   fail(code: number, reason: string): readonly ConnectionEvent[] {
-    this.#fail(new WebSocketError(code, reason));
+    this.#fail(code, reason);
     return this.#takeEvents();
   }
 
@@ -338,30 +338,16 @@ export class Connection {
 
   /** The time at which {@linkcode Connection.tick} should next be called. */
   nextDeadline(): number {
-    return this.#state === "closed" ? Infinity : this.#liveness.nextDeadline();
+    return this.#record.ended ? Infinity : this.#liveness.nextDeadline();
   }
 
   /** Acts on passed deadlines: sends a heartbeat ping, or closes on a timeout. */
   tick(now: number): readonly ConnectionEvent[] {
-    if (this.#state === "closed") return NO_EVENTS;
-    switch (this.#liveness.due(now)) {
-      case "ping":
-        this.#output.writeFrame(Opcode.Ping, EMPTY);
-        break;
-      case "heartbeat-timeout":
-        this.#fail(new WebSocketError(CloseCode.GoingAway, "Heartbeat timeout"));
-        break;
-      case "idle-timeout":
-        this.close(CloseCode.GoingAway, "Idle timeout", now);
-        break;
-      case "close-timeout":
-        this.#closed({
-          code: CloseCode.AbnormalClosure,
-          reason: "Close handshake timed out",
-          wasClean: false,
-        });
-        break;
-    }
+    if (this.#record.ended) return NO_EVENTS;
+    const action = this.#liveness.due(now);
+    if (action?.type === "ping") this.#output.writeFrame(Opcode.Ping, EMPTY);
+    else if (action?.type === "close") this.close(action.code, action.reason, now);
+    else if (action?.type === "fail") this.#fail(action.code, action.reason);
     return this.#takeEvents();
   }
 
@@ -369,7 +355,7 @@ export class Connection {
   #parse(now: number): void {
     const parser = this.#parser;
     try {
-      while (this.#closeInfo === undefined && this.#awaiting === undefined) {
+      while (!this.#record.ended && this.#awaiting === undefined) {
         const frame = parser.next();
         if (frame === undefined) {
           const chunk = this.#pendingInput.shift();
@@ -384,12 +370,8 @@ export class Connection {
         }
       }
     } catch (error) {
-      this.#fail(
-        error instanceof WebSocketError
-          ? error
-          : new WebSocketError(CloseCode.InternalError, "Internal error"),
-        true,
-      );
+      if (error instanceof WebSocketError) this.#fail(error.closeCode, error.reason, true);
+      else this.#fail(CloseCode.InternalError, "Internal error", true);
     }
   }
 
@@ -474,36 +456,38 @@ export class Connection {
   #handleControl(frame: Frame): void {
     const payload = frame.payload;
     if (frame.opcode === Opcode.Ping) {
-      if (this.#state === "open") this.#output.writeFrame(Opcode.Pong, payload);
+      if (!this.#closeSent) this.#output.writeFrame(Opcode.Pong, payload);
       this.#events.push({ type: "ping", data: payload });
     } else if (frame.opcode === Opcode.Pong) {
       this.#events.push({ type: "pong", data: payload });
     } else {
       const received = parseClosePayload(payload);
-      if (this.#state === "open") this.#sendClose(received, true);
+      if (!this.#closeSent) this.#sendClose(received, true);
       this.#closed({ ...received, wasClean: true });
     }
   }
 
   /** Queues a Close frame; `whileReceiving` defers it to the next takeOutput(). */
   #sendClose(status: CloseStatus, whileReceiving = false): void {
-    this.#closeSent = status;
+    this.#closeSent = true;
     const payload = buildClosePayload(status.code, status.reason);
     if (whileReceiving) this.#deferredClose = payload;
     else this.#output.writeFrame(Opcode.Close, payload);
   }
 
-  #fail(error: WebSocketError, whileReceiving = false): void {
-    if (this.#state === "closed") return;
-    if (this.#closeSent === undefined) {
-      this.#sendClose({ code: error.closeCode, reason: error.reason }, whileReceiving);
+  /** Fails the connection: our Close frame with `code` unless one was sent, then the end. */
+  #fail(code: number, reason: string, whileReceiving = false): void {
+    if (this.#record.ended) return;
+    if (!this.#closeSent && code !== CloseCode.AbnormalClosure) {
+      this.#sendClose({ code, reason }, whileReceiving);
     }
-    this.#closed({ code: error.closeCode, reason: error.reason, wasClean: false });
+    this.#closed({ code, reason, wasClean: false });
   }
 
-  #closed(info: CloseInfo): void {
-    this.#state = "closed";
-    this.#closeInfo = info;
+  /** Ends the connection, once: the first end (or failure) wins. */
+  #closed(ended: CloseInfo): void {
+    const info = this.#record.end(ended);
+    if (info === undefined) return;
     this.#message.clear();
     this.#awaiting = undefined;
     this.#pendingInput = [];
@@ -521,7 +505,7 @@ export class Connection {
 
   #assertOpen(action: string): void {
     if (!this.canSend) {
-      throw new Error(`Cannot ${action}: the connection is ${this.#state}`);
+      throw new Error(`Cannot ${action}: the connection is ${this.state}`);
     }
   }
 }

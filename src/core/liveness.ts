@@ -4,10 +4,42 @@
  * @module
  */
 
+import { CloseCode } from "./constants.ts";
 import type { Limits } from "./limits.ts";
 
-/** What a connection must do when {@linkcode Liveness.due} finds a deadline passed. */
-export type LivenessAction = "ping" | "heartbeat-timeout" | "idle-timeout" | "close-timeout";
+/**
+ * What a connection must do when {@linkcode Liveness.due} finds a deadline passed, with
+ * the close code and reason to use: the one place these are decided, for the core
+ * `Connection` and for the links over a runtime's native WebSocket alike.
+ */
+export type LivenessAction =
+  /** Send a heartbeat ping (empty). */
+  | { readonly type: "ping" }
+  /** Start the closing handshake with this code and reason (the idle timeout). */
+  | { readonly type: "close"; readonly code: number; readonly reason: string }
+  /**
+   * Fail the connection at once (RFC 6455 §7.1.7): send a Close frame with this code
+   * unless one was sent, and drop TCP. For the heartbeat timeout (1001); for the close
+   * timeout the code is 1006, which is reported, never sent.
+   */
+  | { readonly type: "fail"; readonly code: number; readonly reason: string };
+
+const PING: LivenessAction = Object.freeze({ type: "ping" });
+const IDLE_TIMEOUT: LivenessAction = Object.freeze({
+  type: "close",
+  code: CloseCode.GoingAway,
+  reason: "Idle timeout",
+});
+const HEARTBEAT_TIMEOUT: LivenessAction = Object.freeze({
+  type: "fail",
+  code: CloseCode.GoingAway,
+  reason: "Heartbeat timeout",
+});
+const CLOSE_TIMEOUT: LivenessAction = Object.freeze({
+  type: "fail",
+  code: CloseCode.AbnormalClosure,
+  reason: "Close handshake timed out",
+});
 
 /**
  * Tracks when a connection last heard from its peer and which deadline comes next.
@@ -21,7 +53,7 @@ export type LivenessAction = "ping" | "heartbeat-timeout" | "idle-timeout" | "cl
  * import { resolveLimits } from "./limits.ts";
  * const liveness = new Liveness(resolveLimits({ heartbeatIntervalMs: 1000 }), 0);
  * liveness.nextDeadline(); // 1000
- * liveness.due(1000);      // "ping"
+ * liveness.due(1000);      // { type: "ping" }
  * ```
  */
 export class Liveness {
@@ -83,24 +115,26 @@ export class Liveness {
   }
 
   /**
-   * Returns the action whose deadline has passed at `now`, if any. A `"ping"` is noted as
-   * sent, so the next call waits for its answer.
+   * Returns the action whose deadline has passed at `now`, if any: a ping at the
+   * heartbeat interval (noted as sent, so the next call waits for its answer), a close
+   * with 1001 "Idle timeout", a failure with 1001 "Heartbeat timeout" when the ping went
+   * unanswered, or a failure with 1006 "Close handshake timed out".
    */
   due(now: number): LivenessAction | undefined {
     if (this.#closing) {
-      return now >= this.#closeDeadline ? "close-timeout" : undefined;
+      return now >= this.#closeDeadline ? CLOSE_TIMEOUT : undefined;
     }
     if (this.#idleTimeoutMs > 0 && now >= this.#lastMessageAt + this.#idleTimeoutMs) {
-      return "idle-timeout";
+      return IDLE_TIMEOUT;
     }
     if (this.#heartbeatIntervalMs > 0) {
       if (this.#pingSentAt < 0) {
         if (now >= this.#lastReceivedAt + this.#heartbeatIntervalMs) {
           this.#pingSentAt = now;
-          return "ping";
+          return PING;
         }
       } else if (now >= this.#pingSentAt + this.#heartbeatTimeoutMs) {
-        return "heartbeat-timeout";
+        return HEARTBEAT_TIMEOUT;
       }
     }
     return undefined;

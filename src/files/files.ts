@@ -3,9 +3,6 @@
  * @module
  */
 
-import { open } from "node:fs/promises";
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   checkInteger,
   checkOptionNames,
@@ -13,16 +10,8 @@ import {
   describeValue,
   optionTypeError,
 } from "../core/options.ts";
-import { Limiter } from "../core/limiter.ts";
-import { isNotModified, isRangeFresh, validatorsOf } from "./conditional.ts";
-import { contentType } from "./content_type.ts";
-import { tagFileSlice } from "./file_slice.ts";
-import { fileStream } from "./file_stream.ts";
-import { listDirectory } from "./list_directory.ts";
-import { renderListing } from "./listing.ts";
-import { parseRange } from "./range.ts";
-import { isMissingError, type Resolved, resolveInside, resolveRoot } from "./resolve_inside.ts";
-import { safePath } from "./safe_path.ts";
+import type { FileServerSettings } from "./file_server.ts";
+import { plainResponse } from "./plain_response.ts";
 
 /** Options of {@link files}. */
 export interface FilesOptions {
@@ -64,26 +53,6 @@ export interface FilesOptions {
 
 const DEFAULT_CHUNK_BYTES = 64 * 1024;
 const DEFAULT_MAX_LISTING_ENTRIES = 1_000;
-/** Most listing entries looked at (`realpath` and `stat`) at once, per request. */
-const LISTING_CONCURRENCY = 16;
-/**
- * Most directory listings built at once by one `files()` handler; further requests for
- * listings wait their turn. What many concurrent listings hold together is then at most
- * this many listings' worth, however many requests ask at once.
- */
-export const LISTINGS_AT_ONCE = 2;
-
-const STATUS_TEXT = {
-  301: "Moved Permanently",
-  400: "Bad Request",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  416: "Range Not Satisfiable",
-  500: "Internal Server Error",
-} as const;
-
-const HTML = "text/html; charset=utf-8";
-
 /**
  * Creates a fetch handler that serves the files under `root` to GET and HEAD requests.
  *
@@ -105,11 +74,14 @@ const HTML = "text/html; charset=utf-8";
  * methods 405 with `Allow: GET, HEAD`, and unexpected failures a bare 500: no response
  * reveals a file-system path.
  *
+ * The file-system side loads at the first request (so importing wsport loads no `node:`
+ * module for it), and a relative `root` is resolved against the working directory then.
+ *
  * @param root The directory to serve, as a path or a `file:` URL.
  * @param options See {@link FilesOptions}.
  * @returns A handler for `Deno.serve`, `Bun.serve` or a site.
  * @throws {RangeError} When `chunkBytes` or `maxListingEntries` is not a positive integer.
- * @throws {TypeError} When `root` is neither a string nor a URL, `options` is not an
+ * @throws {TypeError} When `root` is neither a string nor a `file:` URL, `options` is not an
  *   object, an option's name is unknown, `listDirectories` or `dotfiles` is not a
  *   boolean, `chunkBytes` or `maxListingEntries` is not a number, or `index` is neither
  *   `false` nor a plain file name; the message names the option.
@@ -127,135 +99,23 @@ export function files(
   options: FilesOptions = {},
 ): (request: Request) => Promise<Response> {
   checkFilesArguments(root, options);
-  const rootPath = resolve(root instanceof URL ? fileURLToPath(root) : root);
-  const listDirectories = options.listDirectories ?? true;
-  const dotfiles = options.dotfiles ?? false;
-  const index = options.index ?? "index.html";
-  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  const maxListingEntries = options.maxListingEntries ?? DEFAULT_MAX_LISTING_ENTRIES;
-  const listings = new Limiter(LISTINGS_AT_ONCE);
-
-  async function serve(request: Request): Promise<Response> {
-    const method = request.method;
-    if (method !== "GET" && method !== "HEAD") return plain(405, method, { allow: "GET, HEAD" });
-    const url = new URL(request.url);
-    const path = safePath(url.pathname);
-    if (!path.ok) return plain(path.status, method);
-    const rootReal = await resolveRoot(rootPath);
-    if (rootReal === null) return plain(404, method);
-    const target = await resolveInside(rootReal, path.segments, dotfiles);
-    if (target === null) return plain(404, method);
-    if (target.stats.isFile()) {
-      if (path.trailingSlash) return plain(404, method);
-      return serveFile(request, target, path.segments[path.segments.length - 1]);
-    }
-    if (!path.trailingSlash) {
-      return plain(301, method, { location: `${url.pathname}/${url.search}` });
-    }
-    if (index !== false) {
-      const page = await resolveInside(rootReal, [...path.segments, index], dotfiles);
-      if (page?.stats.isFile()) return serveFile(request, page, index);
-    }
-    if (!listDirectories) return plain(404, method);
-    return serveListing(method, rootReal, target, path.segments);
-  }
-
-  async function serveFile(request: Request, file: Resolved, name: string): Promise<Response> {
-    const method = request.method;
-    let handle;
-    try {
-      handle = await open(file.path, "r");
-    } catch (error) {
-      if (isMissingError(error)) return plain(404, method);
-      throw error;
-    }
-    let streaming = false;
-    try {
-      const stats = await handle.stat();
-      if (!stats.isFile()) return plain(404, method);
-      const validators = validatorsOf(stats.size, stats.mtimeMs);
-      const headers = new Headers({
-        "accept-ranges": "bytes",
-        "etag": validators.etag,
-        "last-modified": validators.lastModified,
-      });
-      if (isNotModified(request.headers, validators)) {
-        return new Response(null, { status: 304, headers });
-      }
-      const rangeHeader = request.headers.get("range");
-      const range = rangeHeader !== null && isRangeFresh(request.headers, validators)
-        ? parseRange(rangeHeader, stats.size)
-        : null;
-      if (range === "unsatisfiable") {
-        return plain(416, method, { "content-range": `bytes */${stats.size}` });
-      }
-      const start = range?.start ?? 0;
-      const length = range === null ? stats.size : range.end - range.start + 1;
-      headers.set("content-type", contentType(name));
-      headers.set("content-length", String(length));
-      headers.set("x-content-type-options", "nosniff");
-      if (range !== null) {
-        headers.set("content-range", `bytes ${range.start}-${range.end}/${stats.size}`);
-      }
-      const status = range === null ? 200 : 206;
-      if (method === "HEAD") return new Response(null, { status, headers });
-      const body = tagFileSlice(fileStream(handle, start, length, chunkBytes), {
-        path: file.path,
-        start,
-        length,
-      });
-      streaming = true;
-      return new Response(body, { status, headers });
-    } finally {
-      if (!streaming) await handle.close();
-    }
-  }
-
-  async function serveListing(
-    method: string,
-    rootReal: string,
-    directory: Resolved,
-    segments: readonly string[],
-  ): Promise<Response> {
-    let listing;
-    try {
-      listing = await listings.run(() =>
-        listDirectory(directory.path, {
-          maxEntries: maxListingEntries,
-          concurrency: LISTING_CONCURRENCY,
-          visible: (name) => dotfiles || !name.startsWith("."),
-          describe: async (name) => {
-            const entry = await resolveInside(rootReal, [...segments, name], dotfiles);
-            if (entry === null) return null;
-            const { stats } = entry;
-            return {
-              name,
-              directory: stats.isDirectory(),
-              size: stats.size,
-              modified: stats.mtime,
-            };
-          },
-        })
-      );
-    } catch (error) {
-      if (isMissingError(error)) return plain(404, method);
-      throw error;
-    }
-    const path = `/${segments.map((segment) => `${segment}/`).join("")}`;
-    const body = new TextEncoder().encode(renderListing(path, listing.entries, listing.more));
-    const headers = {
-      "content-type": HTML,
-      "content-length": String(body.length),
-      "x-content-type-options": "nosniff",
-    };
-    return new Response(method === "HEAD" ? null : body, { status: 200, headers });
-  }
-
+  const settings: FileServerSettings = {
+    root: root instanceof URL ? new URL(root) : root,
+    listDirectories: options.listDirectories ?? true,
+    dotfiles: options.dotfiles ?? false,
+    index: options.index ?? "index.html",
+    chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+    maxListingEntries: options.maxListingEntries ?? DEFAULT_MAX_LISTING_ENTRIES,
+  };
+  // The file system's side (node:fs, node:path, node:url) loads at the first request, so
+  // that importing wsport loads none of it on Deno or Bun.
+  let server: Promise<(request: Request) => Promise<Response>> | undefined;
   return async (request) => {
     try {
-      return await serve(request);
+      server ??= import("./file_server.ts").then((module) => module.fileServer(settings));
+      return await (await server)(request);
     } catch {
-      return plain(500, request.method);
+      return plainResponse(500, request.method);
     }
   };
 }
@@ -278,7 +138,7 @@ const OPTION_CHECKS: { [Name in keyof Required<FilesOptions>]: (value: unknown) 
 
 /** Checks what {@link files} was given, naming the option at fault. */
 function checkFilesArguments(root: unknown, options: unknown): void {
-  if (typeof root !== "string" && !(root instanceof URL)) {
+  if (typeof root !== "string" && !(root instanceof URL && root.protocol === "file:")) {
     throw new TypeError(
       `${CALLER}: root must be a path or a file: URL, got ${describeValue(root)}`,
     );
@@ -290,20 +150,4 @@ function checkFilesArguments(root: unknown, options: unknown): void {
 /** Whether `name` names a file directly inside a directory. */
 function isPlainName(name: string): boolean {
   return name !== "" && name !== "." && name !== ".." && !/[/\\\0]/.test(name);
-}
-
-/** A short plain-text response; its body is left out for HEAD. */
-function plain(
-  status: keyof typeof STATUS_TEXT,
-  method: string,
-  headers: Record<string, string> = {},
-): Response {
-  return new Response(method === "HEAD" ? null : STATUS_TEXT[status], {
-    status,
-    headers: {
-      "content-type": "text/plain; charset=utf-8",
-      "x-content-type-options": "nosniff",
-      ...headers,
-    },
-  });
 }

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { rawRequest } from "../helpers/client.ts";
 import { pairs } from "../helpers/server.ts";
-import { LISTINGS_AT_ONCE } from "../../src/files/files.ts";
+import { LISTINGS_AT_ONCE } from "../../src/files/file_server.ts";
 import { MiB } from "./attack_limits.ts";
 import { bound, underAttack } from "./harness.ts";
 

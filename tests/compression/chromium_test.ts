@@ -3,7 +3,7 @@
 // echoed through the tap, with and without context takeover and with smaller windows.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { skipUnless, unavailable } from "../helpers/required.ts";
+import { skipUnless } from "../helpers/required.ts";
 import { withSite } from "../helpers/server.ts";
 import {
   assertCompressedOnTheWire,
@@ -16,7 +16,7 @@ import {
   PATH,
 } from "./scenario.ts";
 import { Tap } from "./tap.ts";
-import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING } from "../helpers/chromium.ts";
+import { chromiumUnavailable, launchChromium } from "../helpers/chromium.ts";
 
 /** The slice of playwright-core used here. */
 interface Page {
@@ -27,13 +27,7 @@ interface Browser {
   close(): Promise<void>;
 }
 
-const skip = skipUnless(
-  "chromium",
-  await unavailable(
-    { file: CHROMIUM, missing: CHROMIUM_MISSING },
-    { module: "playwright-core", missing: "playwright-core is not installed" },
-  ),
-);
+const skip = skipUnless("chromium", await chromiumUnavailable());
 
 /** A message as it crosses into the page: bytes as an array of numbers. */
 type Wire = string | number[];
@@ -70,11 +64,7 @@ describe("Chromium with compression", { skip }, () => {
   let page: Page;
 
   before(async () => {
-    const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [...CHROMIUM_ARGS],
-    }) as Browser;
+    browser = await launchChromium<Browser>();
     page = await browser.newPage();
   });
 

@@ -15,6 +15,7 @@ import type { Server } from "../../src/adapters/server.ts";
 import { files } from "../../src/files/files.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
 import { Child } from "../helpers/child.ts";
+import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING } from "../helpers/chromium.ts";
 import { within } from "../helpers/client.ts";
 import { repoRoot } from "../helpers/paths.ts";
 import { type Requirement, skipUnless, unavailable } from "../helpers/required.ts";
@@ -73,7 +74,6 @@ interface ClientSpec {
 const node = runtime === "node" ? process.execPath : onPath("node");
 const NO_NODE = "node is not on PATH";
 const PYTHON = "/usr/bin/python3";
-const CHROMIUM = "/usr/bin/chromium";
 
 /** Node's own WebSocket client: global since Node 22, behind a flag in 20.10+. */
 async function nodeWebSocket(): Promise<ClientSpec> {
@@ -117,10 +117,14 @@ async function chromium(): Promise<ClientSpec> {
       file: join(repoRoot, "node_modules", "playwright-core"),
       missing: "playwright-core is not installed (npm install)",
     },
-    { file: CHROMIUM, missing: "chromium is not installed (apt-get install chromium)" },
+    { file: CHROMIUM, missing: CHROMIUM_MISSING },
   );
   return why === undefined
-    ? { name, command: [node, script("browser_client.mjs"), CHROMIUM], page: true }
+    ? {
+      name,
+      command: [node, script("browser_client.mjs"), CHROMIUM, JSON.stringify(CHROMIUM_ARGS)],
+      page: true,
+    }
     : { name, unavailable: why };
 }
 

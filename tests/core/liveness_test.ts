@@ -3,6 +3,12 @@ import assert from "node:assert/strict";
 import { type Limits, resolveLimits } from "../../src/core/limits.ts";
 import { Liveness } from "../../src/core/liveness.ts";
 
+// What Liveness.due() asks for, with the close code and reason each timeout carries.
+const PING = { type: "ping" };
+const IDLE_TIMEOUT = { type: "close", code: 1001, reason: "Idle timeout" };
+const HEARTBEAT_TIMEOUT = { type: "fail", code: 1001, reason: "Heartbeat timeout" };
+const CLOSE_TIMEOUT = { type: "fail", code: 1006, reason: "Close handshake timed out" };
+
 /** A Liveness at time `now` with only the given timers on. */
 function liveness(limits: Partial<Limits>, now = 0): Liveness {
   return new Liveness(
@@ -28,27 +34,27 @@ describe("RFC 6455 §5.5.2, §7.1.1 heartbeat, idle and close deadlines", () => 
     const timers = new Liveness(resolveLimits(), 1000);
     assert.equal(timers.nextDeadline(), 21_000);
     assert.equal(timers.due(20_999), undefined);
-    assert.equal(timers.due(21_000), "ping");
+    assert.deepEqual(timers.due(21_000), PING);
   });
 
   test("Liveness asks for a ping at the heartbeat interval, then waits for the answer", () => {
     const timers = liveness({ heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 500 }, 100);
     assert.equal(timers.nextDeadline(), 1100);
     assert.equal(timers.due(1099), undefined);
-    assert.equal(timers.due(1150), "ping");
+    assert.deepEqual(timers.due(1150), PING);
     assert.equal(timers.nextDeadline(), 1650, "the timeout counts from the ping");
     assert.equal(timers.due(1200), undefined, "one ping per interval");
     assert.equal(timers.due(1649), undefined);
-    assert.equal(timers.due(1650), "heartbeat-timeout");
+    assert.deepEqual(timers.due(1650), HEARTBEAT_TIMEOUT);
   });
 
   test("Liveness.received() answers a pending heartbeat and restarts the interval", () => {
     const timers = liveness({ heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 500 });
-    assert.equal(timers.due(1000), "ping");
+    assert.deepEqual(timers.due(1000), PING);
     timers.received(1200);
     assert.equal(timers.nextDeadline(), 2200);
     assert.equal(timers.due(1600), undefined, "no timeout once answered");
-    assert.equal(timers.due(2200), "ping");
+    assert.deepEqual(timers.due(2200), PING);
   });
 
   test("Liveness.received() before the interval postpones the ping", () => {
@@ -62,7 +68,7 @@ describe("RFC 6455 §5.5.2, §7.1.1 heartbeat, idle and close deadlines", () => 
     const timers = liveness({ idleTimeoutMs: 5000 });
     assert.equal(timers.nextDeadline(), 5000);
     assert.equal(timers.due(4999), undefined);
-    assert.equal(timers.due(5000), "idle-timeout");
+    assert.deepEqual(timers.due(5000), IDLE_TIMEOUT);
   });
 
   test("Liveness.messageReceived() restarts the idle timer; other bytes do not", () => {
@@ -72,7 +78,7 @@ describe("RFC 6455 §5.5.2, §7.1.1 heartbeat, idle and close deadlines", () => 
     timers.messageReceived(4000);
     assert.equal(timers.nextDeadline(), 9000);
     assert.equal(timers.due(5000), undefined);
-    assert.equal(timers.due(9000), "idle-timeout");
+    assert.deepEqual(timers.due(9000), IDLE_TIMEOUT);
   });
 
   test("Liveness.nextDeadline() is the earlier of the heartbeat and idle deadlines", () => {
@@ -82,9 +88,9 @@ describe("RFC 6455 §5.5.2, §7.1.1 heartbeat, idle and close deadlines", () => 
       idleTimeoutMs: 1500,
     });
     assert.equal(timers.nextDeadline(), 1000);
-    assert.equal(timers.due(1000), "ping");
+    assert.deepEqual(timers.due(1000), PING);
     assert.equal(timers.nextDeadline(), 1500);
-    assert.equal(timers.due(1500), "idle-timeout", "the idle timeout comes first");
+    assert.deepEqual(timers.due(1500), IDLE_TIMEOUT, "the idle timeout comes first");
   });
 
   test("Liveness.closeStarted() replaces every other deadline with the close timeout", () => {
@@ -97,7 +103,7 @@ describe("RFC 6455 §5.5.2, §7.1.1 heartbeat, idle and close deadlines", () => 
     assert.equal(timers.nextDeadline(), 3500);
     assert.equal(timers.due(2000), undefined, "no ping and no idle timeout while closing");
     assert.equal(timers.due(3499), undefined);
-    assert.equal(timers.due(3500), "close-timeout");
+    assert.deepEqual(timers.due(3500), CLOSE_TIMEOUT);
   });
 
   test("Liveness.closeStarted() keeps the first deadline when called again", () => {
@@ -105,7 +111,7 @@ describe("RFC 6455 §5.5.2, §7.1.1 heartbeat, idle and close deadlines", () => 
     timers.closeStarted(0);
     timers.closeStarted(2000);
     assert.equal(timers.nextDeadline(), 3000);
-    assert.equal(timers.due(3000), "close-timeout");
+    assert.deepEqual(timers.due(3000), CLOSE_TIMEOUT);
   });
 
   test("Liveness stops heartbeat and idle deadlines once closing, even with no close timeout", () => {

@@ -5,11 +5,10 @@
  * traffic in the table and the chart.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { skipUnless } from "../helpers/required.ts";
 import { pairs, startExample } from "../helpers/server.ts";
-import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING } from "../helpers/chromium.ts";
+import { chromiumUnavailable, launchChromium } from "../helpers/chromium.ts";
 
 /** How long a page may take to show what a step expects. */
 const TIMEOUT_MS = 10_000;
@@ -34,18 +33,7 @@ interface Browser {
   close(): Promise<void>;
 }
 
-/** Why the tests cannot run here, or `undefined` when they can. */
-async function unavailable(): Promise<string | undefined> {
-  if (!existsSync(CHROMIUM)) return CHROMIUM_MISSING;
-  try {
-    await import("playwright-core");
-  } catch {
-    return "playwright-core is not installed";
-  }
-  return undefined;
-}
-
-const skip = skipUnless("chromium", await unavailable());
+const skip = skipUnless("chromium", await chromiumUnavailable());
 
 /** Waits until the text of the elements matching `selector` includes `expected`. */
 function waitForText(page: Page, selector: string, expected: string): Promise<unknown> {
@@ -72,11 +60,7 @@ describe("the example pages in Chromium", { skip }, () => {
   let browser: Browser;
 
   before(async () => {
-    const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [...CHROMIUM_ARGS],
-    }) as Browser;
+    browser = await launchChromium<Browser>();
   });
 
   after(async () => {

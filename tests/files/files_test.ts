@@ -766,6 +766,11 @@ test("files() rejects unknown option names and options of the wrong type, naming
     [".", "public", 'options must be an object, got the string "public"'],
     [".", null, "options must be an object, got null"],
     [42, {}, "root must be a path or a file: URL, got the number 42"],
+    [
+      new URL("http://localhost/"),
+      {},
+      "root must be a path or a file: URL, got an instance of URL",
+    ],
   ];
   for (const [root, options, message] of cases) {
     assert.throws(

@@ -13,9 +13,20 @@ import { dirname, join, relative, sep } from "node:path";
 import process from "node:process";
 import { repoRoot } from "../helpers/paths.ts";
 
-/** Every module specifier a source imports or re-exports from, dynamic imports too. */
-function specifiers(code: string): string[] {
-  const withoutComments = code.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+/**
+ * `import type` and `export type` statements, and `import { type A, type B }`: erased
+ * when the code runs, so they load nothing.
+ */
+const TYPE_ONLY =
+  /\b(?:import|export)\s+(?:type\s+[^;"'()]*?|\{(?:\s*type\s+[\w$]+\s*,?)+\})\s*from\s*["'][^"']+["']\s*;?/g;
+
+/**
+ * Every module specifier a source imports or re-exports from, dynamic imports too; with
+ * `runtime`, only those loaded when the code runs (no type-only import).
+ */
+function specifiers(code: string, runtime = false): string[] {
+  let withoutComments = code.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  if (runtime) withoutComments = withoutComments.replace(TYPE_ONLY, "");
   return [
     ...withoutComments.matchAll(/\b(?:import|export)\b[^;"'()]*?\bfrom\s*["']([^"']+)["']/g),
     ...withoutComments.matchAll(/\bimport\s*["']([^"']+)["']/g),
@@ -23,8 +34,11 @@ function specifiers(code: string): string[] {
   ].map((match) => match[1]);
 }
 
-/** The repository files reachable from `entry`, and every import that is not a file. */
-function importGraph(entry: string, read: (path: string) => string) {
+/**
+ * The repository files reachable from `entry`, and every import that is not a file; with
+ * `runtime`, through the imports loaded when the code runs only.
+ */
+function importGraph(entry: string, read: (path: string) => string, runtime = false) {
   const files = new Set<string>();
   const outside: string[] = [];
   const pending = [join(repoRoot, entry)];
@@ -32,7 +46,7 @@ function importGraph(entry: string, read: (path: string) => string) {
     const file = pending.pop()!;
     if (files.has(file)) continue;
     files.add(file);
-    for (const specifier of specifiers(read(file))) {
+    for (const specifier of specifiers(read(file), runtime)) {
       if (specifier.startsWith("./") || specifier.startsWith("../")) {
         pending.push(join(dirname(file), specifier));
       } else {
@@ -88,6 +102,47 @@ test("mod.ts loads no adapter until serve() runs: none is in its static graph", 
   }
   const nodeModules = outside.filter((line) => / imports node:(http|net|zlib|crypto)$/.test(line));
   assert.deepEqual(nodeModules, [], "the Node adapter's node: modules");
+});
+
+test("the run-time walk leaves out type-only imports and follows the others", () => {
+  const sources: Record<string, string> = {
+    "mod.ts": [
+      `import type { A } from "./a.ts";`,
+      `export type { B } from "./b.ts";`,
+      `import { type C, type D } from "./c.ts";`,
+      `import { type E, f } from "./e.ts";`,
+      `export { g } from "./g.ts";`,
+    ].join("\n"),
+    "e.ts": `import { readFile } from "node:fs/promises";`,
+    "g.ts": ``,
+  };
+  const { files, outside } = importGraph(
+    "mod.ts",
+    (path) => sources[relative(repoRoot, path).split(sep).join("/")] ?? "",
+    true,
+  );
+  assert.deepEqual(files, ["e.ts", "g.ts", "mod.ts"]);
+  assert.deepEqual(outside, ["e.ts imports node:fs/promises"]);
+});
+
+test("mod.ts loads no node: module when imported: files() and serve() load theirs later", () => {
+  const sources = (path: string) =>
+    readSource(path).replace(/\bimport\s*\(\s*["'][^"']+["']\s*\)/g, "undefined");
+  const { files, outside } = importGraph("mod.ts", sources, true);
+  assert.deepEqual(outside, [], "imports of node: modules or packages");
+  // site.fetch upgrades on Deno and Bun and site.websocket is Bun's handler object, at
+  // once: their adapters load with the site. Nothing of the Node adapter or the files'
+  // file-system side does.
+  for (
+    const file of [
+      "src/adapters/node.ts",
+      "src/adapters/node_http.ts",
+      "src/adapters/socket_link.ts",
+      "src/files/file_server.ts",
+    ]
+  ) {
+    assert.ok(!files.includes(file), `${file} is not loaded by mod.ts`);
+  }
 });
 
 test("deno info: core.ts's module graph is files of the repository only", {

@@ -190,6 +190,24 @@ describe("tests/run.mjs", () => {
     }
   });
 
+  test("tests in describe()s of the same title in two files count one by one", once, async () => {
+    const group = (prefix: string) =>
+      'import { describe, test } from "node:test";\n' +
+      'describe("RFC 6455 §5.3 client-to-server masking", () => {\n' +
+      `  test("${prefix}0", () => {});\n` +
+      `  test("${prefix}1", () => {});\n` +
+      "});\n";
+    const run = await runner({
+      ...HEALTHY,
+      "tests/alpha/masking_test.ts": group("m"),
+      "tests/alpha/frames_test.ts": group("f"),
+    });
+    assert.equal(run.code, 0, run.output);
+    for (const runtime of RUNTIMES) {
+      assert.deepEqual(counts(run, runtime), { passed: 9, failed: 0, skipped: 0 }, runtime);
+    }
+  });
+
   test("a skip fails the run when WSPORT_REQUIRE names what it lacks", once, async () => {
     const run = await runner({ ...HEALTHY, "tests/gamma/needs_test.ts": NEEDS_REDIS }, {
       floors: FLOORS,
