@@ -12,6 +12,7 @@ import { certificate, opensslMissing } from "../helpers/certificate.ts";
 import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING } from "../helpers/chromium.ts";
 import { Child } from "../helpers/child.ts";
 import { within } from "../helpers/client.ts";
+import { wsEcho } from "../helpers/echo_client.ts";
 import { skipUnless, unavailable } from "../helpers/required.ts";
 import { Echo, type Pair, pairs, withSite } from "../helpers/server.ts";
 import type { Server } from "../../src/adapters/server.ts";
@@ -54,12 +55,6 @@ async function run(command: string[], name: string): Promise<string> {
   }
   assert.equal(code, 0, `${name} failed: ${child.output}`);
   return child.stdout;
-}
-
-/** Echoes through `ws`, run by Node, trusting the certificate as its CA. */
-async function wsEcho(url: string, options: Record<string, unknown>): Promise<unknown> {
-  const script = "tests/helpers/echo_client.mjs";
-  return JSON.parse(await run(["node", script, url, JSON.stringify(options)], "echo_client"));
 }
 
 const PYTHON_CLIENT = `
