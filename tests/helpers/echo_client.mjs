@@ -1,11 +1,12 @@
 /**
  * A `ws` client run by Node as a child process, whatever runtime runs the tests (on Bun,
  * `import "ws"` would be Bun's own client): for `wss://` with a CA file and for Unix
- * sockets, which the runtimes' global WebSocket cannot reach.
+ * sockets (`ws+unix:///run/app.sock:/path`), which the runtimes' global WebSocket cannot
+ * reach.
  *
  * Usage: node echo_client.mjs URL OPTIONS_JSON
  *
- * OPTIONS_JSON: {"ca": file, "socketPath": path, "messages": [text...]}. Sends each
+ * OPTIONS_JSON: {"ca": file, "messages": [text...]}. Sends each
  * message, reads as many echoes, closes with 1000, and prints
  * {"echoes": [...], "code": close code}.
  */
@@ -23,7 +24,6 @@ function fail(message) {
 
 const socket = new WebSocket(url, {
   ...(options.ca === undefined ? {} : { ca: readFileSync(options.ca) }),
-  ...(options.socketPath === undefined ? {} : { socketPath: options.socketPath }),
 });
 const messages = options.messages ?? ["hello"];
 const echoes = [];

@@ -8,10 +8,9 @@ import process from "node:process";
 import { Child } from "./child.ts";
 import { runtime } from "./server.ts";
 
-/** What `echo_client.mjs` takes: a CA file to trust, a Unix socket, messages to send. */
+/** What `echo_client.mjs` takes: a CA file to trust, messages to send. */
 export interface EchoOptions {
   ca?: string;
-  socketPath?: string;
   messages?: string[];
 }
 
@@ -23,7 +22,10 @@ export interface EchoResult {
 
 const NODE = runtime === "node" ? process.execPath : "node";
 
-/** Echoes messages through `url` with `ws` in a Node child process (at most 20 s). */
+/**
+ * Echoes messages through `url` (`ws:`, `wss:`, or `ws+unix:` for a Unix socket) with
+ * `ws` in a Node child process (at most 20 s).
+ */
 export async function wsEcho(url: string, options: EchoOptions = {}): Promise<EchoResult> {
   const command = [NODE, "tests/helpers/echo_client.mjs", url, JSON.stringify(options)];
   const child = new Child(command, { name: "echo_client", input: "" });
