@@ -85,9 +85,8 @@ export interface TlsOptions {
   /** The private key. */
   key: Pem;
   /**
-   * More CA certificates: intermediates to send with the chain (Deno.serve appends them to
-   * `cert`), and on the Node and Bun adapters the authorities trusted for client
-   * certificates.
+   * More CA certificates (intermediates of the chain, say): `node:https`'s and Bun.serve's
+   * own `ca`; appended to `cert` on Deno.serve, which has no `ca`.
    */
   ca?: Pem | readonly Pem[];
   /** The passphrase of an encrypted `key`. */
