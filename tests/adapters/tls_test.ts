@@ -5,6 +5,7 @@
  * deadline counted from the TCP accept, through a TLS handshake that never ends.
  */
 import assert from "node:assert/strict";
+import { request as httpsRequest } from "node:https";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { WebSocketSite } from "../../src/site/site.ts";
@@ -55,6 +56,23 @@ async function run(command: string[], name: string): Promise<string> {
   }
   assert.equal(code, 0, `${name} failed: ${child.output}`);
   return child.stdout;
+}
+
+/** GETs `url` with `node:https`, trusting `ca`, and gives the body. */
+function httpsGet(url: string, ca: string): Promise<string> {
+  return within(
+    new Promise((resolve, reject) => {
+      const request = httpsRequest(url, { ca }, (response) => {
+        let body = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => body += chunk);
+        response.on("end", () => resolve(body));
+      });
+      request.on("error", reject);
+      request.end();
+    }),
+    `GET ${url}`,
+  );
 }
 
 const PYTHON_CLIENT = `
@@ -139,6 +157,25 @@ for (const pair of pairs) {
           echoes: ["a", "b"],
           code: 1000,
         });
+      }, { tls: { cert, key } });
+    });
+
+    test("gives handlers and the HTTP handler the request with its https: URL", async () => {
+      const { cert, key, caFile } = certificate();
+      const site = new WebSocketSite((request) => new Response(request.url));
+      class Url extends Echo {
+        override frameReceived(): void {
+          this.transport.write(this.transport.request.url);
+        }
+      }
+      site.addHandler("/url", Url);
+      await withSite(site, pair, async (server) => {
+        const base = `127.0.0.1:${server.port}`;
+        assert.deepEqual(await wsEcho(`wss://${base}/url?a=1`, { ca: caFile }), {
+          echoes: [`https://${base}/url?a=1`],
+          code: 1000,
+        });
+        assert.equal(await httpsGet(`https://${base}/page`, cert), `https://${base}/page`);
       }, { tls: { cert, key } });
     });
 
