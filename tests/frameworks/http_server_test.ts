@@ -16,7 +16,8 @@ import { certificate, opensslMissing } from "../helpers/certificate.ts";
 import { Client, RawClient, rawRequest, upgradeRequest, within } from "../helpers/client.ts";
 import { wsEcho } from "../helpers/echo_client.ts";
 import { skipUnless } from "../helpers/required.ts";
-import { runtime } from "../helpers/server.ts";
+import { Echo, runtime } from "../helpers/server.ts";
+import { WebSocketSite } from "../../src/site/site.ts";
 import { assertAttached, echoSite, get, listen, portOf } from "./attached.ts";
 
 /** A server whose request handler answers every plain request itself. */
@@ -133,6 +134,24 @@ test(`https.Server on ${runtime}: wsport serves wss:// on an app's TLS server`, 
       code: 1000,
     });
   } finally {
+    await wsport.shutdown();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+test(`http.Server on ${runtime}: an attached upgrade whose onUpgrade never settles is dropped at handshakeTimeoutMs`, async () => {
+  const site = new WebSocketSite(undefined, { limits: { handshakeTimeoutMs: 300 } });
+  site.addHandler("/ws", Echo, { onUpgrade: () => new Promise<never>(() => {}) });
+  const server = appServer();
+  await listen(server);
+  const wsport = await serve(site, { server });
+  const client = await RawClient.connect(portOf(server));
+  try {
+    client.write(upgradeRequest("/ws"));
+    await within(client.ended, "wsport to drop the connection", 3_000);
+  } finally {
+    client.destroy();
     await wsport.shutdown();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
