@@ -39,7 +39,14 @@ export { CloseCode } from "./src/core/constants.ts";
 export { DEFAULT_LIMITS, type Limits } from "./src/core/limits.ts";
 export type { DeflateOptions, DeflateSetting } from "./src/core/deflate_options.ts";
 export { serve } from "./src/adapters/serve.ts";
-export type { AdapterName, ServeOptions, Server } from "./src/adapters/server.ts";
+export type {
+  AdapterName,
+  NodeServer,
+  Pem,
+  ServeOptions,
+  Server,
+  TlsOptions,
+} from "./src/adapters/server.ts";
 export type { BunWebSocketHandlers } from "./src/adapters/native.ts";
 export { files, type FilesOptions } from "./src/files/files.ts";
 export type { Backplane } from "./src/site/backplane.ts";

@@ -18,6 +18,7 @@ import {
 import { NativeLink } from "./native_link.ts";
 import { closeConnections, type ServeOptions, type Server } from "./server.ts";
 import { Sweeper } from "./sweeper.ts";
+import { nodeTlsOptions } from "./tls.ts";
 
 /** What wsport keeps in Bun's per-socket `data`. */
 interface SocketData {
@@ -74,9 +75,12 @@ interface BunHandlers {
 interface BunNamespace {
   file(path: string): Blob;
   serve(options: {
-    port: number;
-    hostname: string;
-    reusePort: boolean;
+    /** With `hostname`, a TCP address; or `unix`, a Unix socket's path. */
+    port?: number;
+    hostname?: string;
+    unix?: string;
+    reusePort?: boolean;
+    tls?: { cert: string; key: string; ca?: string[]; passphrase?: string };
     fetch: (request: Request, server: BunServer) => Promise<Response | undefined>;
     websocket: BunHandlers;
     /** Whether Bun answers a thrown error with its development page (source, paths). */
@@ -323,10 +327,14 @@ export function serveBun(site: WebSocketSite, options: ServeOptions = {}): Promi
   const sweeper = new Sweeper();
   const internals = siteInternals(site);
   const bun = (globalThis as unknown as { Bun: BunNamespace }).Bun;
-  const server = bun.serve({
+  const address = options.path !== undefined ? { unix: options.path } : {
     port: options.port ?? 8080,
     hostname: options.hostname ?? "0.0.0.0",
     reusePort: options.reusePort ?? false,
+  };
+  const server = bun.serve({
+    ...address,
+    ...(options.tls === undefined ? {} : { tls: nodeTlsOptions(options.tls) }),
     fetch: (request, server) => {
       if (!URL.canParse(request.url)) return Promise.resolve(noHost());
       const remoteAddress = bunRemoteAddress(request, server);
@@ -356,8 +364,9 @@ export function serveBun(site: WebSocketSite, options: ServeOptions = {}): Promi
   options.signal?.addEventListener("abort", () => shutdown(), { once: true });
   return Promise.resolve({
     adapter: "bun",
-    port: server.port,
-    hostname: server.hostname,
+    ...(options.path === undefined
+      ? { port: server.port, hostname: server.hostname }
+      : { port: 0, hostname: "", path: options.path }),
     finished,
     shutdown,
   });

@@ -10,8 +10,9 @@ import { headerList } from "../core/handshake.ts";
 import { type AcceptedUpgrade, siteInternals } from "../site/internals.ts";
 import type { WebSocketSite } from "../site/site.ts";
 import { NativeLink } from "./native_link.ts";
-import { closeConnections, type ServeOptions, type Server } from "./server.ts";
+import { closeConnections, type ServeOptions, type Server, type TlsOptions } from "./server.ts";
 import { Sweeper } from "./sweeper.ts";
+import { tlsText } from "./tls.ts";
 
 /** The slice of Deno's WebSocket this adapter uses. */
 interface DenoWebSocket {
@@ -30,9 +31,14 @@ interface DenoWebSocket {
 interface DenoNamespace {
   serve(
     options: {
-      port: number;
-      hostname: string;
-      reusePort: boolean;
+      /** With `hostname`, a TCP address; or `path`, a Unix socket. */
+      port?: number;
+      hostname?: string;
+      path?: string;
+      reusePort?: boolean;
+      /** The certificate chain and key, for TLS. */
+      cert?: string;
+      key?: string;
       signal?: AbortSignal;
       onListen?: () => void;
       /** Answers a request whose handler threw. */
@@ -40,7 +46,7 @@ interface DenoNamespace {
     },
     handler: (request: Request, info: DenoServeInfo) => Response | Promise<Response>,
   ): {
-    addr: { port: number; hostname: string };
+    addr: { port: number; hostname: string } | { transport: "unix"; path: string };
     finished: Promise<void>;
     shutdown(): Promise<void>;
   };
@@ -174,6 +180,21 @@ export function upgradeDeno(
 }
 
 /**
+ * The `tls` option as Deno.serve takes it: `ca` appended to the chain (Deno.serve has no
+ * `ca`), and an encrypted key decrypted with `node:crypto` (it has no `passphrase`
+ * either).
+ */
+async function denoTls(tls: TlsOptions | undefined): Promise<{ cert?: string; key?: string }> {
+  if (tls === undefined) return {};
+  const { cert, key, ca, passphrase } = tlsText(tls);
+  const chain = [cert, ...ca].map((pem) => pem.trimEnd() + "\n").join("");
+  if (passphrase === undefined) return { cert: chain, key };
+  const { createPrivateKey } = await import("node:crypto");
+  const decrypted = createPrivateKey({ key, passphrase, format: "pem" });
+  return { cert: chain, key: decrypted.export({ type: "pkcs8", format: "pem" }) as string };
+}
+
+/**
  * Serves a site with `Deno.serve`.
  *
  * @throws {TypeError} For `reusePort` without Deno's `--unstable-net` flag (without it,
@@ -186,7 +207,10 @@ export function upgradeDeno(
  * const server = await serveDeno(site, { port: 8080 });
  * ```
  */
-export function serveDeno(site: WebSocketSite, options: ServeOptions = {}): Promise<Server> {
+export async function serveDeno(
+  site: WebSocketSite,
+  options: ServeOptions = {},
+): Promise<Server> {
   const reusePort = options.reusePort ?? false;
   if (reusePort && typeof deno().listenDatagram !== "function") {
     throw new TypeError(
@@ -197,11 +221,13 @@ export function serveDeno(site: WebSocketSite, options: ServeOptions = {}): Prom
   const internals = siteInternals(site);
   const controller = new AbortController();
   let shuttingDown: Promise<void> | undefined;
+  const address = options.path !== undefined
+    ? { path: options.path }
+    : { port: options.port ?? 8080, hostname: options.hostname ?? "0.0.0.0", reusePort };
   const server = deno().serve(
     {
-      port: options.port ?? 8080,
-      hostname: options.hostname ?? "0.0.0.0",
-      reusePort,
+      ...address,
+      ...await denoTls(options.tls),
       signal: controller.signal,
       onListen: () => {},
       // A request that fails is reported to the site, and gets a plain 500.
@@ -229,11 +255,13 @@ export function serveDeno(site: WebSocketSite, options: ServeOptions = {}): Prom
       await server.finished;
     })();
   options.signal?.addEventListener("abort", () => shutdown(), { once: true });
-  return Promise.resolve({
+  const addr = server.addr;
+  return {
     adapter: "deno",
-    port: server.addr.port,
-    hostname: server.addr.hostname,
+    ...("path" in addr
+      ? { port: 0, hostname: "", path: addr.path }
+      : { port: addr.port, hostname: addr.hostname }),
     finished: server.finished,
     shutdown,
-  });
+  };
 }

@@ -5,84 +5,18 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { ListenOptions, Socket } from "node:net";
 import process from "node:process";
-import { GUID } from "../core/constants.ts";
-import { HandshakeError } from "../core/errors.ts";
-import { acceptHeaders } from "../core/handshake.ts";
-import type { Limits } from "../core/limits.ts";
 import { siteInternals } from "../site/internals.ts";
 import type { WebSocketSite } from "../site/site.ts";
-import {
-  isRequestTarget,
-  NodeRequestHead,
-  toRequest,
-  writeRawResponse,
-  writeResponse,
-} from "./node_http.ts";
+import { toRequest, writeRawResponse, writeResponse } from "./node_http.ts";
+import { dropFailed, NodeSockets, refusalOf, rejection } from "./node_sockets.ts";
+import { attachNode } from "./node_upgrade_handler.ts";
 import { detectRuntime } from "./runtime.ts";
-import {
-  closeConnections,
-  type ServeOptions,
-  type Server,
-  tickIntervalFor,
-  type TrackedConnection,
-} from "./server.ts";
-import { DeflateCodec } from "./deflate_codec.ts";
-import { SocketLink } from "./socket_link.ts";
-import { Sweeper } from "./sweeper.ts";
-
-/**
- * A socket whose request head has not arrived in full yet (its first, or the next one on
- * a kept-alive connection), or whose upgrade the site is still deciding: dropped at the
- * handshake timeout, against slow-loris.
- */
-class PendingSocket implements TrackedConnection {
-  readonly session = undefined;
-  readonly #socket: Socket;
-  readonly #deadline: number;
-  readonly #onClose: () => void;
-  #isClosed = false;
-  #closed: Promise<void> | undefined;
-  #resolveClosed: (() => void) | undefined;
-
-  /** @param onClose Called once if the socket closes before {@linkcode release}. */
-  constructor(socket: Socket, timeoutMs: number, onClose: () => void) {
-    this.#socket = socket;
-    this.#deadline = timeoutMs > 0 ? performance.now() + timeoutMs : Infinity;
-    this.#onClose = () => {
-      this.#isClosed = true;
-      this.#resolveClosed?.();
-      onClose();
-    };
-    socket.on("close", this.#onClose);
-  }
-
-  /**
-   * Settles when the socket has closed. Made on demand (at shutdown): a socket that is
-   * upgraded or answered keeps nothing of its pending time.
-   */
-  get closed(): Promise<void> {
-    return this.#closed ??= this.#isClosed
-      ? Promise.resolve()
-      : new Promise((resolve) => this.#resolveClosed = resolve);
-  }
-
-  /** Stops watching the socket, once its request has arrived. */
-  release(): void {
-    this.#socket.off("close", this.#onClose);
-  }
-
-  tick(now: number): void {
-    if (now >= this.#deadline) this.#socket.destroy();
-  }
-
-  terminate(): void {
-    this.#socket.destroy();
-  }
-}
+import type { ServeOptions, Server } from "./server.ts";
+import { nodeTlsOptions } from "./tls.ts";
 
 const delay = (ms: number) =>
   new Promise<void>((resolve) => {
@@ -90,23 +24,6 @@ const delay = (ms: number) =>
     // An unref'd timer: waiting for it never keeps the process alive.
     (timer as { unref?: () => void }).unref?.();
   });
-
-const rejection = (status: number, message: string) =>
-  new HandshakeError(status, message).toResponse();
-
-/**
- * The refusal for a request head `node:http` parsed but wsport will not serve: more
- * headers than allowed (Node truncates rather than refuse), or a request target that is
- * neither a path nor an absolute URL (`*`, which Node passes on and the URL parser reads
- * as `/*`). `undefined` for a request to serve.
- */
-function refusalOf(message: IncomingMessage, limits: Readonly<Limits>): Response | undefined {
-  if (message.rawHeaders.length / 2 > limits.maxHeaderCount) {
-    return rejection(431, "Too many request header fields");
-  }
-  if (!isRequestTarget(message.url ?? "/")) return rejection(400, "Malformed request target");
-  return undefined;
-}
 
 /**
  * Drops the connection of a request whose body stops arriving for `timeoutMs` (`0`: no
@@ -141,16 +58,9 @@ function reusePortRefusal(): string | undefined {
 }
 
 /**
- * `Sec-WebSocket-Accept` for a key with `node:crypto`'s SHA-1, the same value as the
- * core's `computeAccept()`: synchronous, and on Node much cheaper than `crypto.subtle`
- * for a 60-byte input (a third of the server's CPU per handshake went to it).
- */
-export function nodeAccept(key: string): string {
-  return createHash("sha1").update(key + GUID).digest("base64");
-}
-
-/**
- * Serves a site with `node:http`, framing WebSockets with wsport's core.
+ * Serves a site with `node:http` (or `node:https`, given `tls`), framing WebSockets with
+ * wsport's core; given `server`, takes the upgrades of an existing server instead (see
+ * {@linkcode attachNode}).
  *
  * @throws {TypeError} For `reusePort` where `node:net` lacks it (Node 20, Bun).
  *
@@ -163,56 +73,54 @@ export function nodeAccept(key: string): string {
  * ```
  */
 export async function serveNode(site: WebSocketSite, options: ServeOptions = {}): Promise<Server> {
+  if (options.server !== undefined) return attachNode(site, options.server, options.signal);
   const reusePort = options.reusePort ?? false;
   const refusal = reusePort ? reusePortRefusal() : undefined;
   if (refusal !== undefined) throw new TypeError(refusal);
   const limits = site.limits;
-  const sweeper = new Sweeper();
-  const pending = new Map<Socket, PendingSocket>();
-  const settle = (socket: Socket) => {
-    const entry = pending.get(socket);
-    if (entry === undefined) return;
-    pending.delete(socket);
-    sweeper.delete(entry);
-    entry.release();
-  };
+  const sockets = new NodeSockets(site);
 
   /** Requests of a kept-alive socket whose responses have not finished. */
   const inFlight = new WeakMap<Socket, number>();
-  const server = createServer({ maxHeaderSize: limits.maxHeaderBytes }, (message, response) => {
+  const onRequest = (message: IncomingMessage, response: ServerResponse) => {
     const socket = message.socket;
-    settle(socket);
+    sockets.settle(socket);
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
     response.once("finish", () => {
       const left = inFlight.get(socket)! - 1;
       inFlight.set(socket, left);
       // Waiting for its next request: the handshake deadline again (Deno's node:http
       // applies no headersTimeout after a connection's first request).
-      if (left === 0 && !socket.destroyed) track(socket);
+      if (left === 0 && !socket.destroyed) sockets.track(socket);
     });
     awaitBody(message, limits.handshakeTimeoutMs);
     serveRequest(site, message, response).catch((error) => dropFailed(site, socket, error));
-  });
+  };
+  const serverOptions = { maxHeaderSize: limits.maxHeaderBytes };
+  const server = options.tls === undefined
+    ? createServer(serverOptions, onRequest)
+    : createHttpsServer({
+      ...serverOptions,
+      ...nodeTlsOptions(options.tls),
+      // Node's own bound on the TLS handshake (an idle timeout, 120 s by default); the
+      // deadline the sockets keep, counted from the accept, holds whatever the peer sends.
+      ...(limits.handshakeTimeoutMs > 0 ? { handshakeTimeout: limits.handshakeTimeoutMs } : {}),
+    }, onRequest);
   server.maxHeadersCount = limits.maxHeaderCount + 1;
   if (limits.handshakeTimeoutMs > 0) {
     server.headersTimeout = limits.handshakeTimeoutMs;
     server.requestTimeout = Math.max(server.requestTimeout, limits.handshakeTimeoutMs);
   }
 
-  const track = (socket: Socket) => {
-    const entry = new PendingSocket(socket, limits.handshakeTimeoutMs, () => settle(socket));
-    pending.set(socket, entry);
-    sweeper.add(entry, tickIntervalFor(limits));
-  };
-
-  server.on("connection", track);
+  // Watched from the TCP accept (on Bun's node:https, from the end of the TLS handshake:
+  // it reports no connection before).
+  server.on("connection", (socket: Socket) => sockets.track(socket));
+  if (options.tls !== undefined) {
+    server.on("secureConnection", (socket: Socket) => sockets.secured(socket));
+  }
   server.on("upgrade", (message: IncomingMessage, socket: Socket, head: Uint8Array) => {
-    // An upgrade on a kept-alive socket, after plain requests: its own handshake deadline.
-    if (!pending.has(socket)) track(socket);
-    // The deadline holds while the site decides (an onUpgrade hook may never settle).
-    upgrade(site, sweeper, message, socket, head, () => settle(socket)).catch((error) =>
-      dropFailed(site, socket, error)
-    );
+    // An upgrade on a kept-alive socket, after plain requests, gets its own deadline.
+    sockets.upgrade(message, socket, head);
   });
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
@@ -222,11 +130,9 @@ export async function serveNode(site: WebSocketSite, options: ServeOptions = {})
     writeRawResponse(response, socket, limits).catch(() => socket.destroy());
   });
 
-  const listenOptions: ListenOptions & { reusePort: boolean } = {
-    port: options.port ?? 8080,
-    host: options.hostname ?? "0.0.0.0",
-    reusePort,
-  };
+  const listenOptions: ListenOptions & { reusePort?: boolean } = options.path !== undefined
+    ? { path: options.path }
+    : { port: options.port ?? 8080, host: options.hostname ?? "0.0.0.0", reusePort };
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(listenOptions, () => {
@@ -235,7 +141,7 @@ export async function serveNode(site: WebSocketSite, options: ServeOptions = {})
     });
   });
   const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("Not a TCP server");
+  if (address === null) throw new Error("The server is not listening");
 
   let resolveFinished!: () => void;
   const finished = new Promise<void>((resolve) => resolveFinished = resolve);
@@ -246,7 +152,7 @@ export async function serveNode(site: WebSocketSite, options: ServeOptions = {})
     shuttingDown ??= (async () => {
       server.close();
       server.closeIdleConnections?.();
-      await closeConnections(sweeper.connections, limits.closeTimeoutMs);
+      await sockets.close();
       server.closeAllConnections?.();
       // Deno's node:http never reports "close" once a socket was upgraded: do not wait
       // past the close timeout for it.
@@ -256,21 +162,12 @@ export async function serveNode(site: WebSocketSite, options: ServeOptions = {})
   options.signal?.addEventListener("abort", () => shutdown(), { once: true });
   return {
     adapter: "node",
-    port: address.port,
-    hostname: address.address,
+    port: typeof address === "string" ? 0 : address.port,
+    hostname: typeof address === "string" ? "" : address.address,
+    ...(typeof address === "string" ? { path: address } : {}),
     finished,
     shutdown,
   };
-}
-
-/**
- * Ends a connection whose request failed inside the library (a response body that
- * errors while it is written, say): the error goes to the site's `onError` and only
- * this connection is dropped, never the process.
- */
-function dropFailed(site: WebSocketSite, socket: Socket, error: unknown): void {
-  siteInternals(site).reportError(error);
-  socket.destroy();
 }
 
 /** Serves a plain HTTP request. */
@@ -297,66 +194,4 @@ async function serveRequest(
     });
   }
   await writeResponse(response, target, site.limits);
-}
-
-/**
- * Answers an `upgrade` event: a refusal, plain HTTP, or a WebSocket on the core.
- *
- * @param decided Called once the site has decided: the handshake deadline no longer
- *   applies (a refusal's answer has its own, a WebSocket its link's).
- */
-async function upgrade(
-  site: WebSocketSite,
-  sweeper: Sweeper,
-  message: IncomingMessage,
-  socket: Socket,
-  head: Uint8Array,
-  decided: () => void,
-): Promise<void> {
-  socket.pause();
-  // Until a link takes the socket over, an error just ends it.
-  const destroy = () => socket.destroy();
-  socket.on("error", destroy);
-  const refusal = refusalOf(message, site.limits);
-  if (refusal !== undefined) {
-    decided();
-    await writeRawResponse(refusal, socket, site.limits);
-    return;
-  }
-  const incoming = new NodeRequestHead(message);
-  const internals = siteInternals(site);
-  const answer = await internals.handle(incoming, {
-    decided,
-    upgrade: (decision) => decision,
-  });
-  if (answer instanceof Response) {
-    await writeRawResponse(answer, socket, site.limits);
-    return;
-  }
-  const decision = answer;
-  const agreement = decision.acceptance.perMessageDeflate;
-  if (socket.destroyed) return;
-  const { acceptance } = decision;
-  const headers = acceptHeaders(acceptance, nodeAccept(acceptance.key), agreement?.response);
-  let response = "HTTP/1.1 101 Switching Protocols\r\n";
-  for (const [name, value] of Object.entries(headers)) response += `${name}: ${value}\r\n`;
-  socket.write(response + "\r\n");
-  const deflate = decision.route.perMessageDeflate;
-  socket.off("error", destroy);
-  const link = new SocketLink(
-    socket,
-    decision.route.limits,
-    sweeper,
-    agreement && deflate && {
-      codec: new DeflateCodec(agreement, deflate),
-      threshold: deflate.threshold,
-    },
-  );
-  const session = internals.open({
-    link,
-    request: incoming.forConnection(),
-    decision,
-    remoteAddress: socket.remoteAddress,
-  });
-  link.attach(session, head);
 }

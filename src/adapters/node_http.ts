@@ -10,12 +10,23 @@ import type { Limits } from "../core/limits.ts";
 import type { RequestSource } from "../site/session.ts";
 import type { RequestHead } from "../site/internals.ts";
 
-/** The head of a `node:http` request: all a `Request` without a body is made from. */
-export type MessageHead = Pick<IncomingMessage, "method" | "url" | "rawHeaders">;
+/**
+ * The head of a `node:http` request: all a `Request` without a body is made from, and
+ * whether it came over TLS (its URL is then `https:`).
+ */
+export type MessageHead = Pick<IncomingMessage, "method" | "url" | "rawHeaders"> & {
+  readonly secure?: boolean;
+};
+
+/** Whether a `node:http` request came over TLS (a `node:https` server's socket). */
+export function isSecure(message: IncomingMessage): boolean {
+  return (message.socket as { encrypted?: unknown } | null)?.encrypted === true;
+}
 
 /**
  * Makes a web `Request` from a `node:http` request head, its body streaming from
- * `body` when one is given and the method has a body.
+ * `body` when one is given and the method has a body. Its URL is `https:` when `head`
+ * says it is `secure`, or `body` came over TLS.
  * @throws {TypeError} When a header is not valid for the `Headers` class.
  */
 export function toRequest(
@@ -29,7 +40,8 @@ export function toRequest(
   const host = headers.get("host") ?? "localhost";
   const method = head.method ?? "GET";
   const hasBody = body !== undefined && method !== "GET" && method !== "HEAD";
-  return new Request(targetUrl(head.url ?? "/", `http://${host}`), {
+  const secure = head.secure ?? (body !== undefined && isSecure(body));
+  return new Request(targetUrl(head.url ?? "/", `${secure ? "https" : "http"}://${host}`), {
     method,
     headers,
     signal,
@@ -126,9 +138,11 @@ export class NodeRequestHead implements RequestHead {
   forConnection(): RequestSource {
     if (this.#request !== undefined) return this.#request;
     const { method, url } = this.#message;
+    const secure = isSecure(this.#message);
     // One flat string rather than a list of them (neither can hold a line break).
     const lines = this.#message.rawHeaders.join("\n");
-    return () => toRequest({ method, url, rawHeaders: lines === "" ? [] : lines.split("\n") });
+    return () =>
+      toRequest({ method, url, secure, rawHeaders: lines === "" ? [] : lines.split("\n") });
   }
 }
 

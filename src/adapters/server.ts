@@ -44,16 +44,78 @@ export interface ServeOptions {
   reusePort?: boolean;
   /** Aborting it shuts the server down, as {@linkcode Server.shutdown} does. */
   signal?: AbortSignal;
+  /**
+   * Serves `https:` and `wss:` with this certificate and key, on every adapter: the Node
+   * adapter through `node:https`, Deno.serve and Bun.serve with their own TLS.
+   * @default none: plain `http:` and `ws:`
+   */
+  tls?: TlsOptions;
+  /**
+   * A Unix domain socket to listen on instead of a TCP port, for a server behind nginx or
+   * another local proxy. Not with `port` or `hostname`. Every adapter has it on Linux and
+   * macOS (the Node adapter on Node, Deno and Bun; Deno.serve's `path`; Bun.serve's
+   * `unix`). An existing file at the path is not removed: listening fails with `EADDRINUSE`.
+   * @default none: a TCP port
+   */
+  path?: string;
+  /**
+   * An existing `node:http` or `node:https` server (Express's, Fastify's `server`, Koa's
+   * `app.listen()`, a bare `http.createServer()`) to take WebSocket upgrades from,
+   * instead of starting one: the Node adapter only. Its own request handler keeps every
+   * plain request; wsport takes the upgrades whose path is one of the site's routes, and
+   * leaves the others to the server's other `upgrade` listeners (when it has none, wsport
+   * answers them as the site would). `shutdown()` closes wsport's connections and stops
+   * taking upgrades, but leaves the server running. Not with `port`, `hostname`, `path`,
+   * `tls` or `reusePort`: the server already listens.
+   * @default none: `serve()` starts a server
+   */
+  server?: NodeServer;
+}
+
+/** A PEM text: a string, or its bytes. */
+export type Pem = string | Uint8Array;
+
+/**
+ * The certificate and key of a TLS server, as PEM text (a string, or its bytes as read
+ * from a file).
+ */
+export interface TlsOptions {
+  /** The certificate chain: the server's certificate, then any intermediates. */
+  cert: Pem;
+  /** The private key. */
+  key: Pem;
+  /**
+   * More CA certificates (intermediates of the chain, say): `node:https`'s and Bun.serve's
+   * own `ca`; appended to `cert` on Deno.serve, which has no `ca`.
+   */
+  ca?: Pem | readonly Pem[];
+  /** The passphrase of an encrypted `key`. */
+  passphrase?: string;
+}
+
+/**
+ * The slice of a `node:http` (or `node:https`) `Server` that `serve(site, { server })`
+ * uses: its `upgrade` listeners and its address.
+ */
+export interface NodeServer {
+  // deno-lint-ignore no-explicit-any
+  on(event: "upgrade", listener: (...args: any[]) => void): unknown;
+  // deno-lint-ignore no-explicit-any
+  off(event: "upgrade", listener: (...args: any[]) => void): unknown;
+  listenerCount(event: "upgrade"): number;
+  address(): { port: number; address: string } | string | null;
 }
 
 /** A running server. */
 export interface Server {
   /** The adapter serving. */
   readonly adapter: AdapterName;
-  /** The bound port. */
+  /** The bound port; `0` on a Unix domain socket. */
   readonly port: number;
-  /** The bound address. */
+  /** The bound address; `""` on a Unix domain socket. */
   readonly hostname: string;
+  /** The Unix domain socket's path, when it listens on one. */
+  readonly path?: string;
   /** Settles once the server has shut down. */
   readonly finished: Promise<void>;
   /**

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { nodeAccept } from "../../src/adapters/node.ts";
+import { nodeAccept } from "../../src/adapters/node_sockets.ts";
 import { computeAccept } from "../../src/core/handshake.ts";
 
 test("nodeAccept() gives RFC 6455 §1.3's value and agrees with computeAccept()", async () => {

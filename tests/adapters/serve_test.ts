@@ -74,13 +74,16 @@ test("serve() rejects options that are not an object, or an unknown option", () 
   assert.throws(() => serve(site, loose({ prot: 8080 })), {
     name: "TypeError",
     message: 'serve(): unknown option "prot" (did you mean "port"?); the options are port, ' +
-      "hostname, adapter, reusePort, signal",
+      "hostname, adapter, reusePort, signal, tls, path, server",
   });
   assert.throws(() => serve(site, loose({ host: "127.0.0.1" })), {
     name: "TypeError",
     message: /^serve\(\): unknown option "host"/,
   });
 });
+
+/** An object with a `node:http` server's methods, as far as the checks look. */
+const fakeServer = { on() {}, off() {}, listenerCount: () => 0, address: () => null };
 
 test("serve() rejects each option of the wrong type with a TypeError naming it", () => {
   const site = new WebSocketSite();
@@ -92,6 +95,23 @@ test("serve() rejects each option of the wrong type with a TypeError naming it",
     [{ reusePort: "yes" }, 'option "reusePort" must be a boolean, got the string "yes"'],
     [{ signal: {} }, 'option "signal" must be an AbortSignal, got an object'],
     [{ signal: new AbortController() }, 'option "signal" must be an AbortSignal'],
+    [{ tls: "cert.pem" }, 'option "tls" must be an object, got the string "cert.pem"'],
+    [{ tls: { key: "k" } }, 'option "tls.cert" must be PEM text (a non-empty string or'],
+    [{ tls: { cert: "c", key: "" } }, 'option "tls.key" must be PEM text'],
+    [{ tls: { cert: "c", key: 1 } }, 'option "tls.key" must be PEM text'],
+    [{ tls: { cert: "c", key: "k", ca: [1] } }, 'option "tls.ca" must be PEM text'],
+    [{ tls: { cert: "c", key: "k", passphrase: 1 } }, 'option "tls.passphrase" must be a string'],
+    [{ tls: { cert: "c", key: "k", certificate: "c" } }, 'unknown option "tls.certificate"'],
+    [{ path: "" }, 'option "path" must be a non-empty string'],
+    [{ path: 8080 }, 'option "path" must be a non-empty string'],
+    [{ server: {} }, 'option "server" must be a node:http or node:https Server, got an object'],
+    [{ server: 8080 }, 'option "server" must be a node:http or node:https Server'],
+    [{ path: "/tmp/ws.sock", port: 8080 }, 'options "path" and "port" cannot be used together'],
+    [{ path: "/s", hostname: "::" }, 'options "path" and "hostname" cannot be used together'],
+    [{ server: fakeServer, port: 0 }, 'options "server" and "port" cannot be used together'],
+    [{ server: fakeServer, path: "/s" }, 'options "server" and "path" cannot be used together'],
+    [{ server: fakeServer, tls: { cert: "c", key: "k" } }, 'options "server" and "tls" cannot'],
+    [{ server: fakeServer, adapter: "deno" }, 'option "server" (a node:http server) needs the'],
   ];
   for (const [options, message] of cases) {
     assert.throws(() => serve(site, loose(options)), (error: unknown) => {

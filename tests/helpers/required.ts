@@ -11,7 +11,7 @@ import process from "node:process";
 import { test } from "node:test";
 
 /** Something CI installs with apt-get for the tests that need it. */
-export type Requirement = "redis" | "chromium" | "python";
+export type Requirement = "redis" | "chromium" | "python" | "openssl";
 
 /** The requirements WSPORT_REQUIRE names (comma-separated). */
 const required = new Set(

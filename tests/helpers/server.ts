@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { detectRuntime } from "../../src/adapters/runtime.ts";
 import { serve } from "../../src/adapters/serve.ts";
-import type { AdapterName, Server } from "../../src/adapters/server.ts";
+import type { AdapterName, ServeOptions, Server } from "../../src/adapters/server.ts";
 import type { CloseInfo } from "../../src/core/connection.ts";
 import { type HandlerClass, WebSocketHandler } from "../../src/site/handler.ts";
 import type { WebSocketSite } from "../../src/site/site.ts";
@@ -74,17 +74,24 @@ function handlesBeyond(baseline: Map<string, number>): string[] {
 }
 
 /**
- * Serves `site` on the pair's adapter (127.0.0.1, a free port), runs `body`, then shuts
- * the server down, checks `finished` settles, that the port refuses connections, and
- * (on Node, which can tell) that no socket or timer opened since is left behind.
+ * Serves `site` on the pair's adapter (127.0.0.1, a free port, and `options`), runs
+ * `body`, then shuts the server down, checks `finished` settles, that the port refuses
+ * connections, and (on Node, which can tell) that no socket or timer opened since is
+ * left behind.
  */
 export async function withSite(
   site: WebSocketSite,
   pair: Pair,
   body: (server: Server) => Promise<void>,
+  options: Pick<ServeOptions, "tls"> = {},
 ): Promise<void> {
   const baseline = openHandles();
-  const server = await serve(site, { port: 0, hostname: "127.0.0.1", adapter: pair.adapter });
+  const server = await serve(site, {
+    port: 0,
+    hostname: "127.0.0.1",
+    adapter: pair.adapter,
+    ...options,
+  });
   try {
     await body(server);
   } finally {
