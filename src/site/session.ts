@@ -95,8 +95,20 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     return this.#lost ? 0 : this.#link.bufferedAmount;
   }
 
-  /** Makes the handler; called by the adapter once the connection is open. */
-  start(): void {
+  /**
+   * Makes the handler; called by the adapter once the connection is open.
+   * @param resumed The connection was open before, in a process that kept nothing of it
+   *   (a Durable Object woken from hibernation): the handler is remade without running its
+   *   constructor again, with only its `transport` set (instance fields are not
+   *   initialised either), so what it must keep belongs in `transport.data`.
+   */
+  start(resumed = false): void {
+    if (resumed) {
+      const handler = Object.create(this.#init.handler.prototype) as WebSocketHandler<Data>;
+      Object.defineProperty(handler, "transport", { value: this, enumerable: true });
+      this.#handler = handler;
+      return;
+    }
     try {
       this.#handler = new this.#init.handler(this);
     } catch (error) {

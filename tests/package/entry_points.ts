@@ -96,6 +96,21 @@ export const ENTRY_POINTS: readonly EntryPoint[] = [
   { specifier: "wsport/node", file: "node.ts", values: ["serveNode"], types: [] },
   { specifier: "wsport/deno", file: "deno.ts", values: ["serveDeno"], types: [] },
   { specifier: "wsport/bun", file: "bun.ts", values: ["serveBun"], types: [] },
+  {
+    specifier: "wsport/workers",
+    file: "workers.ts",
+    values: ["CloseCode", "DEFAULT_LIMITS", "WebSocketHandler", "WebSocketSite"],
+    types: [
+      "CloseInfo",
+      "HandlerClass",
+      "HttpHandler",
+      "Limits",
+      "PublishOptions",
+      "RouteOptions",
+      "SiteOptions",
+      "Transport",
+    ],
+  },
 ];
 
 /**

@@ -1,0 +1,167 @@
+/**
+ * The Cloudflare Workers adapter: a Worker's `fetch` upgrades with `WebSocketPair` after
+ * wsport's handshake checks. The runtime (`workerd`) frames the WebSocket itself.
+ * @module
+ */
+
+import { CloseCode } from "../core/constants.ts";
+import type { CloseInfo } from "../core/connection.ts";
+import type { Limits } from "../core/limits.ts";
+import { type AcceptedUpgrade, siteInternals } from "../site/internals.ts";
+import type { WebSocketSite } from "../site/site.ts";
+import { NativeLink } from "./native_link.ts";
+import { Sweeper } from "./sweeper.ts";
+
+/** A message event of a Workers WebSocket (binary as `ArrayBuffer` once asked for). */
+interface WorkersMessageEvent {
+  readonly data: string | ArrayBuffer;
+}
+
+/**
+ * The slice of the Workers `WebSocket` this adapter uses (declared here so that users
+ * need not install `@cloudflare/workers-types`).
+ */
+export interface WorkersWebSocket {
+  readonly readyState: number;
+  readonly bufferedAmount?: number;
+  binaryType?: string;
+  accept(): void;
+  send(data: string | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: "message", listener: (event: WorkersMessageEvent) => void): void;
+  addEventListener(type: "close", listener: (event: CloseInfo) => void): void;
+  addEventListener(type: "error", listener: (event: unknown) => void): void;
+  /** Durable Objects: keeps a value with the socket, across hibernation. */
+  serializeAttachment(value: unknown): void;
+  /** Durable Objects: the value kept with {@linkcode WorkersWebSocket.serializeAttachment}. */
+  deserializeAttachment(): unknown;
+}
+
+/** `WebSocketPair`, the Workers global that makes a client and a server socket. */
+type WebSocketPairClass = new () => { 0: WorkersWebSocket; 1: WorkersWebSocket };
+
+/** Whether this is the Workers runtime (`workerd`): it has the `WebSocketPair` global. */
+export function isWorkers(): boolean {
+  return typeof (globalThis as { WebSocketPair?: unknown }).WebSocketPair === "function";
+}
+
+/** A new pair of connected sockets: the client's end goes in the 101 response. */
+export function webSocketPair(): { client: WorkersWebSocket; server: WorkersWebSocket } {
+  const Pair = (globalThis as unknown as { WebSocketPair: WebSocketPairClass }).WebSocketPair;
+  const pair = new Pair();
+  return { client: pair[0], server: pair[1] };
+}
+
+/**
+ * The 101 response that hands the client's end to the runtime, with the chosen
+ * subprotocol. No `Sec-WebSocket-Extensions`: wsport's compression needs raw frames, so
+ * a Workers connection is never compressed.
+ */
+export function upgradeResponse(client: WorkersWebSocket, protocol: string): Response {
+  const headers = protocol === "" ? undefined : { "Sec-WebSocket-Protocol": protocol };
+  return new Response(null, { status: 101, headers, webSocket: client } as ResponseInit);
+}
+
+/**
+ * The peer's address: Cloudflare's `CF-Connecting-IP` header (absent under a local
+ * `workerd`, which has no such header and gives no other way).
+ */
+export function workersRemoteAddress(request: Request): string | undefined {
+  return request.headers.get("cf-connecting-ip") ?? undefined;
+}
+
+/** `readyState` of an open WebSocket. */
+const OPEN = 1;
+
+/**
+ * A Workers WebSocket as a link. The standard WebSocket has no ping API; a send that
+ * the runtime refuses (a socket of another request, which a plain Worker cannot reach)
+ * goes to `onSendError` rather than to whoever was sending to many.
+ */
+export class WorkersLink extends NativeLink {
+  readonly socket: WorkersWebSocket;
+  readonly #onSendError: (error: unknown) => void;
+
+  constructor(
+    socket: WorkersWebSocket,
+    limits: Readonly<Limits>,
+    onSendError: (error: unknown) => void,
+  ) {
+    super(limits, false);
+    this.socket = socket;
+    this.#onSendError = onSendError;
+  }
+
+  get isOpen(): boolean {
+    // workerd leaves OPEN when close() is called, and when the peer's Close arrives.
+    return this.socket.readyState === OPEN;
+  }
+
+  send(data: string | Uint8Array): void {
+    if (!this.isOpen) return;
+    try {
+      this.socket.send(data);
+    } catch (error) {
+      this.#onSendError(error);
+    }
+  }
+
+  ping(): boolean {
+    return false;
+  }
+
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount ?? 0;
+  }
+
+  protected nativeClose(code: number, reason: string): void {
+    this.socket.close(code, reason);
+  }
+
+  protected nativeTerminate(code: number, reason: string): void {
+    // A Worker cannot drop the connection: a Close frame is the most it can send, and
+    // 1006 may not be sent.
+    if (!this.isOpen) return;
+    if (code === CloseCode.AbnormalClosure) this.socket.close();
+    else this.socket.close(code, reason);
+  }
+}
+
+/**
+ * The message as wsport passes it on: text as it came, binary as bytes (the socket is
+ * set to give `ArrayBuffer`s, not `Blob`s).
+ */
+export function workersMessage(data: string | ArrayBuffer): string | Uint8Array {
+  return typeof data === "string" ? data : new Uint8Array(data);
+}
+
+/**
+ * Upgrades an accepted request in a plain Worker (no Durable Object) and wires the new
+ * socket to the site. Each connection gets its own deadline timer: a Worker's timers and
+ * sockets belong to the request that made them, so one timer cannot serve them all.
+ */
+export function upgradeWorkers(
+  site: WebSocketSite,
+  request: Request,
+  decision: AcceptedUpgrade,
+  remoteAddress: string | undefined,
+): Response {
+  const internals = siteInternals(site);
+  const { client, server } = webSocketPair();
+  server.accept();
+  server.binaryType = "arraybuffer";
+  const link: WorkersLink = new WorkersLink(
+    server,
+    decision.route.limits,
+    (error) => internals.reportError(error, link.session),
+  );
+  server.addEventListener("message", (event) => link.received(workersMessage(event.data)));
+  server.addEventListener("close", (event) => {
+    link.ended({ code: event.code, reason: event.reason, wasClean: event.wasClean });
+  });
+  server.addEventListener("error", () => {
+    link.ended({ code: CloseCode.AbnormalClosure, reason: "", wasClean: false });
+  });
+  link.opened(site, request, decision, remoteAddress, new Sweeper());
+  return upgradeResponse(client, decision.acceptance.protocol);
+}
