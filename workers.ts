@@ -30,3 +30,11 @@ export type { Transport } from "./src/site/transport.ts";
 export type { CloseInfo } from "./src/core/connection.ts";
 export { CloseCode } from "./src/core/constants.ts";
 export { DEFAULT_LIMITS, type Limits } from "./src/core/limits.ts";
+export {
+  type WebSocketObject,
+  webSocketObject,
+  type WebSocketObjectClass,
+  type WebSocketObjectOptions,
+  type WebSocketObjectState,
+} from "./src/adapters/web_socket_object.ts";
+export type { WorkersWebSocket } from "./src/adapters/workers.ts";

@@ -99,7 +99,7 @@ export const ENTRY_POINTS: readonly EntryPoint[] = [
   {
     specifier: "wsport/workers",
     file: "workers.ts",
-    values: ["CloseCode", "DEFAULT_LIMITS", "WebSocketHandler", "WebSocketSite"],
+    values: ["CloseCode", "DEFAULT_LIMITS", "WebSocketHandler", "WebSocketSite", "webSocketObject"],
     types: [
       "CloseInfo",
       "HandlerClass",
@@ -109,6 +109,11 @@ export const ENTRY_POINTS: readonly EntryPoint[] = [
       "RouteOptions",
       "SiteOptions",
       "Transport",
+      "WebSocketObject",
+      "WebSocketObjectClass",
+      "WebSocketObjectOptions",
+      "WebSocketObjectState",
+      "WorkersWebSocket",
     ],
   },
 ];
