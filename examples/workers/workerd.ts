@@ -14,6 +14,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import type { Buffer } from "node:buffer";
 import process from "node:process";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -36,6 +37,8 @@ export interface WorkerOptions {
   readonly port?: number;
   /** The address to listen on. @default "127.0.0.1" */
   readonly hostname?: string;
+  /** Called with what `workerd` prints (its Workers' `console.log` too), as it comes. */
+  readonly onOutput?: (text: string) => void;
 }
 
 /** A running `workerd`. */
@@ -47,6 +50,18 @@ export interface RunningWorker {
   /** Stops it and removes its files. */
   stop(): Promise<void>;
 }
+
+/**
+ * The example Workers, by name (`npm run workers:<name>`): their entry and Durable
+ * Objects, as their `wrangler.toml` files say too.
+ */
+export const EXAMPLE_WORKERS: Readonly<Record<string, WorkerOptions>> = Object.freeze({
+  echo: { entry: "examples/workers/echo.ts" },
+  chat: {
+    entry: "examples/workers/chat.ts",
+    durableObjects: [{ className: "ChatRoom", binding: "ROOMS" }],
+  },
+});
 
 /** The compatibility date the Workers are written for (no later than the `workerd` installed). */
 export const COMPATIBILITY_DATE = "2026-11-01";
@@ -181,8 +196,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     env: { ...process.env, NO_COLOR: "1" },
   });
   let output = "";
-  child.stdout!.on("data", (chunk) => output += chunk);
-  child.stderr!.on("data", (chunk) => output += chunk);
+  const printed = (chunk: Buffer) => {
+    output += chunk;
+    options.onOutput?.(String(chunk));
+  };
+  child.stdout!.on("data", printed);
+  child.stderr!.on("data", printed);
   const exited = new Promise<void>((resolvePromise) => child.once("close", () => resolvePromise()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
