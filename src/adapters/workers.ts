@@ -54,8 +54,9 @@ export function webSocketPair(): { client: WorkersWebSocket; server: WorkersWebS
 
 /**
  * The 101 response that hands the client's end to the runtime, with the chosen
- * subprotocol. No `Sec-WebSocket-Extensions`: wsport's compression needs raw frames, so
- * a Workers connection is never compressed.
+ * subprotocol. Compression is the runtime's: `workerd` negotiates permessage-deflate
+ * itself when the client offers it (unless the Worker's `no_web_socket_compression`
+ * compatibility flag is set), whatever the route's `perMessageDeflate` says.
  */
 export function upgradeResponse(client: WorkersWebSocket, protocol: string): Response {
   const headers = protocol === "" ? undefined : { "Sec-WebSocket-Protocol": protocol };
