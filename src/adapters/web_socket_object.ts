@@ -204,8 +204,9 @@ function answerClose(
  * without instance field initialisers): what a handler must keep belongs in
  * `transport.data`, an object whose fields it changes (a structured-clonable value).
  * `transport.request` is then a `Request` of that URL alone, without the original
- * headers. Timers prevent hibernation, so none runs: no idle or close timeout, and no
- * heartbeat but the runtime's own `autoResponse`.
+ * headers. Timers prevent hibernation, so none runs: the idle and close timeouts and
+ * `drained()` are checked only when a message arrives, and there is no heartbeat but the
+ * runtime's own `autoResponse`.
  *
  * @example A chat room per name
  * ```ts
@@ -266,6 +267,9 @@ export function webSocketObject<Env = unknown>(
       const link = this.#wake().get(socket);
       if (link === undefined) return;
       link.received(workersMessage(message));
+      // No timer runs in the object (one would keep it awake): deadlines and a drained
+      // send buffer are checked as events come.
+      link.tick(performance.now());
       link.save();
     }
 
