@@ -12,24 +12,31 @@ import type { WebSocketSite } from "../site/site.ts";
 import { NativeLink } from "./native_link.ts";
 import { Sweeper } from "./sweeper.ts";
 
-/** A message event of a Workers WebSocket (binary as `ArrayBuffer` once asked for). */
-interface WorkersMessageEvent {
-  readonly data: string | ArrayBuffer;
-}
-
 /**
  * The slice of the Workers `WebSocket` this adapter uses (declared here so that users
  * need not install `@cloudflare/workers-types`).
  */
 export interface WorkersWebSocket {
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
   readonly readyState: number;
+  /** Bytes sent but not yet written to the network. */
   readonly bufferedAmount?: number;
+  /** How binary messages arrive: `"blob"` (the default) or `"arraybuffer"`. */
   binaryType?: string;
+  /** Starts the server end of a plain Worker's pair (not for hibernatable sockets). */
   accept(): void;
+  /** Sends a message: text for a string, binary for bytes. */
   send(data: string | Uint8Array): void;
+  /** Starts the closing handshake. */
   close(code?: number, reason?: string): void;
-  addEventListener(type: "message", listener: (event: WorkersMessageEvent) => void): void;
+  /** Hears each message. */
+  addEventListener(
+    type: "message",
+    listener: (event: { readonly data: string | ArrayBuffer }) => void,
+  ): void;
+  /** Hears the close. */
   addEventListener(type: "close", listener: (event: CloseInfo) => void): void;
+  /** Hears a failure. */
   addEventListener(type: "error", listener: (event: unknown) => void): void;
   /** Durable Objects: keeps a value with the socket, across hibernation. */
   serializeAttachment(value: unknown): void;

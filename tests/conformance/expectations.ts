@@ -15,7 +15,8 @@ export interface Difference {
   readonly observed: string;
   /**
    * For an outcome that varies from run to run (how many pongs a runtime folds into
-   * one), what every run's description matches; `observed` is then one such run's.
+   * one), what every run's description matches; `observed` is then one such run's. Such
+   * a case passes on a run where the outcome is the RFC's.
    */
   readonly matches?: RegExp;
   /** Why: what in the runtime makes it so. */
@@ -89,6 +90,10 @@ const WORKERS_UNMASKED = "workerd does not require client frames to be masked (R
 const WORKERS_PONGS = "workerd answers pings itself, and when pings arrive faster than it " +
   "sends pongs it answers only the latest waiting (RFC 6455 §5.5.3 allows it): fewer pongs, " +
   "the later ones with a later ping's payload. How many varies from run to run.";
+
+/** Fewer pongs than pings, in any grouping (the texts before them as sent). */
+const WORKERS_FOLDED_PONGS =
+  /^(text 10 B ×80, )?(pong [36] B( \(other bytes\))?( ×\d+)?, )+Close 1000, TCP closed$/;
 
 /** The documented differences. A difference that stops happening fails the suite too. */
 export const DIFFERENCES: readonly Difference[] = [
@@ -219,24 +224,21 @@ export const DIFFERENCES: readonly Difference[] = [
     pair: WORKERS,
     id: "2.10",
     observed: "pong 6 B, pong 6 B (other bytes), Close 1000, TCP closed",
-    matches:
-      /^(text 10 B ×80, )?pong [36] B(, pong [36] B \(other bytes\)( ×\d+)?)?, Close 1000, TCP closed$/,
+    matches: WORKERS_FOLDED_PONGS,
     why: WORKERS_PONGS,
   },
   {
     pair: WORKERS,
     id: "2.11",
     observed: "pong 6 B, pong 6 B (other bytes) ×5, Close 1000, TCP closed",
-    matches:
-      /^(text 10 B ×80, )?pong [36] B(, pong [36] B \(other bytes\)( ×\d+)?)?, Close 1000, TCP closed$/,
+    matches: WORKERS_FOLDED_PONGS,
     why: WORKERS_PONGS,
   },
   {
     pair: WORKERS,
     id: "9.3.2",
     observed: "text 10 B ×80, pong 3 B (other bytes), Close 1000, TCP closed",
-    matches:
-      /^(text 10 B ×80, )?pong [36] B(, pong [36] B \(other bytes\)( ×\d+)?)?, Close 1000, TCP closed$/,
+    matches: WORKERS_FOLDED_PONGS,
     why: WORKERS_PONGS,
   },
 ];
@@ -266,6 +268,8 @@ export function judge(pair: string, id: string, expected: string, observed: stri
   if (observed === documented.observed || documented.matches?.test(observed) === true) {
     return { verdict: "differing", why: documented.why };
   }
+  // An outcome that varies from run to run may also be the RFC's on some runs.
+  if (documented.matches !== undefined && observed === expected) return { verdict: "passed" };
   return {
     verdict: "failed",
     problem: observed === expected
