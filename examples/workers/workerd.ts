@@ -37,6 +37,8 @@ export interface WorkerOptions {
   readonly port?: number;
   /** The address to listen on. @default "127.0.0.1" */
   readonly hostname?: string;
+  /** Compatibility flags over those of the compatibility date. @default none */
+  readonly compatibilityFlags?: readonly string[];
   /** Called with what `workerd` prints (its Workers' `console.log` too), as it comes. */
   readonly onOutput?: (text: string) => void;
 }
@@ -52,14 +54,21 @@ export interface RunningWorker {
 }
 
 /**
+ * The compatibility flag that leaves the answer to a peer's Close to wsport, which fails
+ * an invalid one with 1002 (the runtime would echo its code).
+ */
+export const MANUAL_CLOSE = "web_socket_manual_reply_to_close";
+
+/**
  * The example Workers, by name (`npm run workers:<name>`): their entry and Durable
  * Objects, as their `wrangler.toml` files say too.
  */
 export const EXAMPLE_WORKERS: Readonly<Record<string, WorkerOptions>> = Object.freeze({
-  echo: { entry: "examples/workers/echo.ts" },
+  echo: { entry: "examples/workers/echo.ts", compatibilityFlags: [MANUAL_CLOSE] },
   chat: {
     entry: "examples/workers/chat.ts",
     durableObjects: [{ className: "ChatRoom", binding: "ROOMS" }],
+    compatibilityFlags: [MANUAL_CLOSE],
   },
 });
 
@@ -91,7 +100,11 @@ export function workerdConfig(
   module: string,
   address: string,
   durableObjects: readonly DurableObjectBinding[] = [],
+  compatibilityFlags: readonly string[] = [],
 ): string {
+  const flags = compatibilityFlags.length === 0
+    ? ""
+    : `\n      compatibilityFlags = [${compatibilityFlags.map(text).join(", ")}],`;
   const objects = durableObjects.length === 0 ? "" : `
       durableObjectNamespaces = [${
     durableObjects.map(({ className }) =>
@@ -110,7 +123,7 @@ const config :Workerd.Config = (
   services = [
     (name = "main", worker = (
       modules = [(name = ${text(module)}, esModule = embed ${text(module)})],
-      compatibilityDate = ${text(COMPATIBILITY_DATE)},${objects}
+      compatibilityDate = ${text(COMPATIBILITY_DATE)},${flags}${objects}
     )),
   ],
   sockets = [(name = "http", address = ${text(address)}, http = (), service = "main")],
@@ -184,7 +197,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const address = `${options.hostname ?? "127.0.0.1"}:${options.port ?? 0}`;
     await writeFile(
       join(folder, "config.capnp"),
-      workerdConfig("worker.js", address, options.durableObjects),
+      workerdConfig("worker.js", address, options.durableObjects, options.compatibilityFlags),
     );
   } catch (error) {
     await rm(folder, { recursive: true, force: true });

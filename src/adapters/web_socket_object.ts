@@ -4,13 +4,12 @@
  * @module
  */
 
-import { isValidCloseCode } from "../core/close.ts";
 import { CloseCode } from "../core/constants.ts";
-import type { CloseInfo } from "../core/connection.ts";
 import type { Link, NativePubSub } from "../site/link.ts";
 import { type AcceptedUpgrade, siteInternals } from "../site/internals.ts";
 import type { WebSocketSite } from "../site/site.ts";
 import {
+  answerClose,
   upgradeResponse,
   webSocketPair,
   WorkersLink,
@@ -157,37 +156,6 @@ class ObjectPubSub implements NativePubSub {
       if (link !== except) link.send(data);
     }
   }
-}
-
-/** `readyState` of a socket whose closing handshake is over. */
-const CLOSED = 3;
-
-/**
- * Answers the peer's Close on a hibernatable socket, which the runtime leaves to the
- * object (RFC 6455 §5.5.1): the same code back, none for a Close that had none (1005),
- * and 1002 for a code no peer may send (RFC 6455 §7.4), which the runtime hands on. Gives
- * the close as `connectionLost` reports it: a connection failed with 1002 for the latter.
- */
-function answerClose(
-  socket: WorkersWebSocket,
-  code: number,
-  reason: string,
-  wasClean: boolean,
-): CloseInfo {
-  const valid = isValidCloseCode(code);
-  if (socket.readyState !== CLOSED) {
-    try {
-      if (code === CloseCode.NoStatusReceived) socket.close();
-      else if (valid) socket.close(code, reason);
-      else socket.close(CloseCode.ProtocolError, "Invalid close code");
-    } catch {
-      // Closed meanwhile: nothing left to answer.
-    }
-  }
-  if (valid || code === CloseCode.NoStatusReceived || code === CloseCode.AbnormalClosure) {
-    return { code, reason, wasClean };
-  }
-  return { code: CloseCode.ProtocolError, reason: "Invalid close code", wasClean: false };
 }
 
 /**

@@ -4,10 +4,12 @@
  * @module
  */
 
-import { CloseCode } from "../core/constants.ts";
+import { isValidCloseCode } from "../core/close.ts";
+import { CloseCode, MAX_CLOSE_REASON_BYTES } from "../core/constants.ts";
 import type { CloseInfo } from "../core/connection.ts";
 import type { Limits } from "../core/limits.ts";
 import { type AcceptedUpgrade, siteInternals } from "../site/internals.ts";
+import { messageByteLength } from "../site/message.ts";
 import type { WebSocketSite } from "../site/site.ts";
 import { NativeLink } from "./native_link.ts";
 import { Sweeper } from "./sweeper.ts";
@@ -80,6 +82,48 @@ export function workersRemoteAddress(request: Request): string | undefined {
 
 /** `readyState` of an open WebSocket. */
 const OPEN = 1;
+
+/** `readyState` of a socket whose closing handshake is over. */
+const CLOSED = 3;
+
+/**
+ * Answers the peer's Close where the runtime left it to the Worker (a hibernatable
+ * socket; a plain Worker with the `web_socket_manual_reply_to_close` flag), RFC 6455
+ * §5.5.1: the same code back, none for a Close that had none (1005). A code no peer may
+ * send (RFC 6455 §7.4) or a reason over 123 bytes (a Close payload over 125, §5.5), which
+ * the runtime hands on, fails the connection with 1002 instead. Gives the close as
+ * `connectionLost` reports it: 1002, `wasClean: false`, for those, even where the runtime
+ * had answered already by echoing the code.
+ */
+export function answerClose(
+  socket: WorkersWebSocket,
+  code: number,
+  reason: string,
+  wasClean: boolean,
+): CloseInfo {
+  // 1006 in a clean close came in the peer's Close frame, where it may not be.
+  const unsent = code === CloseCode.NoStatusReceived ||
+    (code === CloseCode.AbnormalClosure && !wasClean);
+  const problem = unsent
+    ? undefined
+    : !isValidCloseCode(code)
+    ? "Invalid close code"
+    : messageByteLength(reason) > MAX_CLOSE_REASON_BYTES
+    ? "Close frame too long"
+    : undefined;
+  if (socket.readyState !== CLOSED) {
+    try {
+      if (unsent) socket.close();
+      else if (problem === undefined) socket.close(code, reason);
+      else socket.close(CloseCode.ProtocolError, problem);
+    } catch {
+      // Closed meanwhile: nothing left to answer.
+    }
+  }
+  return problem === undefined
+    ? { code, reason, wasClean }
+    : { code: CloseCode.ProtocolError, reason: problem, wasClean: false };
+}
 
 /**
  * A Workers WebSocket as a link. The standard WebSocket has no ping API; a send that
@@ -165,7 +209,7 @@ export function upgradeWorkers(
   );
   server.addEventListener("message", (event) => link.received(workersMessage(event.data)));
   server.addEventListener("close", (event) => {
-    link.ended({ code: event.code, reason: event.reason, wasClean: event.wasClean });
+    link.ended(answerClose(server, event.code, event.reason, event.wasClean));
   });
   server.addEventListener("error", () => {
     link.ended({ code: CloseCode.AbnormalClosure, reason: "", wasClean: false });

@@ -22,10 +22,11 @@ export const skipWorkerd: string | false = runtime !== "node"
     missing: "the workerd devDependency is not installed (npm install)",
   }) ?? false;
 
-/** Starts the test Worker on a free port. */
-export function startFixture(): Promise<RunningWorker> {
+/** Starts the test Worker on a free port, with these compatibility flags. */
+export function startFixture(compatibilityFlags: readonly string[] = []): Promise<RunningWorker> {
   return startWorker({
     entry: "tests/workers/fixture_worker.ts",
     durableObjects: [{ className: "TestObject", binding: "OBJECTS" }],
+    compatibilityFlags,
   });
 }
