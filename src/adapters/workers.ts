@@ -126,36 +126,35 @@ export function answerClose(
 }
 
 /**
- * A Workers WebSocket as a link. The standard WebSocket has no ping API; a send that
- * the runtime refuses (a socket of another request, which a plain Worker cannot reach)
- * goes to `onSendError` rather than to whoever was sending to many.
+ * A Workers WebSocket as a link. The standard WebSocket has no ping API.
+ *
+ * In a plain Worker a socket belongs to the request that opened it: touched from another
+ * request's event (a topic published there), even its `readyState` throws. Such a link
+ * reads as closed from there, so nothing is sent to it and the sender goes on; the first
+ * such error is passed to `onUnreachable` (then no more, not to flood `onError`).
  */
 export class WorkersLink extends NativeLink {
   readonly socket: WorkersWebSocket;
-  readonly #onSendError: (error: unknown) => void;
+  readonly #onUnreachable: (error: unknown) => void;
+  #reported = false;
 
   constructor(
     socket: WorkersWebSocket,
     limits: Readonly<Limits>,
-    onSendError: (error: unknown) => void,
+    onUnreachable: (error: unknown) => void,
   ) {
     super(limits, false);
     this.socket = socket;
-    this.#onSendError = onSendError;
+    this.#onUnreachable = onUnreachable;
   }
 
   get isOpen(): boolean {
     // workerd leaves OPEN when close() is called, and when the peer's Close arrives.
-    return this.socket.readyState === OPEN;
+    return this.#reach(() => this.socket.readyState === OPEN, false);
   }
 
   send(data: string | Uint8Array): void {
-    if (!this.isOpen) return;
-    try {
-      this.socket.send(data);
-    } catch (error) {
-      this.#onSendError(error);
-    }
+    if (this.isOpen) this.#reach(() => this.socket.send(data), undefined);
   }
 
   ping(): boolean {
@@ -163,7 +162,7 @@ export class WorkersLink extends NativeLink {
   }
 
   get bufferedAmount(): number {
-    return this.socket.bufferedAmount ?? 0;
+    return this.#reach(() => this.socket.bufferedAmount ?? 0, 0);
   }
 
   protected nativeClose(code: number, reason: string): void {
@@ -176,6 +175,19 @@ export class WorkersLink extends NativeLink {
     if (!this.isOpen) return;
     if (code === CloseCode.AbnormalClosure) this.socket.close();
     else this.socket.close(code, reason);
+  }
+
+  /** What `use` gives, or `otherwise` when the runtime refuses this request the socket. */
+  #reach<T>(use: () => T, otherwise: T): T {
+    try {
+      return use();
+    } catch (error) {
+      if (!this.#reported) {
+        this.#reported = true;
+        this.#onUnreachable(error);
+      }
+      return otherwise;
+    }
   }
 }
 

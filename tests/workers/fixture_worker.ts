@@ -5,7 +5,8 @@
  * Plain Worker routes: `/echo`; `/counter` (the counter example's handler); `/chat`
  * (subprotocols chat.v2, chat.v1); `/guarded` (`onUpgrade`: `?user=` or 401, the user
  * in `data`); `/small` (an echo with a 1 KiB limit); `/closer` (a message `close CODE
- * REASON` closes with them, so an invalid code throws: 1011).
+ * REASON` closes with them, so an invalid code throws: 1011); `/room` (a member of a
+ * topic, which a plain Worker's other requests cannot reach).
  *
  * Object routes (`?name=` picks the object): `/object/room` (a member of one topic,
  * publishing each message to the others); `/object/observe` (hears the `lost` topic);
@@ -55,8 +56,22 @@ class Closer extends WebSocketHandler {
   }
 }
 
+/** Publishes each message to the room it joined, then says so to its own peer. */
+class PlainMember extends WebSocketHandler {
+  constructor(transport: Transport) {
+    super(transport);
+    transport.subscribe("room");
+  }
+
+  override frameReceived(message: string | Uint8Array): void {
+    this.transport.publish("room", message);
+    this.transport.write(`published ${String(message)}`);
+  }
+}
+
 const site = new WebSocketSite();
 site.addHandler("/echo", Echo);
+site.addHandler("/room", PlainMember);
 site.addHandler("/counter", Counter);
 site.addHandler("/chat", Echo, { protocols: ["chat.v2", "chat.v1"] });
 site.addHandler("/guarded", Greeter, {

@@ -136,3 +136,16 @@ test(
     });
   },
 );
+
+test("workers: a topic cannot reach another request's socket; the error goes to onError", {
+  skip,
+}, async () => {
+  const first = await Client.open(url("/room"));
+  const second = await Client.open(url("/room"));
+  second.send("hello");
+  // The sender goes on: the failed send to the first member was reported, not thrown.
+  assert.equal(await second.next(), "published hello");
+  assert.match(worker.output(), /Cannot perform I\/O on behalf of a different request/);
+  assert.equal(first.pending, 0);
+  await Promise.all([first, second].map((client) => client.closeAndWait()));
+});
