@@ -312,7 +312,12 @@ export function webSocketObject<Env = unknown>(
         const attachment = socket.deserializeAttachment();
         const route = isAttachment(attachment) ? internals.routes.get(attachment.path) : undefined;
         if (!isAttachment(attachment) || route === undefined) {
-          socket.close(CloseCode.InternalError, "No handler for this connection after a restart");
+          // Not wsport's, or its route is gone since a deploy: nothing can serve it.
+          try {
+            socket.close(CloseCode.InternalError, "No handler for this connection");
+          } catch {
+            // Closing already.
+          }
           continue;
         }
         const decision: AcceptedUpgrade = {
