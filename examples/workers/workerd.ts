@@ -10,7 +10,7 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -215,8 +215,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
   child.stdout!.on("data", printed);
   child.stderr!.on("data", printed);
+  // A process that exits without stopping it (a test that failed to, a crash) takes
+  // workerd along rather than leave it holding its port.
+  const orphaned = () => {
+    child.kill("SIGKILL");
+    rmSync(folder, { recursive: true, force: true });
+  };
+  process.once("exit", orphaned);
   const exited = new Promise<void>((resolvePromise) => child.once("close", () => resolvePromise()));
   const stop = async () => {
+    process.off("exit", orphaned);
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
     const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
     await exited;
