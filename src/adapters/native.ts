@@ -11,6 +11,7 @@ import { bunRemoteAddress, type BunServer, bunWebSocketHandlers, upgradeBun } fr
 import { denoRemoteAddress, upgradeDeno } from "./deno.ts";
 import { detectRuntime } from "./runtime.ts";
 import type { AdapterName } from "./server.ts";
+import { isWorkers, upgradeWorkers, workersRemoteAddress } from "./workers.ts";
 
 /**
  * Bun's `websocket` handler object for a site, as `Bun.serve` and `export default` take
@@ -77,7 +78,16 @@ const NATIVE_SERVERS: Readonly<Partial<Record<AdapterName, NativeServer>>> = Obj
   } satisfies Partial<Record<AdapterName, NativeServer>>,
 );
 
-/** The runtime's own server, when `site.fetch` can upgrade on it (Deno, Bun). */
+/** A Cloudflare Worker's `fetch` (under `workerd`): not an adapter `serve()` can start. */
+const WORKERS: NativeServer = Object.freeze(
+  {
+    remoteAddress: workersRemoteAddress,
+    upgrade: (site, request, _env, decision, remoteAddress) =>
+      upgradeWorkers(site, request, decision, remoteAddress),
+  } satisfies NativeServer,
+);
+
+/** The runtime's own server, when `site.fetch` can upgrade on it (Deno, Bun, Workers). */
 export function nativeServer(): NativeServer | undefined {
-  return NATIVE_SERVERS[detectRuntime()];
+  return isWorkers() ? WORKERS : NATIVE_SERVERS[detectRuntime()];
 }

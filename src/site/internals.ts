@@ -64,6 +64,12 @@ export interface OpenedConnection {
   /** What the site granted: the route, subprotocol and data. */
   decision: AcceptedUpgrade;
   remoteAddress: string | undefined;
+  /**
+   * The connection was open before, in a process that kept nothing of it (a Durable
+   * Object woken from hibernation): its handler is remade without its constructor.
+   * @default false
+   */
+  resumed?: boolean;
 }
 
 /**

@@ -110,11 +110,22 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   /**
    * Counts the connection open, tells `onLifecycle`, and makes the handler; called by
    * the site once the adapter reports the connection open.
+   * @param resumed The connection was open before, in a process that kept nothing of it
+   *   (a Durable Object woken from hibernation): it counts as open again (not as a new
+   *   handshake, and `onLifecycle` hears no second "open"), and the handler is remade
+   *   without running its constructor again, with only its `transport` set (instance
+   *   fields are not initialised either), so what it must keep belongs in `transport.data`.
    */
-  start(): void {
-    this.#counters.accepted++;
+  start(resumed = false): void {
     this.#counters.open++;
     this.#openedAt = performance.now();
+    if (resumed) {
+      const handler = Object.create(this.#init.handler.prototype) as WebSocketHandler<Data>;
+      Object.defineProperty(handler, "transport", { value: this, enumerable: true });
+      this.#handler = handler;
+      return;
+    }
+    this.#counters.accepted++;
     this.#init.onLifecycle?.({ type: "open", ...this.#lifecycleFields() });
     try {
       this.#handler = new this.#init.handler(this);

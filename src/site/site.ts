@@ -556,16 +556,17 @@ export class WebSocketSite {
       onLifecycle: this.#onLifecycle,
     });
     this.#sessions.add(session);
-    session.start();
+    session.start(connection.resumed);
     return session;
   }
 
   /**
    * A fetch handler for the runtime's own server: `Deno.serve(site.fetch)` on Deno,
    * `export default site` for `deno serve` and `bun run`, or
-   * `Bun.serve({ fetch: site.fetch, websocket: site.websocket })`. It upgrades with the
-   * runtime's native WebSocket; elsewhere (Node) it serves plain HTTP and answers an
-   * upgrade with 501: use `serve()` there.
+   * `Bun.serve({ fetch: site.fetch, websocket: site.websocket })`, and
+   * `export default { fetch: site.fetch }` in a Cloudflare Worker (`WebSocketPair`). It
+   * upgrades with the runtime's native WebSocket; elsewhere (Node) it serves plain HTTP
+   * and answers an upgrade with 501: use `serve()` there.
    *
    * @example Deno's own server
    * ```ts ignore

@@ -10,60 +10,17 @@ import type { CloseInfo } from "../../src/core/connection.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
 import { within } from "../helpers/client.ts";
 import { deferred, Echo, pairs, withSite } from "../helpers/server.ts";
-import { type Case, cases } from "./cases.ts";
-import { DIFFERENCES, judge, type Judgement } from "./expectations.ts";
+import { cases } from "./cases.ts";
+import { DIFFERENCES } from "./expectations.ts";
 import { Peer } from "./peer.ts";
-import { saveResults } from "./results.ts";
+import { type ConformanceRun, runConformance } from "./run_cases.ts";
 import { encodeFrame, OP } from "./wire.ts";
-
-/** Cases run at once on one server: enough to overlap the waits, few enough for 2 cores. */
-const CONCURRENCY = 6;
-
-/** A case's outcome on one pair. */
-interface Result extends Judgement {
-  id: string;
-  title: string;
-  expected: string;
-  observed: string;
-}
-
-/** Runs `work` on every item, at most `limit` at a time, keeping the items' order. */
-async function inPool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>) {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
-async function runCase(pair: string, port: number, item: Case): Promise<Result> {
-  let observed: string;
-  try {
-    observed = await item.run(port);
-  } catch (error) {
-    observed = `the case threw: ${(error as Error).message}`;
-  }
-  return {
-    id: item.id,
-    title: item.title,
-    expected: item.expected,
-    observed,
-    ...judge(pair, item.id, item.expected, observed),
-  };
-}
-
-const MARK = { passed: "ok  ", failed: "FAIL", differing: "diff" } as const;
 
 test("the documented differences name native adapters and existing cases only", () => {
   const ids = new Set(cases.map((item) => item.id));
   assert.equal(ids.size, cases.length, "case ids are unique");
   for (const difference of DIFFERENCES) {
-    assert.match(difference.pair, /^(deno\/deno|bun\/bun)-adapter$/);
+    assert.match(difference.pair, /^(deno\/deno|bun\/bun|workerd\/workers)-adapter$/);
     assert.ok(ids.has(difference.id), `no case ${difference.id}`);
     assert.notEqual(difference.why, "");
   }
@@ -73,27 +30,11 @@ for (const pair of pairs) {
   test(`conformance on ${pair.name}: every case as RFC 6455 asks, or as documented`, async () => {
     const site = new WebSocketSite();
     site.addHandler("/echo", Echo);
-    let results: Result[] = [];
+    let run: ConformanceRun | undefined;
     await withSite(site, pair, async (server) => {
-      results = await inPool(cases, CONCURRENCY, (item) => runCase(pair.name, server.port, item));
+      run = await runConformance(pair.name, server.port);
     });
-    const lines = results.map((result) => {
-      const detail = result.verdict === "passed"
-        ? ""
-        : result.verdict === "differing"
-        ? ` -> ${result.observed} (documented)`
-        : ` -> ${result.problem}`;
-      return `${MARK[result.verdict]} ${result.id} ${result.title}${detail}`;
-    });
-    const count = (verdict: string) =>
-      results.filter((result) => result.verdict === verdict).length;
-    const summary = `conformance ${pair.name}: ${count("passed")} passed, ${
-      count("failed")
-    } failed, ${count("differing")} differing (documented)`;
-    console.log([...lines, summary].join("\n"));
-    saveResults(`conformance-${pair.name.replace("/", "+")}`, { pair: pair.name, results });
-    const failures = lines.filter((line) => line.startsWith(MARK.failed));
-    assert.deepEqual(failures, [], `${summary}\n${failures.join("\n")}`);
+    assert.deepEqual(run!.failures, [], `${run!.summary}\n${run!.failures.join("\n")}`);
   });
 }
 

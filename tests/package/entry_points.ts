@@ -108,6 +108,26 @@ export const ENTRY_POINTS: readonly EntryPoint[] = [
   },
   { specifier: "wsport/deno", file: "deno.ts", values: ["serveDeno"], types: [] },
   { specifier: "wsport/bun", file: "bun.ts", values: ["serveBun"], types: [] },
+  {
+    specifier: "wsport/workers",
+    file: "workers.ts",
+    values: ["CloseCode", "DEFAULT_LIMITS", "WebSocketHandler", "WebSocketSite", "webSocketObject"],
+    types: [
+      "CloseInfo",
+      "HandlerClass",
+      "HttpHandler",
+      "Limits",
+      "PublishOptions",
+      "RouteOptions",
+      "SiteOptions",
+      "Transport",
+      "WebSocketObject",
+      "WebSocketObjectClass",
+      "WebSocketObjectOptions",
+      "WebSocketObjectState",
+      "WorkersWebSocket",
+    ],
+  },
 ];
 
 /**

@@ -400,3 +400,37 @@ test("Session pauses reading when empty messages fill the receive queue", () => 
   const limit = resolveLimits().maxReceiveQueueBytes;
   assert.ok(count <= limit / 512 + 2, `paused after ${count}`);
 });
+
+test("Session.start(true) remakes the handler without its constructor or field initialisers", () => {
+  let constructed = 0;
+  const heard: string[] = [];
+  class Greeter extends WebSocketHandler<{ name: string }> {
+    greeted = true;
+    constructor(transport: Transport<{ name: string }>) {
+      super(transport);
+      constructed++;
+      transport.write(`hello ${transport.data.name}`);
+    }
+    override frameReceived(message: string | Uint8Array): void {
+      heard.push(`${this.transport.data.name} ${String(message)} ${String(this.greeted)}`);
+    }
+  }
+  const link = new FakeLink();
+  const session = new Session({
+    link,
+    handler: Greeter,
+    limits: resolveLimits(),
+    request: new Request("http://localhost/ws"),
+    protocol: "",
+    data: { name: "ada" },
+    remoteAddress: undefined,
+    topics: new Topics(undefined, () => {}),
+    onError: () => {},
+    onClosed: () => {},
+  });
+  session.start(true);
+  assert.equal(constructed, 0);
+  assert.deepEqual(link.sent, []);
+  session.receive("hi");
+  assert.deepEqual(heard, ["ada hi undefined"]);
+});
