@@ -342,6 +342,24 @@ for (const pair of pairs) {
 }
 
 /** A session over `link` whose handler holds each message until `release()`. */
+/** A session on `link` at route "/ws" with default limits, not started. */
+function sessionFor<Data>(link: Link, handler: HandlerClass<Data>, data: Data): Session<Data> {
+  return new Session({
+    link,
+    handler,
+    limits: resolveLimits(),
+    request: new Request("http://localhost/ws"),
+    protocol: "",
+    data,
+    remoteAddress: undefined,
+    topics: new Topics(undefined, () => {}),
+    onError: () => {},
+    onClosed: () => {},
+    route: "/ws",
+    counters: new RouteCounters(),
+  });
+}
+
 function slowSession(link: Link) {
   const received: (string | Uint8Array)[] = [];
   let release = () => {};
@@ -351,20 +369,7 @@ function slowSession(link: Link) {
       return new Promise((resolve) => release = resolve);
     }
   }
-  const session = new Session({
-    link,
-    handler: Slow,
-    limits: resolveLimits(),
-    request: new Request("http://localhost/ws"),
-    protocol: "",
-    data: undefined,
-    remoteAddress: undefined,
-    topics: new Topics(undefined, () => {}),
-    onError: () => {},
-    onClosed: () => {},
-    route: "/ws",
-    counters: new RouteCounters(),
-  });
+  const session = sessionFor(link, Slow, undefined);
   session.start();
   return { session, received, release: () => release() };
 }
@@ -416,18 +421,7 @@ test("Session.start(true) remakes the handler without its constructor or field i
     }
   }
   const link = new FakeLink();
-  const session = new Session({
-    link,
-    handler: Greeter,
-    limits: resolveLimits(),
-    request: new Request("http://localhost/ws"),
-    protocol: "",
-    data: { name: "ada" },
-    remoteAddress: undefined,
-    topics: new Topics(undefined, () => {}),
-    onError: () => {},
-    onClosed: () => {},
-  });
+  const session = sessionFor(link, Greeter, { name: "ada" });
   session.start(true);
   assert.equal(constructed, 0);
   assert.deepEqual(link.sent, []);
