@@ -5,7 +5,8 @@
  * This is the application API: a {@linkcode WebSocketSite} with
  * {@linkcode WebSocketHandler} classes on its routes, served by {@linkcode serve} on the
  * runtime's own server (or `site.fetch` inside one you run), static {@linkcode files},
- * and a {@linkcode RedisBackplane} to share topics between processes. The sans-I/O
+ * and a {@linkcode RedisBackplane} (pub/sub) or {@linkcode RedisStreamsBackplane} (durable,
+ * ordered) to share topics between processes. The sans-I/O
  * engine underneath, for building your own I/O, is the `wsport/core` entry point; each
  * adapter also has its own (`wsport/node`, `wsport/deno`, `wsport/bun`).
  *
@@ -46,3 +47,10 @@ export {
   type RedisBackplaneOptions,
   type RedisPubSub,
 } from "./src/backplane/redis.ts";
+export {
+  type RedisStreamCommands,
+  RedisStreamsBackplane,
+  type RedisStreamsBackplaneOptions,
+  type StreamRetention,
+  TrimmedError,
+} from "./src/backplane/redis_streams.ts";

@@ -77,7 +77,9 @@ export class Topics {
   constructor(backplane: Backplane | undefined, onError: (error: unknown) => void) {
     this.#backplane = backplane;
     this.#onError = onError;
-    backplane?.onMessage((topic, data) => this.#deliver(topic, new PreparedMessage(data)));
+    backplane?.onMessage((topic, data, _id, except) =>
+      this.#deliver(topic, new PreparedMessage(data), except)
+    );
   }
 
   /**
@@ -117,15 +119,16 @@ export class Topics {
 
   /**
    * Sends a message to every subscriber of a topic in this process, but those in
-   * `except`, then hands it to the backplane for the other processes.
+   * `except`, then hands it to the backplane for the other processes; with an `ordered`
+   * backplane, only hands it over, and delivers it when it comes back.
    * @throws {TypeError} When `topic` is not a string.
    */
   publish(name: string, data: string | Uint8Array, except?: ReadonlySet<unknown>): void {
     checkTopic(name);
-    this.#deliver(name, new PreparedMessage(data), except);
+    if (this.#backplane?.ordered !== true) this.#deliver(name, new PreparedMessage(data), except);
     if (this.#backplane === undefined) return;
     try {
-      this.#backplane.publish(name, data);
+      this.#backplane.publish(name, data, except);
     } catch (error) {
       this.#onError(error);
     }
