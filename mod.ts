@@ -29,7 +29,8 @@
 export { WebSocketSite } from "./src/site/site.ts";
 export type { HttpHandler, PublishOptions, RouteOptions, SiteOptions } from "./src/site/site.ts";
 export { type HandlerClass, WebSocketHandler } from "./src/site/handler.ts";
-export type { Transport } from "./src/site/transport.ts";
+export type { SubscribeOptions, Transport } from "./src/site/transport.ts";
+export type { ReplayOptions } from "./src/site/replay.ts";
 export type { CloseInfo } from "./src/core/connection.ts";
 export type { CloseStatus } from "./src/core/close.ts";
 export type { HandshakeOptions } from "./src/core/handshake.ts";

@@ -12,6 +12,7 @@ import {
   optionTypeError,
 } from "../core/options.ts";
 import type { Backplane } from "../site/backplane.ts";
+import { compareIds } from "../site/replay.ts";
 import { envelopeData, formatPublished, malformedError, parseEnvelope } from "./envelope.ts";
 import {
   type BackplaneStatus,
@@ -516,13 +517,6 @@ function keyValues(reply: unknown): [unknown, unknown][] {
   }
   if (typeof reply === "object" && reply !== null) return Object.entries(reply);
   return [];
-}
-
-/** Compares two stream ids (`ms-seq`). */
-function compareIds(a: string, b: string): number {
-  const [aTime, aSeq] = a.split("-").map(Number);
-  const [bTime, bSeq] = b.split("-").map(Number);
-  return aTime - bTime || aSeq - bSeq;
 }
 
 const CALLER = "new RedisStreamsBackplane()";
