@@ -34,7 +34,8 @@ const { backplane } = connected;
 class Member extends WebSocketHandler {
   constructor(transport: Transport) {
     super(transport);
-    transport.subscribe("room");
+    const since = new URL(transport.request.url).searchParams.get("since") ?? undefined;
+    if (!transport.subscribe("room", { since })) transport.write("gap");
     transport.write("joined");
   }
 
@@ -43,7 +44,10 @@ class Member extends WebSocketHandler {
   }
 }
 
-const site = new WebSocketSite(undefined, { backplane });
+const site = new WebSocketSite(undefined, {
+  backplane,
+  encodePublished: process.env.ENCODE_IDS === undefined ? undefined : (data, id) => `${id} ${data}`,
+});
 site.addHandler("/room", Member);
 const server = await serve(site, {
   port: 0,

@@ -147,3 +147,38 @@ test(
     }
   },
 );
+
+test(
+  "RedisStreamsBackplane: a client that leaves one process and comes back to another since its last id gets the rest once",
+  { skip: redisSkip },
+  async () => {
+    const world = await cluster({ ENCODE_IDS: "1" });
+    try {
+      const [publisher, , leaving] = world.clients;
+      const seen: string[] = [];
+      for (let i = 1; i <= 5; i++) {
+        publisher.send(String(i));
+        seen.push(String(await leaving.next()));
+      }
+      await leaving.closeAndWait();
+      for (let i = 6; i <= 10; i++) publisher.send(String(i));
+      // Every process delivered 6 to 10 (the publisher's own subscriber shows when).
+      const own = world.clients[1];
+      const ownSeen = (await own.take(10)).map(String);
+      assert.deepEqual(ownSeen.map((message) => message.split(" ")[1]), numbers.slice(0, 10));
+      const since = seen[4].split(" ")[0];
+      const back = await join(world.sites[2], since);
+      world.clients.push(back);
+      const replayed = (await back.take(5)).map(String);
+      assert.equal(await back.next(), "joined");
+      publisher.send("11");
+      const got = [...replayed, String(await back.next())];
+      assert.deepEqual(got, [...ownSeen.slice(5), String(await own.next())], "same ids everywhere");
+      assert.deepEqual(got.map((message) => message.split(" ")[1]), numbers.slice(5, 11));
+      publisher.send("12");
+      assert.equal(String(await back.next()).split(" ")[1], "12", "nothing twice");
+    } finally {
+      await world.close();
+    }
+  },
+);

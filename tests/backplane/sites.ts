@@ -34,10 +34,15 @@ export async function startSite(
   return child;
 }
 
-/** A client in the room of the site that `child` serves; resolves once it joined. */
-export async function join(child: Child): Promise<Client> {
+/**
+ * A client in the room of the site that `child` serves; resolves once it joined. Given
+ * `since`, it subscribes since that id and resolves at once: what was kept after it,
+ * then "joined", are the client's first messages.
+ */
+export async function join(child: Child, since?: string): Promise<Client> {
   const port = /serving (\d+)/.exec(child.output)![1];
-  const client = await Client.open(`ws://127.0.0.1:${port}/room`);
-  assert.equal(await client.next(), "joined");
+  const query = since === undefined ? "" : `?since=${since}`;
+  const client = await Client.open(`ws://127.0.0.1:${port}/room${query}`);
+  if (since === undefined) assert.equal(await client.next(), "joined");
   return client;
 }
