@@ -5,14 +5,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Client } from "../helpers/client.ts";
+import { line } from "./chat_line.ts";
 import { pairs, startExample } from "../helpers/server.ts";
-
-/** The next line a client gets, its id (`<id> `, see `encodePublished`) checked and cut. */
-async function line(client: Client): Promise<string> {
-  const stamped = /^(\d+-\d+) ([\s\S]*)$/.exec(String(await client.next()));
-  assert.ok(stamped, "each published line starts with its id");
-  return stamped[2];
-}
 
 /** A client in `room`, with the name the chat gave it (from its own "joined" line). */
 async function enter(port: number, room?: string): Promise<{ client: Client; name: string }> {
