@@ -64,7 +64,7 @@ async function sendNumbers(publisher: Client, outage: () => Promise<void>): Prom
   let outageDone: Promise<void> = Promise.resolve();
   for (let i = 1; i <= COUNT; i++) {
     publisher.send(String(i));
-    if (i === COUNT / 4) outageDone = outage();
+    if (i === Math.floor(COUNT / 4)) outageDone = outage();
     await sleep(GAP_MS);
   }
   await outageDone;
