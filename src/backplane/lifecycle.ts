@@ -86,9 +86,8 @@ export class Lifecycle {
   #pending = 0;
   #pendingBytes = 0;
   #overflowing = false;
-  /** Ends the wait under way, for close(). */
-  #wake: (() => void) | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** End the waits under way, for close(): a backplane may run several loops at once. */
+  readonly #wakes = new Set<() => void>();
 
   /** Takes the shared options, already checked, with their defaults. */
   constructor(options: LifecycleOptions) {
@@ -117,39 +116,44 @@ export class Lifecycle {
     this.#onStatus(status);
   }
 
-  /** Closes, ending the wait under way. */
+  /** Closes, ending the waits under way. */
   close(): void {
     this.set("closed");
-    this.#wake?.();
+    for (const wake of [...this.#wakes]) wake();
   }
 
   /** Waits `ms`, or less if closed meanwhile. */
   sleep(ms: number): Promise<void> {
-    return this.wait<void>((resolve) => {
-      this.#timer = setTimeout(resolve, ms);
-      unref(this.#timer);
+    return this.wait<void>((resolve, timer) => {
+      timer(ms, resolve);
       return resolve;
     });
   }
 
   /**
-   * Waits for what `start` sets up; `start` returns how to end the wait early (close()
-   * calls it). Resolves with what it resolved with.
+   * Waits for what `start` sets up, with a timer of its own that the wait clears when it
+   * ends; `start` returns how to end the wait early (close() calls it). Resolves with what
+   * it resolved with. Waits of several loops may run at once.
    */
-  wait<T>(start: (resolve: (value: T) => void) => () => void): Promise<T> {
+  wait<T>(
+    start: (
+      resolve: (value: T) => void,
+      timer: (ms: number, then: () => void) => void,
+    ) => () => void,
+  ): Promise<T> {
+    let handle: ReturnType<typeof setTimeout> | undefined;
+    let wake: () => void = () => {};
     return new Promise<T>((resolve) => {
-      this.#wake = start(resolve);
-      if (this.closed) this.#wake();
+      wake = start(resolve, (ms, then) => {
+        handle = setTimeout(then, ms);
+        unref(handle);
+      });
+      this.#wakes.add(wake);
+      if (this.closed) wake();
     }).finally(() => {
-      clearTimeout(this.#timer);
-      this.#wake = undefined;
+      clearTimeout(handle);
+      this.#wakes.delete(wake);
     });
-  }
-
-  /** Starts the timer a {@linkcode Lifecycle.wait} clears when it ends. */
-  timer(ms: number, then: () => void): void {
-    this.#timer = setTimeout(then, ms);
-    unref(this.#timer);
   }
 
   /** The wait before attempt `attempt` + 1: doubling, capped, with jitter. */

@@ -235,9 +235,9 @@ export class RedisBackplane implements Backplane {
   /** Sends a probe; resolves with whether it came back within the probe interval. */
   #probe(): Promise<boolean> {
     const id = String(++this.#probeId);
-    const returned = this.#life.wait<boolean>((resolve) => {
+    const returned = this.#life.wait<boolean>((resolve, timer) => {
       this.#probeReturned = () => resolve(true);
-      this.#life.timer(this.#life.probeIntervalMs, () => resolve(false));
+      timer(this.#life.probeIntervalMs, () => resolve(false));
       return () => resolve(false);
     });
     this.#send(formatEnvelope(this.origin, Kind.Probe, id, ""));

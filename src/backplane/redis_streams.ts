@@ -250,7 +250,15 @@ export class RedisStreamsBackplane implements Backplane {
     this.#life.hold(message.length);
     this.#queue.push({ message });
     if (except !== undefined && except.size > 0) this.#excepts.set(this.#seq, except);
-    this.#flushing ??= this.#append().finally(() => this.#flushing = undefined);
+    this.#flush();
+  }
+
+  /** Starts the appending loop unless it runs; starts it again if it left messages. */
+  #flush(): void {
+    this.#flushing ??= this.#append().finally(() => {
+      this.#flushing = undefined;
+      if (this.#queue.length > 0 && !this.#life.closed) this.#flush();
+    });
   }
 
   /**
@@ -295,15 +303,18 @@ export class RedisStreamsBackplane implements Backplane {
       const batch = this.#queue.slice(0, this.#batchSize);
       const trim = this.#trim();
       try {
-        await this.#redis.call([
+        await this.#bounded(
           "EVAL",
-          APPEND,
-          "1",
-          this.#stream,
-          String(trim.length),
-          ...trim,
-          ...batch.map((outgoing) => outgoing.message),
-        ]);
+          this.#redis.call([
+            "EVAL",
+            APPEND,
+            "1",
+            this.#stream,
+            String(trim.length),
+            ...trim,
+            ...batch.map((outgoing) => outgoing.message),
+          ]),
+        );
       } catch (error) {
         if (life.closed) return;
         if (life.status !== "down") life.onError(error);
@@ -336,16 +347,20 @@ export class RedisStreamsBackplane implements Backplane {
           [this.#lastId, this.#lastNumber] = await this.#end();
           this.#ready();
         }
-        const reply = await this.#bounded(this.#redis.block([
+        const reply = await this.#bounded(
           "XREAD",
-          "COUNT",
-          String(this.#batchSize),
-          "BLOCK",
-          String(life.probeIntervalMs),
-          "STREAMS",
-          this.#stream,
-          this.#lastId,
-        ]));
+          this.#redis.block([
+            "XREAD",
+            "COUNT",
+            String(this.#batchSize),
+            "BLOCK",
+            String(life.probeIntervalMs),
+            "STREAMS",
+            this.#stream,
+            this.#lastId,
+          ]),
+          life.probeIntervalMs,
+        );
         if (life.closed) return;
         const entries = streamEntries(reply);
         attempt = 0;
@@ -361,24 +376,25 @@ export class RedisStreamsBackplane implements Backplane {
   }
 
   /**
-   * Waits for `reply`, turning the status `"down"` if it takes `probeIntervalMs` (and
-   * `BLOCK_SLACK_MS`) longer than the block time (a paused Redis): the read goes on, and catches up once it
-   * returns.
+   * Waits for `reply` at most `probeIntervalMs` (and `BLOCK_SLACK_MS`) past `blockMs`,
+   * then rejects: a command that never settles (a paused Redis, a connection the client
+   * lost track of) must not stop the backplane, which tries again. A reply that comes
+   * after is ignored: a batch stored twice is delivered once, and reads go on from the
+   * last id delivered.
    */
-  async #bounded<T>(reply: Promise<T>): Promise<T> {
-    const life = this.#life;
-    const ms = 2 * life.probeIntervalMs + BLOCK_SLACK_MS;
-    const timer = setTimeout(() => {
-      if (life.status === "down" || life.closed) return;
-      life.onError(new Error(`Redis did not answer XREAD within ${ms} ms`));
-      life.set("down");
-    }, ms);
-    (timer as { unref?: () => void }).unref?.();
-    try {
-      return await reply;
-    } finally {
-      clearTimeout(timer);
-    }
+  #bounded<T>(command: string, reply: Promise<T>, blockMs = 0): Promise<T> {
+    const ms = blockMs + this.#life.probeIntervalMs + BLOCK_SLACK_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    reply.catch(() => {}); // Settling after the timeout is no error.
+    return Promise.race([
+      reply,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`Redis did not answer ${command} within ${ms} ms`)),
+          ms,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
   }
 
   /**
@@ -388,7 +404,7 @@ export class RedisStreamsBackplane implements Backplane {
   async #end(): Promise<[string, number]> {
     let info: unknown;
     try {
-      info = await this.#redis.call(["XINFO", "STREAM", this.#stream]);
+      info = await this.#bounded("XINFO", this.#redis.call(["XINFO", "STREAM", this.#stream]));
     } catch (error) {
       if (/no such key/i.test(String((error as Error)?.message))) return ["0-0", 0];
       throw error;

@@ -70,6 +70,22 @@ async function sendNumbers(publisher: Client, outage: () => Promise<void>): Prom
   await outageDone;
 }
 
+/** Up to `count` messages, as many as come within 10 s. */
+async function collect(client: Client, count: number): Promise<string[]> {
+  const got: string[] = [];
+  try {
+    while (got.length < count) got.push(String(await client.next()));
+  } catch {
+    // What came is what the assertion shows.
+  }
+  return got;
+}
+
+/** What every process printed, for a failure's message. */
+function outputs(world: { sites: Child[] }): string {
+  return world.sites.map((site, i) => `site ${i}:\n${site.output}`).join("\n");
+}
+
 const numbers = Array.from({ length: COUNT }, (_, i) => String(i + 1));
 
 const outages: [string, (world: Awaited<ReturnType<typeof cluster>>) => Promise<void>][] = [
@@ -102,7 +118,8 @@ for (const [name, outage] of outages) {
         const [publisher, ...subscribers] = world.clients;
         await sendNumbers(publisher, () => outage(world));
         for (const [i, subscriber] of subscribers.entries()) {
-          assert.deepEqual(await subscriber.take(COUNT), numbers, `subscriber ${i}`);
+          const got = await collect(subscriber, COUNT);
+          assert.deepEqual(got, numbers, `subscriber ${i}; the sites said:\n${outputs(world)}`);
         }
         await sleep(100);
         for (const subscriber of subscribers) assert.equal(subscriber.pending, 0, "no duplicate");

@@ -24,6 +24,8 @@ class FakeStream {
   loseNextReply = false;
   /** Entries added but not kept (a trim). */
   skipNext = 0;
+  /** While set, every command is refused, as by a Redis that is down. */
+  down = false;
 
   client(): RedisStreamCommands {
     return {
@@ -33,6 +35,7 @@ class FakeStream {
   }
 
   #call(command: string[]): Promise<unknown> {
+    if (this.down) return Promise.reject(new Error("connect ECONNREFUSED"));
     if (command[0] === "XINFO") {
       if (this.added === 0) return Promise.reject(new Error("ERR no such key"));
       const last = this.entries.at(-1)?.[0] ?? "0-0";
@@ -57,6 +60,7 @@ class FakeStream {
   }
 
   async #read(command: string[]): Promise<unknown> {
+    if (this.down) throw new Error("connect ECONNREFUSED");
     const after = command.at(-1)!;
     const newer = () => this.entries.filter(([id]) => compare(id, after) > 0);
     if (newer().length === 0) {
@@ -119,6 +123,21 @@ test("RedisStreamsBackplane delivers every message in every process in one order
   assert.equal(b.received[0][3], undefined, "another's does not");
   assert.deepEqual(a.errors, []);
   await Promise.all([a.plane.close(), b.plane.close()]);
+});
+
+test("RedisStreamsBackplane comes back once Redis does, its reading and appending both backing off", async () => {
+  const stream = new FakeStream();
+  const a = member(stream);
+  await a.until("up", () => a.plane.status === "up");
+  stream.down = true;
+  a.plane.publish("room", "while down");
+  await a.until("down", () => a.plane.status === "down");
+  await new Promise((resolve) => setTimeout(resolve, 60)); // Both loops wait to try again.
+  stream.down = false;
+  await a.until("delivered", () => a.received.length === 1);
+  assert.equal(a.received[0][1], "while down");
+  assert.equal(a.plane.status, "up");
+  await a.plane.close();
 });
 
 test("RedisStreamsBackplane delivers a batch stored twice once", async () => {
