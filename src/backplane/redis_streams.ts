@@ -278,7 +278,9 @@ export class RedisStreamsBackplane implements Backplane {
 
   /**
    * Stops reading; messages still waiting for Redis get `probeIntervalMs` to be stored.
-   * The Redis clients stay open.
+   * The Redis clients stay open. Since a site with this backplane delivers messages only
+   * as they come back from the stream, later `site.publish` calls reach no one, not even
+   * this process's subscribers: close it when the site is done.
    */
   async close(): Promise<void> {
     if (this.#life.closed) return;
