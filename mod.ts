@@ -5,7 +5,8 @@
  * This is the application API: a {@linkcode WebSocketSite} with
  * {@linkcode WebSocketHandler} classes on its routes, served by {@linkcode serve} on the
  * runtime's own server (or `site.fetch` inside one you run), static {@linkcode files},
- * and a {@linkcode RedisBackplane} to share topics between processes. The sans-I/O
+ * and a {@linkcode RedisBackplane} (pub/sub) or {@linkcode RedisStreamsBackplane} (durable,
+ * ordered) to share topics between processes. The sans-I/O
  * engine underneath, for building your own I/O, is the `wsport/core` entry point; each
  * adapter also has its own (`wsport/node`, `wsport/deno`, `wsport/bun`).
  *
@@ -28,10 +29,11 @@
 export { WebSocketSite } from "./src/site/site.ts";
 export type { HttpHandler, PublishOptions, RouteOptions, SiteOptions } from "./src/site/site.ts";
 export { type HandlerClass, WebSocketHandler } from "./src/site/handler.ts";
-export type { Transport } from "./src/site/transport.ts";
 export type { RouteStats, SiteStats } from "./src/site/stats.ts";
 export { prometheusText } from "./src/site/prometheus.ts";
 export type { LifecycleEvent } from "./src/site/lifecycle_event.ts";
+export type { SubscribeOptions, Transport } from "./src/site/transport.ts";
+export type { ReplayOptions } from "./src/site/replay.ts";
 export type { CloseInfo } from "./src/core/connection.ts";
 export type { CloseStatus } from "./src/core/close.ts";
 export type { HandshakeOptions } from "./src/core/handshake.ts";
@@ -56,3 +58,10 @@ export {
   type RedisBackplaneOptions,
   type RedisPubSub,
 } from "./src/backplane/redis.ts";
+export {
+  type RedisStreamCommands,
+  RedisStreamsBackplane,
+  type RedisStreamsBackplaneOptions,
+  type StreamRetention,
+  TrimmedError,
+} from "./src/backplane/redis_streams.ts";

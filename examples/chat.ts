@@ -3,6 +3,11 @@
  * `/join name` message moves to another, and every other message reaches everyone in
  * the room. The site serves the page at `/` (`/?room=name` for a room).
  *
+ * Nothing is lost to a dropped connection: each message reaches the page as
+ * `<id> <text>` (the site's `encodePublished`), and the page, which reconnects by itself
+ * with backoff, comes back as `/chat?name=<its name>&since=<last id>`, so the site sends
+ * what it missed (`transport.subscribe(topic, { since })`), once, then live messages.
+ *
  *     npm run example:chat
  *     deno run --allow-net --allow-env examples/chat.ts
  *     bun run examples/chat.ts
@@ -11,7 +16,9 @@
  *
  * With `REDIS_URL` set, rooms are shared by every process on that Redis (through
  * `RedisBackplane` and node-redis, loaded only then): run it several times on several
- * ports, on one port with `REUSE_PORT=1`, or with `examples/cluster.ts`.
+ * ports, on one port with `REUSE_PORT=1`, or with `examples/cluster.ts`. With pub/sub,
+ * message ids are each process's own, so a page resumes on the process it left; with
+ * `RedisStreamsBackplane` instead, ids are the stream's, the same in every process.
  *
  *     REDIS_URL=redis://127.0.0.1:6379 PORT=8081 deno run -A examples/chat.ts
  *     REDIS_URL=redis://127.0.0.1:6379 PORT=8082 bun run examples/chat.ts
@@ -114,16 +121,49 @@ function enter(newRoom) {
   history.replaceState(null, "", url);
 }
 
-const url = new URL("/chat", location.href.replace(/^http/, "ws"));
-url.search = location.search;
-const socket = new WebSocket(url);
-socket.onopen = () => {
-  state.textContent = "connected";
-  state.className = "open";
-  send.disabled = false;
-};
-socket.onmessage = (event) => {
-  const text = String(event.data);
+let socket;
+let lastId;
+let retries = 0;
+
+/** Compares two message ids ("ms-seq"). */
+function compareIds(a, b) {
+  const [aTime, aSeq] = a.split("-").map(Number);
+  const [bTime, bSeq] = b.split("-").map(Number);
+  return aTime - bTime || aSeq - bSeq;
+}
+
+/** Connects, or comes back as who we were, since the last message we showed. */
+function connect() {
+  const url = new URL("/chat", location.href.replace(/^http/, "ws"));
+  url.search = location.search;
+  if (name !== "") url.searchParams.set("name", name);
+  if (lastId !== undefined) url.searchParams.set("since", lastId);
+  socket = new WebSocket(url);
+  socket.onopen = () => {
+    retries = 0;
+    state.textContent = "connected";
+    state.className = "open";
+    send.disabled = false;
+  };
+  socket.onmessage = (event) => show(String(event.data));
+  socket.onclose = (event) => {
+    // Back off: 0.25 s, 0.5 s, 1 s, … up to 8 s, with jitter.
+    const delay = Math.min(8000, 250 * 2 ** retries++) * (0.5 + Math.random() / 2);
+    state.textContent = "disconnected (" + event.code + "), reconnecting…";
+    state.className = "";
+    send.disabled = true;
+    setTimeout(connect, delay);
+  };
+}
+
+function show(line) {
+  // Published lines carry their id first: "1733… guest-1: hi". Skip any already shown.
+  const stamped = /^(\\d+-\\d+) ([\\s\\S]*)$/.exec(line);
+  if (stamped) {
+    if (lastId !== undefined && compareIds(stamped[1], lastId) <= 0) return;
+    lastId = stamped[1];
+  }
+  const text = stamped ? stamped[2] : line;
   // The server speaks in lines: "guest-1: hi", "guest-1 joined room", "guest-1 left ...".
   const said = /^(guest-\\d+): ([\\s\\S]*)$/.exec(text);
   if (said) {
@@ -140,12 +180,9 @@ socket.onmessage = (event) => {
     return;
   }
   add("event", text);
-};
-socket.onclose = (event) => {
-  state.textContent = "disconnected (" + event.code + ")";
-  state.className = "";
-  send.disabled = true;
-};
+}
+
+connect();
 document.getElementById("form").onsubmit = (event) => {
   event.preventDefault();
   if (input.value.trim() === "" || socket.readyState !== WebSocket.OPEN) return;
@@ -164,14 +201,18 @@ const roomName = (name: string | null) => name?.trim().slice(0, 64) || "lobby";
 
 /** One person: in one room at a time, relaying their text to it. */
 export class Chat extends WebSocketHandler {
-  readonly name = `guest-${Math.floor(Math.random() * 10000)}`;
+  readonly name: string;
   #room: string;
 
   constructor(transport: Transport) {
     super(transport);
-    this.#room = roomName(new URL(transport.request.url).searchParams.get("room"));
+    const params = new URL(transport.request.url).searchParams;
+    // A page coming back keeps its name, and gets what it missed since its last id.
+    const name = params.get("name") ?? "";
+    this.name = /^guest-\d{1,4}$/.test(name) ? name : `guest-${Math.floor(Math.random() * 10000)}`;
+    this.#room = roomName(params.get("room"));
     console.log(`${this.name} connected to process ${process.pid}`);
-    this.#enter();
+    this.#enter(params.get("since") ?? undefined);
   }
 
   override frameReceived(frame: string | Uint8Array): void {
@@ -193,9 +234,12 @@ export class Chat extends WebSocketHandler {
     site.publish(topic(this.#room), `${this.name} left`);
   }
 
-  #enter(): void {
-    this.transport.subscribe(topic(this.#room));
-    site.publish(topic(this.#room), `${this.name} joined ${this.#room}`);
+  #enter(since?: string): void {
+    if (!this.transport.subscribe(topic(this.#room), { since })) {
+      this.transport.write("Some messages were missed while you were away.");
+    }
+    const arrival = since === undefined ? `joined ${this.#room}` : "is back";
+    site.publish(topic(this.#room), `${this.name} ${arrival}`);
   }
 }
 
@@ -226,7 +270,11 @@ const site = new WebSocketSite(
     new URL(request.url).pathname === "/"
       ? new Response(PAGE, { headers: { "Content-Type": "text/html; charset=utf-8" } })
       : new Response("Not Found\n", { status: 404 }),
-  { backplane: redisUrl === undefined ? undefined : await redisBackplane(redisUrl) },
+  {
+    backplane: redisUrl === undefined ? undefined : await redisBackplane(redisUrl),
+    // Each published line reaches pages with its id first, for them to resume from.
+    encodePublished: (data, id) => `${id} ${data}`,
+  },
 );
 site.addHandler("/chat", Chat);
 announce(await serve(site, listenOptions()));

@@ -9,9 +9,10 @@
  *
  * The site calls {@linkcode Backplane.onMessage} once, when it is made, then
  * {@linkcode Backplane.publish} with every message published in this process (after
- * delivering it to this process's subscribers). A backplane delivers each message to the
- * other processes at most once, never back to the process that published it, and keeps
- * text as text and bytes as bytes.
+ * delivering it to this process's subscribers, unless the backplane is
+ * {@linkcode Backplane.ordered}). A backplane delivers each message to the other
+ * processes at most once, never back to the process that published it (unless
+ * `ordered`), and keeps text as text and bytes as bytes.
  *
  * @example A backplane over a BroadcastChannel, between workers
  * ```ts
@@ -31,10 +32,30 @@ export interface Backplane {
   /**
    * Sends a message published in this process to the other processes. It must not
    * throw: a backplane that cannot send reports that its own way and drops the message.
+   * @param except The connections of this process the message must not reach: an
+   *   `ordered` backplane hands it back with the message; others ignore it.
    */
-  publish(topic: string, data: string | Uint8Array): void;
-  /** Sets the function that delivers messages from other processes to this one. */
-  onMessage(listener: (topic: string, data: string | Uint8Array) => void): void;
+  publish(topic: string, data: string | Uint8Array, except?: ReadonlySet<unknown>): void;
+  /**
+   * Sets the function that delivers messages from other processes to this one, with the
+   * message's id where the backplane gives one (an id every process agrees on), and, for
+   * an `ordered` backplane's own messages, the `except` they were published with.
+   */
+  onMessage(
+    listener: (
+      topic: string,
+      data: string | Uint8Array,
+      id?: string,
+      except?: ReadonlySet<unknown>,
+    ) => void,
+  ): void;
+  /**
+   * `true` when the backplane hands back this process's own messages too, once stored,
+   * in the one order every process delivers them in: the site then delivers a message
+   * only when it comes back, not when it is published.
+   * @default false
+   */
+  readonly ordered?: boolean;
   /**
    * Its state, where it has one, for `site.stats()` (`RedisBackplane`: `"connecting"`,
    * `"up"`, `"down"` or `"closed"`).

@@ -15,6 +15,7 @@ import type { Link } from "./link.ts";
 import { messageByteLength, type PreparedMessage, toMessage } from "./message.ts";
 import type { RouteCounters } from "./stats.ts";
 import type { Subscriber, Topics } from "./topics.ts";
+import type { SubscribeOptions } from "./transport.ts";
 import type { Transport } from "./transport.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -155,10 +156,15 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     return true;
   }
 
-  subscribe(topic: string): void {
-    if (!this.isOpen) return;
-    this.#init.topics.add(topic, this, this.#link);
+  subscribe(topic: string, options?: SubscribeOptions): boolean {
+    const since = options?.since;
+    if (since !== undefined && typeof since !== "string") {
+      throw new TypeError(`subscribe(): option "since" must be a string, got ${typeof since}`);
+    }
+    if (!this.isOpen) return true;
+    const complete = this.#init.topics.add(topic, this, this.#link, since);
     (this.#subscriptions ??= new Set()).add(topic);
+    return complete;
   }
 
   unsubscribe(topic: string): void {

@@ -37,6 +37,7 @@ import { toMessage } from "./message.ts";
 import { Session } from "./session.ts";
 import { checkRouteArguments, checkSiteArguments } from "./site_options.ts";
 import { RouteCounters, type RouteStats, type SiteStats } from "./stats.ts";
+import type { ReplayOptions } from "./replay.ts";
 import { Topics } from "./topics.ts";
 import type { Transport } from "./transport.ts";
 
@@ -138,6 +139,21 @@ export interface SiteOptions {
    * ```
    */
   onLifecycle?: (event: LifecycleEvent) => void;
+   * How many published messages the site keeps per topic, and in bytes over all topics,
+   * so that `transport.subscribe(topic, { since })` can send a reconnecting client what
+   * it missed. `0` keeps none.
+   * @default { maxMessages: 256, maxBytes: 8_388_608 }
+   */
+  replay?: ReplayOptions;
+  /**
+   * Makes what subscribers receive from each published message and its id, the id a
+   * client gives back as `since` when it reconnects (for example
+   * `(data, id) => JSON.stringify({ id, text: data })`). Ids are `ms-seq` strings: a
+   * Redis stream's own with `RedisStreamsBackplane` (the same in every process), else
+   * this process's own.
+   * @default none: subscribers receive the data as published
+   */
+  encodePublished?: (data: string | Uint8Array, id: string, topic: string) => string | Uint8Array;
 }
 
 /** Options of {@linkcode WebSocketSite.publish}. */
@@ -270,7 +286,10 @@ export class WebSocketSite {
         logError(error);
       }
     };
-    this.#topics = new Topics(options.backplane, this.#onError);
+    this.#topics = new Topics(options.backplane, this.#onError, {
+      replay: options.replay,
+      encode: options.encodePublished,
+    });
     this.#backplane = options.backplane;
     const onLifecycle = options.onLifecycle;
     this.#onLifecycle = onLifecycle && ((event) => {

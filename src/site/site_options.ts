@@ -6,7 +6,13 @@
  */
 
 import { checkDeflateSetting } from "../core/deflate_options.ts";
-import { checkOptionNames, checkType, describeValue, optionTypeError } from "../core/options.ts";
+import {
+  checkInteger,
+  checkOptionNames,
+  checkType,
+  describeValue,
+  optionTypeError,
+} from "../core/options.ts";
 import { WebSocketHandler } from "./handler.ts";
 import type { RouteOptions, SiteOptions } from "./site.ts";
 
@@ -20,6 +26,12 @@ const SITE_CHECKS: { [Name in keyof Required<SiteOptions>]: (value: unknown) => 
   onError: (value) => checkType(SITE, "onError", value, "function"),
   backplane: checkBackplane,
   onLifecycle: (value) => checkType(SITE, "onLifecycle", value, "function"),
+  replay: (value) => {
+    const given = checkOptionNames(SITE, value, ["maxMessages", "maxBytes"], "replay");
+    checkInteger(SITE, "replay.maxMessages", given.maxMessages, 0);
+    checkInteger(SITE, "replay.maxBytes", given.maxBytes, 0);
+  },
+  encodePublished: (value) => checkType(SITE, "encodePublished", value, "function"),
 };
 
 /** Checks of a route's options, one for each: the type checker keeps the list complete. */

@@ -6,6 +6,7 @@
 import type { Backplane } from "./backplane.ts";
 import type { Link, NativePubSub } from "./link.ts";
 import { PreparedMessage } from "./message.ts";
+import { type ReplayOptions, ReplayWindow } from "./replay.ts";
 
 /** What a topic delivers to: a connection's session. */
 export interface Subscriber {
@@ -24,6 +25,7 @@ export interface Subscriber {
 /** One delivery waiting for the one under way. */
 interface Delivery {
   readonly topic: string;
+  readonly id: string;
   readonly message: PreparedMessage;
   readonly except: ReadonlySet<unknown> | undefined;
 }
@@ -68,31 +70,60 @@ export class Topics {
   readonly #queue: Delivery[] = [];
   /** Prefixes topic names in native pub/subs, which other sites may share. */
   readonly #prefix = `wsport${++sites}:`;
+  /** The first part of this process's own message ids. */
+  readonly #epoch = Date.now();
+  #count = 0;
+  readonly #window: ReplayWindow;
+  readonly #encode:
+    | ((data: string | Uint8Array, id: string, topic: string) => string | Uint8Array)
+    | undefined;
 
   /**
    * @param backplane Where to forward published messages, and where messages from
    *   other processes come from.
    * @param onError Reports an error thrown by the backplane.
+   * @param options What to keep for replay, and how to encode a message with its id.
    */
-  constructor(backplane: Backplane | undefined, onError: (error: unknown) => void) {
+  constructor(
+    backplane: Backplane | undefined,
+    onError: (error: unknown) => void,
+    options: {
+      replay?: ReplayOptions;
+      encode?: (data: string | Uint8Array, id: string, topic: string) => string | Uint8Array;
+    } = {},
+  ) {
     this.#backplane = backplane;
     this.#onError = onError;
-    backplane?.onMessage((topic, data) => this.#deliver(topic, new PreparedMessage(data)));
+    this.#window = new ReplayWindow(options.replay, `${this.#epoch}-0`);
+    this.#encode = options.encode;
+    backplane?.onMessage((topic, data, id, except) =>
+      this.#deliver(topic, data, id ?? this.#nextId(), except)
+    );
   }
 
   /**
-   * Adds a subscriber to a topic.
+   * Adds a subscriber to a topic; given `since`, first sends it the kept messages after
+   * that id.
    * @param link The subscriber's link, through whose native pub/sub it may be reached.
+   * @returns `false` when messages after `since` may be missing (not kept, or never seen
+   *   by this process).
    * @throws {TypeError} When `topic` is not a string.
    */
-  add(name: string, subscriber: Subscriber, link: Link): void {
+  add(name: string, subscriber: Subscriber, link: Link, since?: string): boolean {
     checkTopic(name);
     let topic = this.#topics.get(name);
     if (topic === undefined) this.#topics.set(name, topic = new Topic());
-    if (topic.subscribers.has(subscriber)) return;
+    if (topic.subscribers.has(subscriber)) return true;
+    let complete = true;
+    if (since !== undefined) {
+      const replayed = this.#window.since(name, since);
+      for (const message of replayed.messages) subscriber.writePrepared(message);
+      complete = replayed.complete;
+    }
     topic.subscribers.set(subscriber, link);
     link.pubsub?.subscribe(link, this.#prefix + name);
     topic.reached(link.pubsub, 1);
+    return complete;
   }
 
   /**
@@ -117,28 +148,43 @@ export class Topics {
 
   /**
    * Sends a message to every subscriber of a topic in this process, but those in
-   * `except`, then hands it to the backplane for the other processes.
+   * `except`, then hands it to the backplane for the other processes; with an `ordered`
+   * backplane, only hands it over, and delivers it when it comes back.
    * @throws {TypeError} When `topic` is not a string.
    */
   publish(name: string, data: string | Uint8Array, except?: ReadonlySet<unknown>): void {
     checkTopic(name);
-    this.#deliver(name, new PreparedMessage(data), except);
+    if (this.#backplane?.ordered !== true) this.#deliver(name, data, this.#nextId(), except);
     if (this.#backplane === undefined) return;
     try {
-      this.#backplane.publish(name, data);
+      this.#backplane.publish(name, data, except);
     } catch (error) {
       this.#onError(error);
     }
   }
 
-  #deliver(topic: string, message: PreparedMessage, except?: ReadonlySet<unknown>): void {
-    if (!this.#topics.has(topic)) return;
+  /** This process's next message id. */
+  #nextId(): string {
+    return `${this.#epoch}-${++this.#count}`;
+  }
+
+  #deliver(
+    topic: string,
+    data: string | Uint8Array,
+    id: string,
+    except?: ReadonlySet<unknown>,
+  ): void {
+    const message = new PreparedMessage(
+      this.#encode === undefined ? data : this.#encode(data, id, topic),
+    );
     const queue = this.#queue;
-    queue.push({ topic, message, except });
+    queue.push({ topic, id, message, except });
     if (queue.length > 1) return;
     try {
       while (queue.length > 0) {
-        const { topic, message, except } = queue[0];
+        const { topic, id, message, except } = queue[0];
+        // Kept as it goes out, so a subscription `since` made meanwhile gets it once.
+        this.#window.record(topic, id, message);
         const subscribers = this.#topics.get(topic);
         if (subscribers !== undefined) this.#send(topic, subscribers, message, except);
         queue.shift();

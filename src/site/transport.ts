@@ -3,6 +3,12 @@
  * @module
  */
 
+/** Options of {@linkcode Transport.subscribe}. */
+export interface SubscribeOptions {
+  /** The id of the last message the client saw: send what came after it first. */
+  since?: string;
+}
+
 /**
  * What a {@linkcode WebSocketHandler} uses to talk to its peer.
  *
@@ -40,9 +46,15 @@ export interface Transport<Data = unknown> {
    * process, or from others through the site's backplane) are written to this
    * connection. Subscriptions end by themselves as soon as the connection starts
    * closing; from then on, this is a no-op.
-   * @throws {TypeError} When `topic` is not a string.
+   *
+   * Given `since` (an id a client saw, from the site's `encodePublished`), it first
+   * writes the messages of the topic the site kept after that id, then live ones: none
+   * missed at the seam, none twice.
+   * @returns `false` when messages after `since` may be missing: the site no longer
+   *   keeps them (see the site's `replay` option) or this process never saw them.
+   * @throws {TypeError} When `topic` is not a string, or `since` not a string.
    */
-  subscribe(topic: string): void;
+  subscribe(topic: string, options?: SubscribeOptions): boolean;
   /**
    * Ends a subscription; a no-op when there is none.
    * @throws {TypeError} When `topic` is not a string.

@@ -20,9 +20,9 @@
 
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { createClient } from "redis";
-import { files, RedisBackplane, serve, WebSocketHandler, WebSocketSite } from "../../mod.ts";
+import { files, serve, WebSocketHandler, WebSocketSite } from "../../mod.ts";
 import type { AdapterName, Backplane, Transport } from "../../mod.ts";
+import { connectBackplane } from "../helpers/redis_backplane.ts";
 import { ATTACK_LIMITS, BACKPLANE_CHANNEL } from "./attack_limits.ts";
 
 /** Writes every message back. */
@@ -91,19 +91,11 @@ class Member extends WebSocketHandler {
  */
 async function redisBackplane(url: string | undefined): Promise<Backplane | undefined> {
   if (url === undefined) return undefined;
-  const publisher = createClient({ url });
-  const subscriber = publisher.duplicate();
-  publisher.on("error", () => {});
-  subscriber.on("error", () => {});
-  await Promise.all([publisher.connect(), subscriber.connect()]);
-  return new RedisBackplane({
-    publish: (channel, message) => publisher.publish(channel, message),
-    subscribe: (channel, listener) => subscriber.subscribe(channel, listener),
-    unsubscribe: (channel) => subscriber.unsubscribe(channel),
-  }, {
+  const { backplane } = await connectBackplane(url, "pubsub", {
     channel: BACKPLANE_CHANNEL,
     onError: (error) => console.log(`backplane error: ${(error as Error).message}`),
   });
+  return backplane;
 }
 
 const site = new WebSocketSite(files(process.env.ABUSE_ROOT ?? "."), {

@@ -4,37 +4,14 @@
  * `redis-server` is not installed (Debian: `apt-get install redis-server`).
  */
 import assert from "node:assert/strict";
-import process from "node:process";
 import { test } from "node:test";
 import { connect } from "node:net";
-import { createClient } from "redis";
-import type { AdapterName } from "../../src/adapters/server.ts";
-import { RedisBackplane } from "../../src/backplane/redis.ts";
-import { Client, within } from "../helpers/client.ts";
-import { Child } from "../helpers/child.ts";
+import { type Client, within } from "../helpers/client.ts";
+import type { Child } from "../helpers/child.ts";
 import { freePort, redisSkip, startRedis } from "../helpers/redis.ts";
-import { pairs, runtime } from "../helpers/server.ts";
-
-/** Starts a wsport process (`redis_site.ts`) on `adapter`, in this runtime. */
-async function startSite(adapter: AdapterName, redisUrl: string): Promise<Child> {
-  const script = "tests/backplane/redis_site";
-  const command = runtime === "deno"
-    ? [process.execPath, "run", "--allow-all", `${script}.ts`]
-    : runtime === "bun"
-    ? [process.execPath, `${script}.ts`]
-    : [process.execPath, `.build/${script}.js`];
-  const child = new Child(command, { env: { REDIS_URL: redisUrl, WSPORT_ADAPTER: adapter } });
-  await child.printed("serving ");
-  return child;
-}
-
-/** A client in the room of the site that `child` serves; resolves once it joined. */
-async function join(child: Child): Promise<Client> {
-  const port = /serving (\d+)/.exec(child.output)![1];
-  const client = await Client.open(`ws://127.0.0.1:${port}/room`);
-  assert.equal(await client.next(), "joined");
-  return client;
-}
+import { connectBackplane, type ConnectedBackplane } from "../helpers/redis_backplane.ts";
+import { pairs } from "../helpers/server.ts";
+import { join, startSite } from "./sites.ts";
 
 for (const pair of pairs) {
   test(
@@ -105,14 +82,8 @@ test(
   async () => {
     const port = await freePort();
     const redis = await startRedis(port);
-    const publisher = createClient({ url: `redis://127.0.0.1:${port}` });
-    const subscriber = publisher.duplicate();
-    const clientErrors: unknown[] = [];
-    publisher.on("error", (error: unknown) => clientErrors.push(error));
-    subscriber.on("error", (error: unknown) => clientErrors.push(error));
-    let backplane: RedisBackplane | undefined;
+    let connected: ConnectedBackplane | undefined;
     try {
-      await Promise.all([publisher.connect(), subscriber.connect()]);
       const errors: Error[] = [];
       const received: [string, string | Uint8Array][] = [];
       let changed = () => {};
@@ -125,11 +96,7 @@ test(
           what,
           3_000,
         );
-      backplane = new RedisBackplane({
-        publish: (channel, message) => publisher.publish(channel, message),
-        subscribe: (channel, listener) => subscriber.subscribe(channel, listener),
-        unsubscribe: (channel) => subscriber.unsubscribe(channel),
-      }, {
+      connected = await connectBackplane(`redis://127.0.0.1:${port}`, "pubsub", {
         channel: "app-one",
         probeIntervalMs: 200,
         onStatus: () => changed(),
@@ -138,11 +105,12 @@ test(
           changed();
         },
       });
+      const { backplane } = connected;
       backplane.onMessage((topic, data) => {
         received.push([topic, data]);
         changed();
       });
-      await until("status up", () => backplane!.status === "up");
+      await until("status up", () => backplane.status === "up");
 
       // Three PUBLISH commands in one write: Redis sends the three messages together.
       const raw = connect(port, "127.0.0.1");
@@ -164,10 +132,9 @@ test(
         'Skipped a malformed message on channel "app-one": its payload is not base64: ' +
           JSON.stringify('[1,"raw","b","room"]\n%% not base64 %%'),
       );
-      assert.deepEqual(clientErrors, []);
+      assert.deepEqual(connected.clientErrors, []);
     } finally {
-      await backplane?.close();
-      await Promise.all([publisher.destroy(), subscriber.destroy()]);
+      await connected?.close();
       await redis.kill("SIGTERM");
     }
   },

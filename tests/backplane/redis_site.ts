@@ -10,38 +10,32 @@
  */
 
 import process from "node:process";
-import { createClient } from "redis";
 import { serve } from "../../src/adapters/serve.ts";
 import type { AdapterName } from "../../src/adapters/server.ts";
-import { RedisBackplane } from "../../src/backplane/redis.ts";
 import { WebSocketHandler } from "../../src/site/handler.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
 import type { Transport } from "../../src/site/transport.ts";
+import { type BackplaneKind, connectBackplane } from "../helpers/redis_backplane.ts";
 
-const publisher = createClient({
-  url: process.env.REDIS_URL,
-  socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 500) },
-});
-const subscriber = publisher.duplicate();
-publisher.on("error", () => {});
-subscriber.on("error", () => {});
-await Promise.all([publisher.connect(), subscriber.connect()]);
-
-const backplane = new RedisBackplane({
-  publish: (channel, message) => publisher.publish(channel, message),
-  subscribe: (channel, listener) => subscriber.subscribe(channel, listener),
-  unsubscribe: (channel) => subscriber.unsubscribe(channel),
-}, {
-  probeIntervalMs: 100,
-  retryMaxMs: 200,
-  onStatus: (status) => console.log(`status ${status}`),
-  onError: () => {},
-});
+const maxLength = process.env.STREAM_MAXLEN;
+const connected = await connectBackplane(
+  process.env.REDIS_URL!,
+  (process.env.WSPORT_BACKPLANE ?? "pubsub") as BackplaneKind,
+  {
+    probeIntervalMs: 100,
+    retryMaxMs: 200,
+    retention: maxLength === undefined ? undefined : { maxLength: Number(maxLength), exact: true },
+    onStatus: (status) => console.log(`status ${status}`),
+    onError: (error) => console.log(`error ${(error as Error)?.message ?? error}`),
+  },
+);
+const { backplane } = connected;
 
 class Member extends WebSocketHandler {
   constructor(transport: Transport) {
     super(transport);
-    transport.subscribe("room");
+    const since = new URL(transport.request.url).searchParams.get("since") ?? undefined;
+    if (!transport.subscribe("room", { since })) transport.write("gap");
     transport.write("joined");
   }
 
@@ -50,7 +44,10 @@ class Member extends WebSocketHandler {
   }
 }
 
-const site = new WebSocketSite(undefined, { backplane });
+const site = new WebSocketSite(undefined, {
+  backplane,
+  encodePublished: process.env.ENCODE_IDS === undefined ? undefined : (data, id) => `${id} ${data}`,
+});
 site.addHandler("/room", Member);
 const server = await serve(site, {
   port: 0,
@@ -62,7 +59,6 @@ console.log(`serving ${server.port}`);
 process.stdin.resume();
 process.stdin.on("end", async () => {
   await server.shutdown();
-  await backplane.close();
-  await Promise.all([publisher.destroy(), subscriber.destroy()]);
+  await connected.close();
   process.exit(0);
 });

@@ -1,7 +1,8 @@
 /**
  * The example pages in headless Chromium, checked through the DOM: the echo page echoes
  * what is typed into its box beside the file listing, two chat pages see who they are,
- * which room they are in, and each other's messages, and the metrics page shows its own
+ * which room they are in, and each other's messages, a chat page whose connection drops
+ * shows, once back, every message it missed, once, and the metrics page shows its own
  * traffic in the table and the chart.
  */
 import assert from "node:assert/strict";
@@ -26,7 +27,13 @@ interface Page {
   ): Promise<unknown>;
   evaluate<R, A>(fn: (arg: A) => R, arg: A): Promise<R>;
   frames(): { url(): string; content(): Promise<string> }[];
+  routeWebSocket(url: RegExp, handler: (route: WebSocketRoute) => void): Promise<void>;
   close(): Promise<void>;
+}
+/** The slice of playwright-core's WebSocketRoute used here: a page's socket, proxied. */
+interface WebSocketRoute {
+  connectToServer(): unknown;
+  close(options: { code: number; reason: string }): Promise<void>;
 }
 interface Browser {
   newPage(): Promise<Page>;
@@ -171,6 +178,54 @@ describe("the example pages in Chromium", { skip }, () => {
       } finally {
         await page.close();
         await metrics.stop();
+      }
+    });
+
+    test(`${pair.name}: a chat page that loses its connection shows what it missed, once`, async () => {
+      const chat = await startExample("chat", pair.adapter);
+      const ada = await browser.newPage();
+      const bob = await browser.newPage();
+      // Ada's sockets go through the test: while "offline", each is closed as it opens.
+      let online = true;
+      let current: WebSocketRoute | undefined;
+      await ada.routeWebSocket(/\/chat/, (route) => {
+        if (!online) return void route.close({ code: 4000, reason: "offline" });
+        route.connectToServer();
+        current = route;
+      });
+      try {
+        const url = `http://127.0.0.1:${chat.port}/?room=garden`;
+        await ada.goto(url);
+        await waitForText(ada, "#me", "guest-");
+        await bob.goto(url);
+        await waitForText(bob, "#me", "guest-");
+        const bobName = (await bob.textContent("#me"))!;
+        await waitForText(ada, "#log li.event", `${bobName} joined garden`);
+
+        online = false;
+        await current!.close({ code: 4000, reason: "dropped" });
+        await waitForText(ada, "#state", "reconnecting");
+        const said = ["one", "two", "three"];
+        for (const text of said) {
+          await bob.fill("#text", text);
+          await bob.click("#send");
+          await waitForText(bob, "#log li.mine", text);
+        }
+        online = true;
+        await waitForText(ada, "#log li.message", "three");
+        await waitForText(ada, "#state", "connected");
+        await bob.fill("#text", "four");
+        await bob.click("#send");
+        await waitForText(ada, "#log li.message", "four");
+        assert.deepEqual(
+          await texts(ada, "#log li.message"),
+          [...said, "four"].map((text) => bobName + text),
+          "each missed message once, in order, then live ones",
+        );
+      } finally {
+        await ada.close();
+        await bob.close();
+        await chat.stop();
       }
     });
   }

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { test } from "node:test";
 import { Client } from "../helpers/client.ts";
+import { line } from "./chat_line.ts";
 import { Child } from "../helpers/child.ts";
 import { freePort, redisSkip, startRedis } from "../helpers/redis.ts";
 import { runtime } from "../helpers/server.ts";
@@ -48,7 +49,7 @@ test(
       while (workers.size < 2) {
         assert.ok(clients.length < MAX_CLIENTS, `all ${MAX_CLIENTS} clients on one worker`);
         const client = await Client.open(`ws://127.0.0.1:${port}/chat?room=r`);
-        const joined = /^(guest-\d+) joined r$/.exec(String(await client.next()));
+        const joined = /^(guest-\d+) joined r$/.exec(await line(client));
         assert.ok(joined, "a client's first message says it joined");
         clients.push(client);
         await cluster.printed(`${joined[1]} connected to process `);
@@ -61,7 +62,7 @@ test(
       for (const client of clients) {
         const heard = new Set<number>();
         while (heard.size < CLIENTS) {
-          const message = String(await client.next());
+          const message = await line(client);
           const hello = /^guest-\d+: hello (\d+)$/.exec(message);
           if (hello === null) {
             assert.match(message, /^guest-\d+ joined r$/);

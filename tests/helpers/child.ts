@@ -115,6 +115,14 @@ export class Child {
     }
   }
 
+  /**
+   * Sends `signal` unless it has exited (`SIGSTOP` and `SIGCONT` pause and resume it).
+   * Through `process.kill(pid)`: Deno's `ChildProcess.kill` sends only the first signal.
+   */
+  signal(signal: NodeJS.Signals): void {
+    if (!this.#done && this.#process.pid !== undefined) process.kill(this.#process.pid, signal);
+  }
+
   /** Sends `signal` unless it has exited, and waits for it to exit. */
   async kill(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
     if (!this.#done) this.#process.kill(signal);

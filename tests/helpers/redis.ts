@@ -32,14 +32,21 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts `redis-server` on `port`, keeping nothing on disk. */
-export async function startRedis(port: number): Promise<Child> {
+/**
+ * Starts `redis-server` on `port`, keeping nothing on disk; or, given `dir`, keeping its
+ * data there in an append-only file synced on every write (`appendfsync always`), so a
+ * server started again on the same `dir` after a `SIGKILL` has every write it
+ * acknowledged.
+ */
+export async function startRedis(port: number, dir?: string): Promise<Child> {
+  const persistence = dir === undefined
+    ? ["--appendonly", "no"]
+    : ["--appendonly", "yes", "--appendfsync", "always", "--dir", dir];
   const redis = new Child([
     "redis-server",
     "--save",
     "",
-    "--appendonly",
-    "no",
+    ...persistence,
     "--port",
     String(port),
     "--bind",

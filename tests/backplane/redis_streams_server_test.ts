@@ -1,0 +1,201 @@
+/**
+ * Three wsport processes sharing topics through `RedisStreamsBackplane` on a real
+ * `redis-server` (persisting to an append-only file), while a client publishes numbered
+ * messages and Redis is killed and started again, Redis is paused, or one wsport process
+ * is paused: every subscriber ends with every number, once, in order. And when Redis
+ * trimmed what a paused process missed, it says so. Skipped when `redis-server` is not
+ * installed.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join as joinPath } from "node:path";
+import { test } from "node:test";
+import type { Child } from "../helpers/child.ts";
+import type { Client } from "../helpers/client.ts";
+import { freePort, redisSkip, startRedis } from "../helpers/redis.ts";
+import { pairs } from "../helpers/server.ts";
+import { join, startSite } from "./sites.ts";
+
+/** How many numbered messages the publisher sends, one every `GAP_MS`. */
+const COUNT = 150;
+const GAP_MS = 10;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A Redis with its data on disk, three wsport processes on it, and clients in the room. */
+async function cluster(env: Record<string, string> = {}) {
+  const dir = await mkdtemp(joinPath(tmpdir(), "wsport-streams-"));
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  const world = {
+    redis: await startRedis(port, dir),
+    sites: [] as Child[],
+    clients: [] as Client[],
+    restartRedis: async () => world.redis = await startRedis(port, dir),
+    close: async () => {
+      // Whatever a failed test left paused goes on, so that it can stop.
+      for (const child of [world.redis, ...world.sites]) child.signal("SIGCONT");
+      try {
+        for (const client of world.clients) await client.closeAndWait().catch(() => {});
+        await Promise.all(world.sites.map((site) => site.stop("SIGKILL")));
+      } finally {
+        await world.redis.kill("SIGKILL");
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+  try {
+    const adapter = pairs[0].adapter;
+    const settings = { WSPORT_BACKPLANE: "streams", ...env };
+    world.sites.push(...await Promise.all([0, 1, 2].map(() => startSite(adapter, url, settings))));
+    await Promise.all(world.sites.map((site) => site.printed("status up")));
+    // The publisher, then a subscriber on each process (the publisher's own included).
+    for (const site of [world.sites[0], ...world.sites]) world.clients.push(await join(site));
+  } catch (error) {
+    await world.close();
+    throw error;
+  }
+  return world;
+}
+
+/** Sends 1 to `COUNT`, running `outage` from a quarter of the way. */
+async function sendNumbers(publisher: Client, outage: () => Promise<void>): Promise<void> {
+  let outageDone: Promise<void> = Promise.resolve();
+  for (let i = 1; i <= COUNT; i++) {
+    publisher.send(String(i));
+    if (i === Math.floor(COUNT / 4)) outageDone = outage();
+    await sleep(GAP_MS);
+  }
+  await outageDone;
+}
+
+/** Up to `count` messages, as many as come within 10 s. */
+async function collect(client: Client, count: number): Promise<string[]> {
+  const got: string[] = [];
+  try {
+    while (got.length < count) got.push(String(await client.next()));
+  } catch {
+    // What came is what the assertion shows.
+  }
+  return got;
+}
+
+/** What every process printed, for a failure's message. */
+function outputs(world: { sites: Child[] }): string {
+  return world.sites.map((site, i) => `site ${i}:\n${site.output}`).join("\n");
+}
+
+const numbers = Array.from({ length: COUNT }, (_, i) => String(i + 1));
+
+const outages: [string, (world: Awaited<ReturnType<typeof cluster>>) => Promise<void>][] = [
+  ["redis-server is killed (SIGKILL) and started again on its data", async (world) => {
+    await world.redis.kill("SIGKILL");
+    await Promise.all(world.sites.map((site) => site.printed("status down")));
+    await sleep(300);
+    await world.restartRedis();
+  }],
+  ["redis-server is paused (SIGSTOP) for a second", async (world) => {
+    world.redis.signal("SIGSTOP");
+    await Promise.all(world.sites.map((site) => site.printed("status down")));
+    await sleep(700);
+    world.redis.signal("SIGCONT");
+  }],
+  ["one wsport process is paused (SIGSTOP) for a second", async (world) => {
+    world.sites[1].signal("SIGSTOP");
+    await sleep(1_000);
+    world.sites[1].signal("SIGCONT");
+  }],
+];
+
+for (const [name, outage] of outages) {
+  test(
+    `RedisStreamsBackplane: every subscriber gets every number once, in order, while ${name}`,
+    { skip: redisSkip },
+    async () => {
+      const world = await cluster();
+      try {
+        const [publisher, ...subscribers] = world.clients;
+        await sendNumbers(publisher, () => outage(world));
+        for (const [i, subscriber] of subscribers.entries()) {
+          const got = await collect(subscriber, COUNT);
+          assert.deepEqual(got, numbers, `subscriber ${i}; the sites said:\n${outputs(world)}`);
+        }
+        await sleep(100);
+        for (const subscriber of subscribers) assert.equal(subscriber.pending, 0, "no duplicate");
+        for (const site of world.sites) {
+          assert.doesNotMatch(site.output, /error (Lost|Redis lost)/, site.output);
+        }
+      } finally {
+        await world.close();
+      }
+    },
+  );
+}
+
+test(
+  "RedisStreamsBackplane reports messages trimmed while its process was paused",
+  { skip: redisSkip },
+  async () => {
+    const world = await cluster({ STREAM_MAXLEN: "20" });
+    try {
+      const [publisher, here, paused] = world.clients;
+      world.sites[1].signal("SIGSTOP");
+      for (let i = 1; i <= 60; i++) {
+        publisher.send(String(i));
+        assert.equal(await here.next(), String(i));
+      }
+      world.sites[1].signal("SIGCONT");
+      await world.sites[1].printed("error Lost ");
+      const report = /error (Lost [^\n]*)/.exec(world.sites[1].output)![1];
+      assert.match(
+        report,
+        /^Lost (\d+) messages of stream "wsport:stream" that Redis trimmed before this process read them: after id \d+-\d+, before id \d+-\d+$/,
+      );
+      // What it did get is the stream's last 20 (and any it read before pausing), in order.
+      const got: string[] = [];
+      while (got.at(-1) !== "60") got.push(String(await paused.next()));
+      assert.deepEqual(got.slice(-20), numbers.slice(40, 60));
+      assert.equal(got.length, 60 - Number(/^Lost (\d+)/.exec(report)![1]), "counted right");
+      assert.deepEqual(got, [...got].sort((a, b) => Number(a) - Number(b)));
+      assert.equal(new Set(got).size, got.length);
+    } finally {
+      await world.close();
+    }
+  },
+);
+
+test(
+  "RedisStreamsBackplane: a client that leaves one process and comes back to another since its last id gets the rest once",
+  { skip: redisSkip },
+  async () => {
+    const world = await cluster({ ENCODE_IDS: "1" });
+    try {
+      const [publisher, , leaving] = world.clients;
+      const seen: string[] = [];
+      for (let i = 1; i <= 5; i++) {
+        publisher.send(String(i));
+        seen.push(String(await leaving.next()));
+      }
+      await leaving.closeAndWait();
+      for (let i = 6; i <= 10; i++) publisher.send(String(i));
+      // Every process delivered 6 to 10 (the publisher's own subscriber shows when).
+      const own = world.clients[1];
+      const ownSeen = (await own.take(10)).map(String);
+      assert.deepEqual(ownSeen.map((message) => message.split(" ")[1]), numbers.slice(0, 10));
+      const since = seen[4].split(" ")[0];
+      const back = await join(world.sites[2], since);
+      world.clients.push(back);
+      const replayed = (await back.take(5)).map(String);
+      assert.equal(await back.next(), "joined");
+      publisher.send("11");
+      const got = [...replayed, String(await back.next())];
+      assert.deepEqual(got, [...ownSeen.slice(5), String(await own.next())], "same ids everywhere");
+      assert.deepEqual(got.map((message) => message.split(" ")[1]), numbers.slice(5, 11));
+      publisher.send("12");
+      assert.equal(String(await back.next()).split(" ")[1], "12", "nothing twice");
+    } finally {
+      await world.close();
+    }
+  },
+);
