@@ -139,6 +139,7 @@ export interface SiteOptions {
    * ```
    */
   onLifecycle?: (event: LifecycleEvent) => void;
+  /**
    * How many published messages the site keeps per topic, and in bytes over all topics,
    * so that `transport.subscribe(topic, { since })` can send a reconnecting client what
    * it missed. `0` keeps none.
