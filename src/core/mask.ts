@@ -1,7 +1,10 @@
 /**
- * XOR masking of payloads (RFC 6455 §5.3), 32 bits at a time where the data allows.
+ * XOR masking of payloads (RFC 6455 §5.3): long payloads through the WebAssembly SIMD
+ * kernel where the runtime has one, the rest 32 bits at a time in TypeScript.
  * @module
  */
+
+import { wasmMask } from "./mask_kernel.ts";
 
 const wordBytes = new Uint8Array(4);
 /** The same four bytes as one word, in the platform's byte order, as typed-array views see. */
@@ -9,6 +12,11 @@ const word = new Int32Array(wordBytes.buffer);
 
 /** Payloads shorter than this are masked byte by byte: a typed-array view costs more. */
 const WORD_THRESHOLD = 32;
+/**
+ * Payloads at least this long go through the WebAssembly kernel, when there is one: below
+ * it, copying into the kernel's memory and back costs more than the kernel saves.
+ */
+const WASM_THRESHOLD = 4096;
 
 /**
  * Masks or unmasks `data` in place with a 4-byte key (the operation is its own inverse).
@@ -28,6 +36,26 @@ const WORD_THRESHOLD = 32;
  * ```
  */
 export function applyMask(data: Uint8Array, key: Uint8Array, offset = 0): void {
+  if (data.length >= WASM_THRESHOLD) {
+    const kernel = wasmMask();
+    if (kernel) return kernel(data, key, offset);
+  }
+  maskWords(data, key, offset);
+}
+
+/**
+ * Masks or unmasks `data` in place, as {@linkcode applyMask}, in TypeScript only: 32 bits at
+ * a time where the data allows. `applyMask`'s path for short payloads and its fallback
+ * where WebAssembly is unavailable.
+ *
+ * @example The same bytes as applyMask
+ * ```ts
+ * import { maskWords } from "./mask.ts";
+ * const data = new TextEncoder().encode("Hello");
+ * maskWords(data, new Uint8Array([0x37, 0xfa, 0x21, 0x3d]), 0); // 7f 9f 4d 51 58
+ * ```
+ */
+export function maskWords(data: Uint8Array, key: Uint8Array, offset: number): void {
   const length = data.length;
   let i = 0;
   if (length >= WORD_THRESHOLD) {
