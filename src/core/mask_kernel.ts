@@ -39,16 +39,28 @@ let loaded: MaskFunction | null | undefined;
  * ```
  */
 export function wasmMask(): MaskFunction | undefined {
-  if (loaded === undefined) loaded = load();
+  if (loaded === undefined) {
+    loaded = typeof WebAssembly === "object" ? compileMaskKernel(WebAssembly) ?? null : null;
+  }
   return loaded ?? undefined;
 }
 
-function load(): MaskFunction | null {
+/**
+ * Compiles and instantiates the kernel with the given WebAssembly API (the global one, or
+ * a stand-in in tests), synchronously; `undefined` where that API cannot run it. Each call
+ * compiles anew: {@linkcode wasmMask} is the cached one.
+ *
+ * @example Under Cloudflare Workers (workerd), where compiling at run time is forbidden
+ * ```ts
+ * import { compileMaskKernel } from "./mask_kernel.ts";
+ * compileMaskKernel(WebAssembly); // a function here; undefined under workerd
+ * ```
+ */
+export function compileMaskKernel(api: typeof WebAssembly): MaskFunction | undefined {
   try {
-    if (typeof WebAssembly !== "object") return null;
     const bytes = Uint8Array.from(atob(MASK_WASM_BASE64), (char) => char.charCodeAt(0));
-    if (!WebAssembly.validate(bytes)) return null;
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+    if (!api.validate(bytes)) return undefined;
+    const instance = new api.Instance(new api.Module(bytes), {});
     const kernel = instance.exports as unknown as KernelExports;
     // The memory has a fixed size (no growing), so this view stays valid.
     const heap = new Uint8Array(kernel.memory.buffer, 0, PIECE_BYTES);
@@ -68,8 +80,9 @@ function load(): MaskFunction | null {
       }
     };
   } catch {
-    // A runtime that forbids compiling at run time (workerd: "Wasm code generation
-    // disallowed by embedder"), or any other failure: the TypeScript path serves.
-    return null;
+    // A runtime that forbids compiling at run time (workerd throws "CompileError:
+    // WebAssembly.Module(): Wasm code generation disallowed by embedder"), or any other
+    // failure: the TypeScript path serves.
+    return undefined;
   }
 }

@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { applyMask, maskWords } from "../../src/core/mask.ts";
-import { wasmMask } from "../../src/core/mask_kernel.ts";
+import { compileMaskKernel, wasmMask } from "../../src/core/mask_kernel.ts";
 import { repoRoot } from "../helpers/paths.ts";
 import { randomBytes, seededRandom } from "../helpers/bytes.ts";
 import { hex, toHex, utf8 } from "../helpers/frames.ts";
@@ -105,6 +105,27 @@ describe("RFC 6455 §5.3 masking through the WebAssembly SIMD kernel", () => {
   test("the kernel loads on this runtime (WebAssembly with SIMD)", () => {
     assert.equal(typeof wasmMask(), "function");
     assert.equal(wasmMask(), wasmMask(), "loaded once");
+  });
+
+  test("no kernel where compiling at run time is forbidden, as under Cloudflare Workers", () => {
+    // workerd's WebAssembly validates the module, then throws from the constructor.
+    const forbidden = {
+      ...WebAssembly,
+      validate: WebAssembly.validate,
+      Module: class {
+        constructor() {
+          throw new WebAssembly.CompileError(
+            "WebAssembly.Module(): Wasm code generation disallowed by embedder",
+          );
+        }
+      },
+    } as unknown as typeof WebAssembly;
+    assert.equal(compileMaskKernel(forbidden), undefined);
+  });
+
+  test("no kernel where WebAssembly has no SIMD (validate() rejects the module)", () => {
+    const noSimd = { ...WebAssembly, validate: () => false } as unknown as typeof WebAssembly;
+    assert.equal(compileMaskKernel(noSimd), undefined);
   });
 
   test("the kernel equals the TypeScript path at every 16-byte alignment, offset and length", () => {
