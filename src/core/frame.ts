@@ -97,8 +97,11 @@ export class FrameParser {
   /** The size of that frame's header, counted as buffered until the frame is returned. */
   #headerSize = 0;
   #key: Uint8Array | undefined;
-  /** The pieces of a payload that spans chunks, received so far. */
-  readonly #pieces = new RetainedBytes();
+  /**
+   * The pieces of a payload that spans chunks, received so far: made for the first such
+   * payload, so that a connection that never receives one does not pay for it.
+   */
+  #pieces: RetainedBytes | undefined;
   #received = 0;
 
   /** A parser for one connection's frames, in the given role. */
@@ -121,7 +124,7 @@ export class FrameParser {
    */
   get retainedBytes(): number {
     const chunk = this.#chunk;
-    return this.#pieces.retainedBytes +
+    return (this.#pieces?.retainedBytes ?? 0) +
       (this.#position < chunk.length ? chunk.buffer.byteLength : 0);
   }
 
@@ -254,14 +257,16 @@ export class FrameParser {
     }
     this.#received += take;
     if (this.#received < header.length) {
-      if (this.#pieces.byteLength === 0) this.#pieces.expect(header.length);
-      this.#pieces.append(piece);
+      const pieces = this.#pieces ??= new RetainedBytes();
+      if (pieces.byteLength === 0) pieces.expect(header.length);
+      pieces.append(piece);
       return undefined;
     }
     let payload = piece;
-    if (this.#pieces.byteLength > 0) {
-      this.#pieces.append(piece);
-      payload = this.#pieces.take();
+    const pieces = this.#pieces;
+    if (pieces !== undefined && pieces.byteLength > 0) {
+      pieces.append(piece);
+      payload = pieces.take();
     }
     this.#header = undefined;
     this.#headerSize = 0;
