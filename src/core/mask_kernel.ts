@@ -9,8 +9,8 @@ import { MASK_WASM_BASE64 } from "./wasm/mask_wasm.ts";
 /** The kernel's memory holds this much; longer payloads are masked in pieces this long. */
 const PIECE_BYTES = 256 * 1024;
 
-/** Masks `data` in place with `key`, `offset` bytes into the frame: as `applyMask`. */
-export type MaskFunction = (data: Uint8Array, key: Uint8Array, offset: number) => void;
+/** Masks `data` in place with a key word (see `mask.ts`), as `applyMaskWord` does. */
+export type MaskFunction = (data: Uint8Array, word: number) => void;
 
 /** The exports of `wasm/mask.wat`. */
 interface KernelExports {
@@ -35,7 +35,7 @@ let loaded: MaskFunction | null | undefined;
  * ```ts
  * import { wasmMask } from "./mask_kernel.ts";
  * const data = new Uint8Array(100_000);
- * wasmMask()?.(data, new Uint8Array([1, 2, 3, 4]), 0);
+ * wasmMask()?.(data, 0x04030201); // the key 01 02 03 04
  * ```
  */
 export function wasmMask(): MaskFunction | undefined {
@@ -65,12 +65,9 @@ export function compileMaskKernel(api: typeof WebAssembly): MaskFunction | undef
     // The memory has a fixed size (no growing), so this view stays valid.
     const heap = new Uint8Array(kernel.memory.buffer, 0, PIECE_BYTES);
     const mask = kernel.mask;
-    return (data, key, offset) => {
-      // The key as a little-endian word (WebAssembly's byte order on every platform),
-      // rotated to start at this offset; pieces are multiples of 4 bytes long, so every
-      // piece starts with the same rotation.
-      const word = key[offset & 3] | key[(offset + 1) & 3] << 8 |
-        key[(offset + 2) & 3] << 16 | key[(offset + 3) & 3] << 24;
+    return (data, word) => {
+      // The key word is little-endian, WebAssembly's byte order on every platform; pieces
+      // are multiples of 4 bytes long, so every piece starts with the same rotation.
       const length = data.length;
       for (let at = 0; at < length; at += PIECE_BYTES) {
         const piece = data.subarray(at, at + PIECE_BYTES);

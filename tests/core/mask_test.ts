@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { applyMask, maskWords } from "../../src/core/mask.ts";
+import { applyMask, keyWord, maskWords, rotateKeyWord } from "../../src/core/mask.ts";
 import { compileMaskKernel, wasmMask } from "../../src/core/mask_kernel.ts";
 import { repoRoot } from "../helpers/paths.ts";
 import { randomBytes, seededRandom } from "../helpers/bytes.ts";
@@ -94,6 +94,17 @@ describe("RFC 6455 §5.3 client-to-server masking", () => {
     }
   });
 
+  test("a key word moved on by n bytes is the key word for offset n", () => {
+    const random = seededRandom(0x4e7);
+    for (let round = 0; round < 20; round++) {
+      const key = randomBytes(random, 4);
+      for (let offset = 0; offset < 9; offset++) {
+        assert.equal(rotateKeyWord(keyWord(key), offset), keyWord(key, offset), `${offset}`);
+      }
+    }
+    assert.equal(keyWord(hex("01 02 03 04")), 0x04030201);
+  });
+
   test("applyMask() uses only the first 4 bytes of a longer key", () => {
     const data = utf8("Hello");
     applyMask(data, hex("37 fa 21 3d ff ff"));
@@ -139,8 +150,8 @@ describe("RFC 6455 §5.3 masking through the WebAssembly SIMD kernel", () => {
           const buffer = randomBytes(random, byteOffset + length + 16);
           const data = buffer.subarray(byteOffset, byteOffset + length);
           const expected = buffer.slice();
-          maskWords(expected.subarray(byteOffset, byteOffset + length), key, offset);
-          kernel(data, key, offset);
+          maskWords(expected.subarray(byteOffset, byteOffset + length), keyWord(key, offset));
+          kernel(data, keyWord(key, offset));
           assert.deepEqual(
             buffer,
             expected,
@@ -165,8 +176,8 @@ describe("RFC 6455 §5.3 masking through the WebAssembly SIMD kernel", () => {
       const buffer = randomBytes(random, byteOffset + length + 16);
       const data = buffer.subarray(byteOffset, byteOffset + length);
       const expected = buffer.slice();
-      maskWords(expected.subarray(byteOffset, byteOffset + length), key, offset);
-      kernel(data, key, offset);
+      maskWords(expected.subarray(byteOffset, byteOffset + length), keyWord(key, offset));
+      kernel(data, keyWord(key, offset));
       const what = `round ${round}: byteOffset ${byteOffset}, offset ${offset}, length ${length}`;
       assert.ok(equalBytes(buffer, expected), what);
     }
