@@ -102,7 +102,8 @@ export class Connection {
   readonly #parser: FrameParser;
   readonly #output: OutputBuffer;
   readonly #liveness: Liveness;
-  readonly #utf8 = new Utf8Validator();
+  /** Made for the first text message that is checked piece by piece. */
+  #utf8: Utf8Validator | undefined;
   readonly #compression: boolean;
   /** Whether our frames are masked (the client role). */
   readonly #masking: boolean;
@@ -115,13 +116,16 @@ export class Connection {
   #messageCompressed = false;
   /** The kind of compressed message handed out for decompression, if one is. */
   #awaiting: "text" | "binary" | undefined;
-  /** Chunks received while a compressed message is being decompressed. */
-  #pendingInput: Uint8Array[] = [];
+  /** Chunks received while a compressed message is being decompressed (made on demand). */
+  #pendingInput: Uint8Array[] | undefined;
   #pendingBytes = 0;
   /** Bytes of the buffers behind `#pendingInput`. */
   #pendingRetained = 0;
-  /** The payloads of the fragments of the message being received, so far. */
-  readonly #message = new RetainedBytes();
+  /**
+   * The payloads of the fragments of the message being received, so far: made for the
+   * first fragmented message (an idle connection keeps less without it).
+   */
+  #message: RetainedBytes | undefined;
   /** Whether our Close frame was sent (or queued): the closing handshake has started. */
   #closeSent = false;
   /** The payload of a Close frame decided while receiving, written by takeOutput(). */
@@ -183,7 +187,7 @@ export class Connection {
    * what arrived while a compressed message was being decompressed.
    */
   get bufferedInputBytes(): number {
-    return this.#parser.bufferedBytes + this.#message.byteLength + this.#pendingBytes;
+    return this.#parser.bufferedBytes + (this.#message?.byteLength ?? 0) + this.#pendingBytes;
   }
 
   /**
@@ -195,7 +199,8 @@ export class Connection {
    * counts against `maxMessageBytes`, and empty fragments hold nothing.
    */
   get retainedInputBytes(): number {
-    return this.#parser.retainedBytes + this.#message.retainedBytes + this.#pendingRetained;
+    return this.#parser.retainedBytes + (this.#message?.retainedBytes ?? 0) +
+      this.#pendingRetained;
   }
 
   /**
@@ -212,7 +217,7 @@ export class Connection {
     if (this.#record.ended) return NO_EVENTS;
     this.#liveness.received(now);
     if (this.#awaiting !== undefined) {
-      this.#pendingInput.push(chunk);
+      (this.#pendingInput ??= []).push(chunk);
       this.#pendingBytes += chunk.length;
       this.#pendingRetained += chunk.buffer.byteLength;
       return NO_EVENTS;
@@ -358,7 +363,7 @@ export class Connection {
       while (!this.#record.ended && this.#awaiting === undefined) {
         const frame = parser.next();
         if (frame === undefined) {
-          const chunk = this.#pendingInput.shift();
+          const chunk = this.#pendingInput?.shift();
           if (chunk === undefined) break;
           this.#pendingBytes -= chunk.length;
           this.#pendingRetained -= chunk.buffer.byteLength;
@@ -396,7 +401,7 @@ export class Connection {
       this.#messageCompressed = header.rsv !== 0;
       this.#validatingPieces = opcode === Opcode.Text && !header.fin && header.rsv === 0;
     }
-    if (this.#message.byteLength + header.length > this.limits.maxMessageBytes) {
+    if ((this.#message?.byteLength ?? 0) + header.length > this.limits.maxMessageBytes) {
       throw new WebSocketError(CloseCode.MessageTooBig, "Message too big");
     }
   }
@@ -410,24 +415,26 @@ export class Connection {
       if (offset === 0 && piece.length === header.length) return;
       this.#validatingPieces = true;
     }
-    if (!this.#utf8.push(piece)) throw invalidText();
+    if (!(this.#utf8 ??= new Utf8Validator()).push(piece)) throw invalidText();
   }
 
   #handleData(frame: Frame, now: number): void {
-    const message = this.#message;
     if (!frame.fin) {
-      message.append(frame.payload);
+      (this.#message ??= new RetainedBytes()).append(frame.payload);
       return;
     }
     // A message in one frame (or whose earlier fragments were empty) is the frame's payload.
     let bytes = frame.length === 0 ? EMPTY : frame.payload;
-    if (message.byteLength > 0) {
+    const message = this.#message;
+    if (message !== undefined && message.byteLength > 0) {
       message.append(bytes);
       bytes = message.take();
     }
     const opcode = this.#messageOpcode;
     const compressed = this.#messageCompressed;
-    if (opcode === Opcode.Text && this.#validatingPieces && !this.#utf8.end()) {
+    // No validator yet means no piece was pushed: nothing, which is valid UTF-8.
+    const utf8 = this.#utf8;
+    if (opcode === Opcode.Text && this.#validatingPieces && utf8 !== undefined && !utf8.end()) {
       throw invalidText();
     }
     this.#messageOpcode = 0;
@@ -488,9 +495,9 @@ export class Connection {
   #closed(ended: CloseInfo): void {
     const info = this.#record.end(ended);
     if (info === undefined) return;
-    this.#message.clear();
+    this.#message?.clear();
     this.#awaiting = undefined;
-    this.#pendingInput = [];
+    this.#pendingInput = undefined;
     this.#pendingBytes = 0;
     this.#pendingRetained = 0;
     this.#events.push({ type: "close", info });

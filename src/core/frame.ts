@@ -5,7 +5,7 @@
 
 import { CloseCode, MAX_CONTROL_PAYLOAD_BYTES } from "./constants.ts";
 import { WebSocketError } from "./errors.ts";
-import { applyMask } from "./mask.ts";
+import { applyMask, applyMaskWord, rotateKeyWord } from "./mask.ts";
 import { RetainedBytes } from "./retained_bytes.ts";
 
 /** A frame header: everything but the payload. */
@@ -87,8 +87,8 @@ export class FrameParser {
   #chunk: Uint8Array = EMPTY;
   #position = 0;
   /**
-   * Header bytes carried over from a chunk that ended inside a header. This and the
-   * masking key are made on first use: an idle connection holds no buffer.
+   * Header bytes carried over from a chunk that ended inside a header: made when one
+   * does, dropped once the header is complete, so an idle connection holds no buffer.
    */
   #headerBytes: Uint8Array | undefined;
   #headerFilled = 0;
@@ -96,9 +96,16 @@ export class FrameParser {
   #header: FrameHeader | undefined;
   /** The size of that frame's header, counted as buffered until the frame is returned. */
   #headerSize = 0;
-  #key: Uint8Array | undefined;
-  /** The pieces of a payload that spans chunks, received so far. */
-  readonly #pieces = new RetainedBytes();
+  /**
+   * The current frame's masking key as a key word (see `mask.ts`): a number, so that a
+   * connection keeps no 4-byte array with a buffer of its own.
+   */
+  #key = 0;
+  /**
+   * The pieces of a payload that spans chunks, received so far: made for the first such
+   * payload, so that a connection that never receives one does not pay for it.
+   */
+  #pieces: RetainedBytes | undefined;
   #received = 0;
 
   /** A parser for one connection's frames, in the given role. */
@@ -121,7 +128,7 @@ export class FrameParser {
    */
   get retainedBytes(): number {
     const chunk = this.#chunk;
-    return this.#pieces.retainedBytes +
+    return (this.#pieces?.retainedBytes ?? 0) +
       (this.#position < chunk.length ? chunk.buffer.byteLength : 0);
   }
 
@@ -159,6 +166,8 @@ export class FrameParser {
     let bytes = chunk;
     let at = this.#position;
     const available = chunk.length - at;
+    // Nothing left (the parser asked again after its last frame): nothing to carry over.
+    if (available === 0) return false;
     if (this.#headerFilled > 0 || available < 2 || available < headerSize(chunk, at)) {
       // Gather the header into the carry-over buffer, taking only the bytes it needs.
       const carried = this.#headerBytes ??= new Uint8Array(14);
@@ -179,6 +188,9 @@ export class FrameParser {
       }
       this.#position = at;
       this.#headerFilled = 0;
+      // Made again for the next split header (rare: a read that ends inside a header), so
+      // that an idle connection keeps no array of its own.
+      this.#headerBytes = undefined;
       bytes = carried;
       at = 0;
     }
@@ -218,11 +230,8 @@ export class FrameParser {
       if (length > MAX_CONTROL_PAYLOAD_BYTES) throw protocolError("Control frame too long");
     }
     if (masked) {
-      const key = this.#key ??= new Uint8Array(4);
-      key[0] = bytes[offset];
-      key[1] = bytes[offset + 1];
-      key[2] = bytes[offset + 2];
-      key[3] = bytes[offset + 3];
+      this.#key = bytes[offset] | bytes[offset + 1] << 8 | bytes[offset + 2] << 16 |
+        bytes[offset + 3] << 24;
       offset += 4;
     }
     if (bytes === chunk) this.#position = offset;
@@ -249,19 +258,21 @@ export class FrameParser {
     if (take > 0 || header.length === 0) {
       piece = chunk.subarray(start, start + take);
       this.#position = start + take;
-      if (header.masked) applyMask(piece, this.#key!, this.#received);
+      if (header.masked) applyMaskWord(piece, rotateKeyWord(this.#key, this.#received));
       this.#onPayload?.(piece, this.#received, header);
     }
     this.#received += take;
     if (this.#received < header.length) {
-      if (this.#pieces.byteLength === 0) this.#pieces.expect(header.length);
-      this.#pieces.append(piece);
+      const pieces = this.#pieces ??= new RetainedBytes();
+      if (pieces.byteLength === 0) pieces.expect(header.length);
+      pieces.append(piece);
       return undefined;
     }
     let payload = piece;
-    if (this.#pieces.byteLength > 0) {
-      this.#pieces.append(piece);
-      payload = this.#pieces.take();
+    const pieces = this.#pieces;
+    if (pieces !== undefined && pieces.byteLength > 0) {
+      pieces.append(piece);
+      payload = pieces.take();
     }
     this.#header = undefined;
     this.#headerSize = 0;
