@@ -1,7 +1,7 @@
 /**
  * What CI installs for the tests that need more than npm gives them. A test that cannot run
  * for want of one skips and says why, unless WSPORT_REQUIRE names it (CI sets
- * `WSPORT_REQUIRE=redis,chromium,python`): then a failing test says it is missing, so that
+ * `WSPORT_REQUIRE=redis,chromium,python,openssl`): then a failing test says it is missing, so that
  * a CI run cannot pass with those tests unrun.
  * @module
  */
