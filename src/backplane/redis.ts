@@ -3,14 +3,24 @@
  * @module
  */
 
-import {
-  checkInteger,
-  checkOptionNames,
-  checkType,
-  describeValue,
-  optionTypeError,
-} from "../core/options.ts";
+import { checkOptionNames, describeValue, optionTypeError } from "../core/options.ts";
 import type { Backplane } from "../site/backplane.ts";
+import {
+  envelopeData,
+  formatEnvelope,
+  formatPublished,
+  Kind,
+  malformedError,
+  parseEnvelope,
+} from "./envelope.ts";
+import {
+  type BackplaneStatus,
+  Lifecycle,
+  lifecycleChecks,
+  type LifecycleOptions,
+} from "./lifecycle.ts";
+
+export type { BackplaneStatus } from "./lifecycle.ts";
 
 /**
  * The three Redis commands the backplane needs, on the client of your choice: a few
@@ -28,14 +38,13 @@ export interface RedisPubSub {
 }
 
 /**
- * Where a {@linkcode RedisBackplane} stands: subscribing for the first time, up (its
- * last probe came back through Redis), down (one did not, or Redis refused a command),
- * or closed.
+ * Options of a {@linkcode RedisBackplane}. Past `maxPendingPublishes` or
+ * `maxPendingBytes`, messages reach this process's subscribers only, so a slow or hung
+ * Redis cannot grow memory without end. `onError` gets Redis going down, a failed attempt
+ * to subscribe again, messages held back at those bounds, a malformed message on the
+ * channel (then skipped), an error thrown while the site delivered a message.
  */
-export type BackplaneStatus = "connecting" | "up" | "down" | "closed";
-
-/** Options of a {@linkcode RedisBackplane}. */
-export interface RedisBackplaneOptions {
+export interface RedisBackplaneOptions extends LifecycleOptions {
   /**
    * The Redis channel: every process whose backplane uses the same channel shares
    * topics. Give each application its own (`"myapp:prod"`): the default is the same for
@@ -45,57 +54,7 @@ export interface RedisBackplaneOptions {
    * @default "wsport"
    */
   channel?: string;
-  /**
-   * How often a probe goes through Redis and back, and how long it may take: a probe
-   * that has not come back when the next is due means Redis is down.
-   * @default 2_000
-   */
-  probeIntervalMs?: number;
-  /**
-   * The first wait before subscribing again once Redis is down; it doubles on each
-   * failed attempt up to `retryMaxMs`.
-   * @default 100
-   */
-  retryMinMs?: number;
-  /**
-   * The longest wait between attempts to subscribe again.
-   * @default 10_000
-   */
-  retryMaxMs?: number;
-  /**
-   * Most messages sent to Redis and not yet acknowledged; past it, messages reach this
-   * process's subscribers only, so a slow or hung Redis cannot grow memory without end.
-   * @default 1_024
-   */
-  maxPendingPublishes?: number;
-  /**
-   * Most bytes of messages sent to Redis and not yet acknowledged, counted as the Redis
-   * client holds them: the length of each message string (its header, then the text, or
-   * bytes in base64). Past it, messages reach this process's subscribers only; a message
-   * larger than this still goes when nothing else waits. So what waits for a slow or hung
-   * Redis stays under `maxPendingPublishes` messages and, for text in the Basic
-   * Multilingual Plane, about 3 × this many bytes once encoded in UTF-8.
-   * @default 67_108_864 (64 MiB)
-   */
-  maxPendingBytes?: number;
-  /** Called on each change of {@linkcode RedisBackplane.status}. */
-  onStatus?: (status: BackplaneStatus) => void;
-  /**
-   * Called with what went wrong: Redis going down, a failed attempt to subscribe again,
-   * messages held back at `maxPendingPublishes` or `maxPendingBytes`, a malformed
-   * message on the channel (then skipped), an error thrown while the site delivered a
-   * message.
-   * @default logs with `console.error`
-   */
-  onError?: (error: unknown) => void;
 }
-
-/** The version of the message format, first in every header. */
-const FORMAT = 1;
-
-/** What a message on the channel carries, after its header. */
-const Kind = { Text: "t", Binary: "b", Probe: "p" } as const;
-type Kind = typeof Kind[keyof typeof Kind];
 
 /**
  * Carries a site's published messages between processes through one Redis pub/sub
@@ -176,26 +135,12 @@ export class RedisBackplane implements Backplane {
   readonly origin: string = crypto.randomUUID();
   readonly #redis: RedisPubSub;
   readonly #channel: string;
-  readonly #probeIntervalMs: number;
-  readonly #retryMinMs: number;
-  readonly #retryMaxMs: number;
-  readonly #maxPendingPublishes: number;
-  readonly #maxPendingBytes: number;
-  readonly #onStatus: (status: BackplaneStatus) => void;
-  readonly #onError: (error: unknown) => void;
+  readonly #life: Lifecycle;
   readonly #receive = (message: string) => this.#received(message);
   #listener: ((topic: string, data: string | Uint8Array) => void) | undefined;
-  #status: BackplaneStatus = "connecting";
-  #pending = 0;
-  /** The length of the messages pending. */
-  #pendingBytes = 0;
-  #overflowing = false;
   #probeId = 0;
   /** Resolves the probe under way, when it comes back. */
   #probeReturned: (() => void) | undefined;
-  /** Ends the wait under way (a backoff, an interval, a probe), for close(). */
-  #wake: (() => void) | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * Starts subscribing at once; the status turns `"up"` when the first probe comes back.
@@ -219,32 +164,21 @@ export class RedisBackplane implements Backplane {
     for (const [name, check] of Object.entries(OPTION_CHECKS)) check(given[name]);
     this.#redis = redis;
     this.#channel = options.channel ?? "wsport";
-    this.#probeIntervalMs = options.probeIntervalMs ?? 2_000;
-    this.#retryMinMs = options.retryMinMs ?? 100;
-    this.#retryMaxMs = options.retryMaxMs ?? 10_000;
-    this.#maxPendingPublishes = options.maxPendingPublishes ?? 1_024;
-    this.#maxPendingBytes = options.maxPendingBytes ?? 64 * 1024 ** 2;
-    this.#onStatus = options.onStatus ?? (() => {});
-    this.#onError = options.onError ?? ((error) => console.error("wsport backplane:", error));
+    this.#life = new Lifecycle(options);
     this.#run();
   }
 
   /** Where the backplane stands. */
   get status(): BackplaneStatus {
-    return this.#status;
+    return this.#life.status;
   }
 
   publish(topic: string, data: string | Uint8Array): void {
-    if (this.#status === "down" || this.#status === "closed") return;
-    if (this.#pending >= this.#maxPendingPublishes) return this.#overflow();
-    const isText = typeof data === "string";
-    const message = this.#format(
-      isText ? Kind.Text : Kind.Binary,
-      topic,
-      isText ? data : toBase64(data),
-    );
-    if (this.#pending > 0 && this.#pendingBytes + message.length > this.#maxPendingBytes) {
-      return this.#overflow();
+    const status = this.#life.status;
+    if (status === "down" || status === "closed") return;
+    const message = formatPublished(this.origin, topic, data);
+    if (!this.#life.fits(message.length)) {
+      return this.#life.overflow("later ones reach this process only until it catches up");
     }
     this.#send(message);
   }
@@ -259,112 +193,68 @@ export class RedisBackplane implements Backplane {
    * @returns Settles once Redis confirmed, or after `probeIntervalMs` if it does not.
    */
   async close(): Promise<void> {
-    if (this.#status === "closed") return;
-    this.#setStatus("closed");
-    this.#wake?.();
+    if (this.#life.closed) return;
+    this.#life.close();
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
-      this.#redis.unsubscribe(this.#channel).catch(this.#onError),
-      new Promise((resolve) => timer = setTimeout(resolve, this.#probeIntervalMs)),
+      this.#redis.unsubscribe(this.#channel).catch(this.#life.onError),
+      new Promise((resolve) => timer = setTimeout(resolve, this.#life.probeIntervalMs)),
     ]);
     clearTimeout(timer);
   }
 
   /** Subscribes, then probes until a probe is lost; then again, after a backoff. */
   async #run(): Promise<void> {
+    const life = this.#life;
     let attempt = 0;
-    while (!this.#closed()) {
+    while (!life.closed) {
       try {
         if (attempt > 0) await this.#redis.unsubscribe(this.#channel);
         await this.#redis.subscribe(this.#channel, this.#receive);
       } catch (error) {
-        if (this.#closed()) return;
-        this.#onError(error);
-        this.#down();
-        await this.#sleep(this.#backoff(attempt++));
+        if (life.closed) return;
+        life.onError(error);
+        life.set("down");
+        await life.sleep(life.backoff(attempt++));
         continue;
       }
-      while (!this.#closed() && await this.#probe()) {
+      while (!life.closed && await this.#probe()) {
         attempt = 0;
-        this.#setStatus("up");
-        await this.#sleep(this.#probeIntervalMs);
+        life.set("up");
+        await life.sleep(life.probeIntervalMs);
       }
-      if (this.#closed()) return;
-      if (this.#status !== "down") {
-        this.#onError(new Error(`Redis did not echo a probe within ${this.#probeIntervalMs} ms`));
-        this.#down();
+      if (life.closed) return;
+      if (life.status !== "down") {
+        life.onError(new Error(`Redis did not echo a probe within ${life.probeIntervalMs} ms`));
+        life.set("down");
       }
-      await this.#sleep(this.#backoff(attempt++));
+      await life.sleep(life.backoff(attempt++));
     }
   }
 
   /** Sends a probe; resolves with whether it came back within the probe interval. */
   #probe(): Promise<boolean> {
     const id = String(++this.#probeId);
-    const returned = new Promise<boolean>((resolve) => {
+    const returned = this.#life.wait<boolean>((resolve) => {
       this.#probeReturned = () => resolve(true);
-      this.#timer = setTimeout(() => resolve(false), this.#probeIntervalMs);
-      unref(this.#timer);
-      this.#wake = () => resolve(false);
+      this.#life.timer(this.#life.probeIntervalMs, () => resolve(false));
+      return () => resolve(false);
     });
-    this.#send(this.#format(Kind.Probe, id, ""));
-    return returned.finally(() => {
-      clearTimeout(this.#timer);
-      this.#probeReturned = undefined;
-      this.#wake = undefined;
-    });
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.#timer = setTimeout(resolve, ms);
-      unref(this.#timer);
-      this.#wake = resolve;
-    }).finally(() => {
-      clearTimeout(this.#timer);
-      this.#wake = undefined;
-    });
-  }
-
-  /** The wait before attempt `attempt` + 1: doubling, capped, with jitter. */
-  #backoff(attempt: number): number {
-    const ceiling = Math.min(this.#retryMaxMs, this.#retryMinMs * 2 ** Math.min(attempt, 30));
-    return Math.round(ceiling / 2 + Math.random() * ceiling / 2);
-  }
-
-  #format(kind: Kind, topic: string, payload: string): string {
-    return JSON.stringify([FORMAT, this.origin, kind, topic]) + "\n" + payload;
+    this.#send(formatEnvelope(this.origin, Kind.Probe, id, ""));
+    return returned.finally(() => this.#probeReturned = undefined);
   }
 
   #send(message: string): void {
-    this.#pending++;
-    this.#pendingBytes += message.length;
-    const settled = () => {
-      this.#pendingBytes -= message.length;
-      return --this.#pending;
-    };
+    this.#life.hold(message.length);
     this.#redis.publish(this.#channel, message).then(
-      () => {
-        if (settled() === 0) this.#overflowing = false;
-      },
+      () => this.#life.release(message.length),
       (error) => {
-        settled();
-        if (this.#status === "closed" || this.#status === "down") return;
-        this.#onError(error);
-        this.#down();
+        this.#life.release(message.length);
+        const status = this.#life.status;
+        if (status === "closed" || status === "down") return;
+        this.#life.onError(error);
+        this.#life.set("down");
       },
-    );
-  }
-
-  /** Reports, once until the backlog clears, that messages are not sent to Redis. */
-  #overflow(): void {
-    if (this.#overflowing) return;
-    this.#overflowing = true;
-    this.#onError(
-      new Error(
-        `${this.#pending} messages (${this.#pendingBytes} bytes) are waiting for Redis: ` +
-          "later ones reach this process only until it catches up",
-      ),
     );
   }
 
@@ -374,78 +264,26 @@ export class RedisBackplane implements Backplane {
    * A malformed message, or an error of the site delivering one, goes to `onError`.
    */
   #received(message: string): void {
-    const parsed = parse(message);
+    const parsed = parseEnvelope(message);
     if (typeof parsed === "string") return this.#malformed(parsed, message);
-    const { origin, kind, topic, payload } = parsed;
+    const { origin, kind, topic } = parsed;
     if (kind === Kind.Probe) {
       if (origin === this.origin && topic === String(this.#probeId)) this.#probeReturned?.();
       return;
     }
-    if (origin === this.origin || this.#status === "closed") return;
-    const data = kind === Kind.Text ? payload : fromBase64(payload);
+    if (origin === this.origin || this.#life.closed) return;
+    const data = envelopeData(parsed);
     if (data === undefined) return this.#malformed("its payload is not base64", message);
     try {
       this.#listener?.(topic, data);
     } catch (error) {
-      this.#onError(error);
+      this.#life.onError(error);
     }
   }
 
   #malformed(reason: string, message: unknown): void {
-    const text = String(message);
-    const start = JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
-    this.#onError(
-      new Error(`Skipped a malformed message on channel "${this.#channel}": ${reason}: ${start}`),
-    );
+    this.#life.onError(malformedError(`channel "${this.#channel}"`, reason, message));
   }
-
-  #closed(): boolean {
-    return this.#status === "closed";
-  }
-
-  #down(): void {
-    this.#setStatus("down");
-    this.#overflowing = false;
-  }
-
-  #setStatus(status: BackplaneStatus): void {
-    if (this.#status === status || this.#status === "closed") return;
-    this.#status = status;
-    this.#onStatus(status);
-  }
-}
-
-/** A message a backplane sent, its payload still encoded. */
-interface Parsed {
-  origin: string;
-  kind: Kind;
-  topic: string;
-  /** The text, base64 for bytes, empty for a probe. */
-  payload: string;
-}
-
-/** Parses a message from the channel, or says what is wrong with it. */
-function parse(message: unknown): Parsed | string {
-  if (typeof message !== "string") return "it is not text";
-  const newline = message.indexOf("\n");
-  if (newline < 0) return "it has no header line";
-  let header: unknown;
-  try {
-    header = JSON.parse(message.slice(0, newline));
-  } catch {
-    return "its header is not JSON";
-  }
-  if (!Array.isArray(header) || header.length !== 4 || header[0] !== FORMAT) {
-    return `its header is not [${FORMAT}, origin, kind, topic]`;
-  }
-  const [, origin, kind, topic] = header;
-  if (typeof origin !== "string" || typeof topic !== "string") {
-    return "its origin or topic is not a string";
-  }
-  if (kind !== Kind.Text && kind !== Kind.Binary && kind !== Kind.Probe) {
-    return 'its kind is not "t", "b" or "p"';
-  }
-  return { origin, kind, topic, payload: message.slice(newline + 1) };
 }
 
 const CALLER = "new RedisBackplane()";
@@ -459,37 +297,5 @@ const OPTION_CHECKS: {
       throw optionTypeError(CALLER, "channel", "a non-empty string", value);
     }
   },
-  probeIntervalMs: (value) => checkInteger(CALLER, "probeIntervalMs", value, 1),
-  retryMinMs: (value) => checkInteger(CALLER, "retryMinMs", value, 1),
-  retryMaxMs: (value) => checkInteger(CALLER, "retryMaxMs", value, 1),
-  maxPendingPublishes: (value) => checkInteger(CALLER, "maxPendingPublishes", value, 1),
-  maxPendingBytes: (value) => checkInteger(CALLER, "maxPendingBytes", value, 1),
-  onStatus: (value) => checkType(CALLER, "onStatus", value, "function"),
-  onError: (value) => checkType(CALLER, "onError", value, "function"),
+  ...lifecycleChecks(CALLER),
 };
-
-/** Lets the process exit while the timer waits (Node and Bun; Deno's timers are numbers). */
-function unref(timer: ReturnType<typeof setTimeout>): void {
-  (timer as { unref?: () => void }).unref?.();
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
-
-/** The bytes `text` encodes in base64, or `undefined` when it is not base64. */
-function fromBase64(text: string): Uint8Array | undefined {
-  let binary: string;
-  try {
-    binary = atob(text);
-  } catch {
-    return undefined;
-  }
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
