@@ -29,8 +29,8 @@ await Promise.all([publisher.connect(), subscriber.connect()]);
 
 const backplane = new RedisBackplane({
   publish: (channel, message) => publisher.publish(channel, message),
-  subscribe: (channel, listener) => subscriber.subscribe(channel, listener),
-  unsubscribe: (channel) => subscriber.unsubscribe(channel),
+  subscribe: (channels, listener) => subscriber.subscribe(channels, listener),
+  unsubscribe: (channels) => subscriber.unsubscribe(channels),
 }, {
   probeIntervalMs: 100,
   retryMaxMs: 200,
