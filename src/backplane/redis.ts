@@ -262,8 +262,8 @@ export class RedisBackplane implements Backplane {
       : [`${channel}!${this.origin}`];
     this.#interest = broadcast ? undefined : new Interest({
       channel: (topic) => topicChannel(channel, topic),
-      subscribe: (channels) => redis.subscribe(channels, this.#receive),
-      unsubscribe: (channels) => redis.unsubscribe(channels),
+      subscribe: (channels) => this.#channelCommand("subscribe", channels),
+      unsubscribe: (channels) => this.#channelCommand("unsubscribe", channels),
       group: this.#sharded ? clusterSlot : undefined,
       maxChannelsPerCommand: options.maxChannelsPerCommand ?? 1_000,
       maxCommandsInFlight: 16,
@@ -339,7 +339,9 @@ export class RedisBackplane implements Backplane {
     let attempt = 0;
     while (!life.closed) {
       try {
-        if (attempt > 0) await this.#probeCommand("unsubscribe");
+        // So that a client that thinks it still subscribes does subscribe again; a
+        // command left unanswered (to a node gone for good) does not stop the attempt.
+        if (attempt > 0) await this.#probeCommand("unsubscribe").catch(() => {});
         await this.#probeCommand("subscribe");
         // Its failures are reported as they happen.
         const resubscribed = await this.#interest?.resubscribe(this.#onResubscribe) ?? true;
@@ -379,13 +381,27 @@ export class RedisBackplane implements Backplane {
     const groups = this.#sharded
       ? this.#probeChannels.map((channel) => [channel])
       : [this.#probeChannels];
-    return Promise.all(
-      groups.map((channels) =>
-        command === "subscribe"
-          ? this.#redis.subscribe(channels, this.#receive)
-          : this.#redis.unsubscribe(channels)
-      ),
-    );
+    return Promise.all(groups.map((channels) => this.#channelCommand(command, channels)));
+  }
+
+  /**
+   * Subscribes to channels or unsubscribes, failing when Redis has not answered within
+   * `probeIntervalMs`: a command queued for a cluster node that died is never answered,
+   * and the backplane must go on to try again once the client found the node's replica.
+   */
+  #channelCommand(command: "subscribe" | "unsubscribe", channels: string[]): Promise<unknown> {
+    const ms = this.#life.probeIntervalMs;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Redis did not answer ${command.toUpperCase()} within ${ms} ms`)),
+        ms,
+      );
+    });
+    const answer = command === "subscribe"
+      ? this.#redis.subscribe(channels, this.#receive)
+      : this.#redis.unsubscribe(channels);
+    return Promise.race([answer, late]).finally(() => clearTimeout(timer));
   }
 
   /**

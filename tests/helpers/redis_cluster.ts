@@ -77,6 +77,9 @@ export async function startCluster(): Promise<RedisCluster> {
         join(dir, `nodes-${port}.conf`),
         "--cluster-node-timeout",
         "1000",
+        // A replica takes over however long ago it last heard its master.
+        "--cluster-replica-validity-factor",
+        "0",
         "--dir",
         dir,
       ]);
