@@ -20,7 +20,7 @@ import {
   parseEnvelope,
 } from "./envelope.ts";
 import { clusterSlot } from "./cluster_slot.ts";
-import { Interest, type InterestCounts } from "./interest.ts";
+import { Interest } from "./interest.ts";
 import {
   type BackplaneStatus,
   Lifecycle,
@@ -30,7 +30,6 @@ import {
 import { topicChannel } from "./topic_channel.ts";
 
 export type { BackplaneStatus } from "./lifecycle.ts";
-export type { InterestCounts } from "./interest.ts";
 
 /**
  * The three Redis commands the backplane needs, on the client of your choice: a few
@@ -279,10 +278,12 @@ export class RedisBackplane implements Backplane {
   }
 
   /**
-   * The topics this process subscribes to on Redis and their channels (all zero under
-   * `routing: "broadcast"`).
+   * What interest routing holds (all zero under `routing: "broadcast"`): `topics` with a
+   * subscriber in this process, the `channels` they use (fewer when long names share
+   * one), channels `subscribed` on Redis or being subscribed, and channels `changing`
+   * (waiting for their SUBSCRIBE or UNSUBSCRIBE to go).
    */
-  get interest(): InterestCounts {
+  get interest(): { topics: number; channels: number; subscribed: number; changing: number } {
     return this.#interest?.counts ?? { topics: 0, channels: 0, subscribed: 0, changing: 0 };
   }
 
