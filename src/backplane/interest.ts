@@ -85,6 +85,8 @@ export class Interest {
   #topics = 0;
   #paused = false;
   #flushing: Promise<void> | undefined;
+  /** Channels whose last command failed, to send again at the next retryFailed(). */
+  #failed = new Set<string>();
   /** Commands that failed, ever. */
   #failures = 0;
   /** Progress of a resubscription under way: channels done, of how many. */
@@ -161,6 +163,7 @@ export class Interest {
     for (const channel of this.#subscribed) this.#dirty.add(channel);
     for (const channel of this.#wanted.keys()) this.#dirty.add(channel);
     this.#resync = { done: 0, total: this.#wanted.size, progress };
+    this.#failed.clear();
     const failures = this.#failures;
     try {
       this.#kick();
@@ -169,6 +172,16 @@ export class Interest {
       this.#resync = undefined;
     }
     return this.#failures === failures;
+  }
+
+  /**
+   * Sends again the changes whose command failed (a timeout, a refused channel): call it
+   * when Redis answers again (the `RedisBackplane` does, after each probe that came back).
+   */
+  retryFailed(): void {
+    for (const channel of this.#failed) this.#dirty.add(channel);
+    this.#failed.clear();
+    this.#kick();
   }
 
   /** Resolves once every change made so far has been sent and answered. */
@@ -226,8 +239,12 @@ export class Interest {
     try {
       await (subscribe ? this.#options.subscribe(channels) : this.#options.unsubscribe(channels));
     } catch (error) {
-      // Not subscribed after all; the next resubscribe() tries again.
-      if (subscribe) { for (const channel of channels) this.#subscribed.delete(channel); }
+      // Not changed after all: retryFailed() or resubscribe() tries again.
+      for (const channel of channels) {
+        if (subscribe) this.#subscribed.delete(channel);
+        else if (!this.#wanted.has(channel)) this.#subscribed.add(channel);
+        this.#failed.add(channel);
+      }
       this.#failures++;
       this.#options.onError(error);
       return;

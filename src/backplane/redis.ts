@@ -359,6 +359,7 @@ export class RedisBackplane implements Backplane {
       while (!life.closed && (lost = await this.#probe()).length === 0) {
         attempt = 0;
         life.set("up");
+        this.#interest?.retryFailed();
         await life.sleep(life.probeIntervalMs);
       }
       if (life.closed) return;

@@ -18,6 +18,8 @@ class FakeRedis {
   readonly #channels = new Map<string, Set<(message: string) => void>>();
   /** PUBLISH commands received while up. */
   published = 0;
+  /** How many SUBSCRIBE commands to refuse next, as an ACL would. */
+  refuseSubscribes = 0;
   /** Messages delivered to subscribers, all channels together. */
   deliveries = 0;
   /** SUBSCRIBE and UNSUBSCRIBE commands received while up, with their channels. */
@@ -41,6 +43,9 @@ class FakeRedis {
         }),
       subscribe: (channels, onMessage) =>
         this.#command(() => {
+          if (this.refuseSubscribes > 0 && this.refuseSubscribes--) {
+            throw new Error("NOPERM this user has no permissions to access one of the channels");
+          }
           this.commands.push(`SUBSCRIBE ${channels.join(" ")}`);
           listener = onMessage;
           for (const channel of channels) this.#subscribers(channel).add(deliver);
@@ -81,7 +86,7 @@ class FakeRedis {
   }
 
   #command<T>(run: () => T): Promise<T> {
-    if (this.#up) return Promise.resolve(run());
+    if (this.#up) return new Promise((resolve) => resolve(run()));
     if (this.#hang) return new Promise(() => {});
     return Promise.reject(new Error("connect ECONNREFUSED"));
   }
@@ -519,5 +524,19 @@ test("RedisBackplane, sharded, sends each command the channels of one slot, and 
   }
   assert.equal(a.plane.publish("t1", "x"), undefined);
   assert.deepEqual(a.errors, []);
+  await a.plane.close();
+});
+
+test("RedisBackplane reports a refused SUBSCRIBE and sends it again after the next probe", async () => {
+  const redis = new FakeRedis();
+  const a = backplane(redis, { routing: "interest" });
+  await a.status("up");
+  redis.refuseSubscribes = 1;
+  a.plane.subscribe("room");
+  await eventually("the refusal reported", () => a.errors.length === 1);
+  assert.match(a.errors[0].message, /^NOPERM/);
+  await eventually("subscribed on retry", () => redis.subscriberCount("wsport:room") === 1);
+  assert.equal(a.plane.status, "up", "one refused channel does not take the backplane down");
+  assert.deepEqual(a.plane.interest, { topics: 1, channels: 1, subscribed: 1, changing: 0 });
   await a.plane.close();
 });
