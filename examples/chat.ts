@@ -254,8 +254,8 @@ async function redisBackplane(url: string): Promise<Backplane> {
   await Promise.all([publisher.connect(), subscriber.connect()]);
   return new RedisBackplane({
     publish: (channel, message) => publisher.publish(channel, message),
-    subscribe: (channel, listener) => subscriber.subscribe(channel, listener),
-    unsubscribe: (channel) => subscriber.unsubscribe(channel),
+    subscribe: (channels, listener) => subscriber.subscribe(channels, listener),
+    unsubscribe: (channels) => subscriber.unsubscribe(channels),
   }, {
     // One channel per application: the default, "wsport", is every application's.
     channel: env("REDIS_CHANNEL") ?? "wsport-chat",

@@ -10,9 +10,11 @@
  * The site calls {@linkcode Backplane.onMessage} once, when it is made, then
  * {@linkcode Backplane.publish} with every message published in this process (after
  * delivering it to this process's subscribers, unless the backplane is
- * {@linkcode Backplane.ordered}). A backplane delivers each message to the other
- * processes at most once, never back to the process that published it (unless
- * `ordered`), and keeps text as text and bytes as bytes.
+ * {@linkcode Backplane.ordered}), and {@linkcode Backplane.subscribe} and
+ * {@linkcode Backplane.unsubscribe} as topics gain their first subscriber here and lose
+ * their last. A backplane delivers each message to the other processes at most once,
+ * never back to the process that published it (unless `ordered`), and keeps text as text
+ * and bytes as bytes.
  *
  * @example A backplane over a BroadcastChannel, between workers
  * ```ts
@@ -56,6 +58,15 @@ export interface Backplane {
    * @default false
    */
   readonly ordered?: boolean;
+  /**
+   * Tells it that a topic got its first subscriber in this process, so that it may route
+   * the topic's messages here (interest-based routing). A backplane without it gets
+   * every message. The site calls it once per topic until
+   * {@linkcode Backplane.unsubscribe}; it must not throw.
+   */
+  subscribe?(topic: string): void;
+  /** Tells it that the last subscriber of a topic in this process left. */
+  unsubscribe?(topic: string): void;
   /**
    * Its state, where it has one, for `site.stats()` (`RedisBackplane`: `"connecting"`,
    * `"up"`, `"down"` or `"closed"`).

@@ -112,7 +112,10 @@ export class Topics {
   add(name: string, subscriber: Subscriber, link: Link, since?: string): boolean {
     checkTopic(name);
     let topic = this.#topics.get(name);
-    if (topic === undefined) this.#topics.set(name, topic = new Topic());
+    if (topic === undefined) {
+      this.#topics.set(name, topic = new Topic());
+      this.#tellBackplane("subscribe", name);
+    }
     if (topic.subscribers.has(subscriber)) return true;
     let complete = true;
     if (since !== undefined) {
@@ -138,7 +141,18 @@ export class Topics {
     topic.subscribers.delete(subscriber);
     link.pubsub?.unsubscribe(link, this.#prefix + name);
     topic.reached(link.pubsub, -1);
-    if (topic.subscribers.size === 0) this.#topics.delete(name);
+    if (topic.subscribers.size > 0) return;
+    this.#topics.delete(name);
+    this.#tellBackplane("unsubscribe", name);
+  }
+
+  /** Tells the backplane a topic gained its first subscriber here, or lost its last. */
+  #tellBackplane(change: "subscribe" | "unsubscribe", name: string): void {
+    try {
+      this.#backplane?.[change]?.(name);
+    } catch (error) {
+      this.#onError(error);
+    }
   }
 
   /** How many connections of this process subscribe to a topic. */

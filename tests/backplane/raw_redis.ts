@@ -138,13 +138,13 @@ export function rawPubSub(port: number): { redis: RedisPubSub; close(): void } {
   return {
     redis: {
       publish: (channel, message) => publisher.command("PUBLISH", channel, message),
-      subscribe: (channel, listener) => {
-        listeners.set(channel, listener);
-        return subscriber.command("SUBSCRIBE", channel);
+      subscribe: (channels, listener) => {
+        for (const channel of channels) listeners.set(channel, listener);
+        return subscriber.command("SUBSCRIBE", ...channels);
       },
-      unsubscribe: (channel) => {
-        listeners.delete(channel);
-        return subscriber.command("UNSUBSCRIBE", channel);
+      unsubscribe: (channels) => {
+        for (const channel of channels) listeners.delete(channel);
+        return subscriber.command("UNSUBSCRIBE", ...channels);
       },
     },
     close() {

@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { connect } from "node:net";
+import { createClient } from "redis";
+import type { RedisBackplane } from "../../src/backplane/redis.ts";
 import { type Client, within } from "../helpers/client.ts";
 import type { Child } from "../helpers/child.ts";
 import { freePort, redisSkip, startRedis } from "../helpers/redis.ts";
@@ -31,6 +33,8 @@ for (const pair of pairs) {
         const [a, local] = [await join(sites[0]), await join(sites[0])];
         const b = await join(sites[1]);
         clients.push(a, local, b);
+        // A process gets a topic's messages once Redis confirmed its subscription.
+        await subscribers(url, "wsport:room", 2);
 
         // Across processes once, never back to the sender, text and bytes alike.
         a.send("one");
@@ -70,6 +74,21 @@ for (const pair of pairs) {
   );
 }
 
+/** Resolves once `count` connections subscribe to `channel` on the Redis at `url`. */
+async function subscribers(url: string, channel: string, count: number): Promise<void> {
+  const client = createClient({ url });
+  await client.connect();
+  try {
+    for (let i = 0; i < 300; i++) {
+      if (Object.values(await client.pubSubNumSub(channel))[0] === count) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`${channel} never had ${count} subscribers`);
+  } finally {
+    await client.destroy();
+  }
+}
+
 /** One RESP command, as a raw client writes it: an array of bulk strings. */
 function resp(...args: string[]): string {
   const bulk = args.map((arg) => `$${new TextEncoder().encode(arg).length}\r\n${arg}\r\n`);
@@ -105,12 +124,14 @@ test(
           changed();
         },
       });
-      const { backplane } = connected;
+      const backplane = connected.backplane as RedisBackplane;
       backplane.onMessage((topic, data) => {
         received.push([topic, data]);
         changed();
       });
       await until("status up", () => backplane.status === "up");
+      backplane.subscribe("room");
+      await subscribers(`redis://127.0.0.1:${port}`, "app-one:room", 1);
 
       // Three PUBLISH commands in one write: Redis sends the three messages together.
       const raw = connect(port, "127.0.0.1");
@@ -119,9 +140,9 @@ test(
         raw.once("connect", resolve);
       });
       raw.write(
-        resp("PUBLISH", "app-one", '[1,"raw","t","room"]\nfirst') +
-          resp("PUBLISH", "app-one", '[1,"raw","b","room"]\n%% not base64 %%') +
-          resp("PUBLISH", "app-one", '[1,"raw","b","room"]\nAQL/'),
+        resp("PUBLISH", "app-one:room", '[1,"raw","t","room"]\nfirst') +
+          resp("PUBLISH", "app-one:room", '[1,"raw","b","room"]\n%% not base64 %%') +
+          resp("PUBLISH", "app-one:room", '[1,"raw","b","room"]\nAQL/'),
       );
       await until("both valid messages", () => received.length >= 2);
       raw.destroy();
@@ -129,7 +150,7 @@ test(
       assert.equal(errors.length, 1, String(errors));
       assert.equal(
         errors[0].message,
-        'Skipped a malformed message on channel "app-one": its payload is not base64: ' +
+        'Skipped a malformed message on the channels of "app-one": its payload is not base64: ' +
           JSON.stringify('[1,"raw","b","room"]\n%% not base64 %%'),
       );
       assert.deepEqual(connected.clientErrors, []);

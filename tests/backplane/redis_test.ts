@@ -10,6 +10,7 @@ import {
   type RedisBackplaneOptions,
   type RedisPubSub,
 } from "../../src/backplane/redis.ts";
+import { clusterSlot } from "../../src/backplane/cluster_slot.ts";
 import { within } from "../helpers/client.ts";
 
 /** One Redis server in memory: channels, clients, and a switch to stop it. */
@@ -17,6 +18,12 @@ class FakeRedis {
   readonly #channels = new Map<string, Set<(message: string) => void>>();
   /** PUBLISH commands received while up. */
   published = 0;
+  /** How many SUBSCRIBE commands to refuse next, as an ACL would. */
+  refuseSubscribes = 0;
+  /** Messages delivered to subscribers, all channels together. */
+  deliveries = 0;
+  /** SUBSCRIBE and UNSUBSCRIBE commands received while up, with their channels. */
+  readonly commands: string[] = [];
   #up = true;
   /** While stopped: `true` leaves commands waiting forever, `false` rejects them. */
   #hang = false;
@@ -30,15 +37,24 @@ class FakeRedis {
         this.#command(() => {
           this.published++;
           const subscribers = [...this.#channels.get(channel) ?? []];
+          this.deliveries += subscribers.length;
           setTimeout(() => subscribers.forEach((subscriber) => subscriber(message)), 0);
           return subscribers.length;
         }),
-      subscribe: (channel, onMessage) =>
+      subscribe: (channels, onMessage) =>
         this.#command(() => {
+          if (this.refuseSubscribes > 0 && this.refuseSubscribes--) {
+            throw new Error("NOPERM this user has no permissions to access one of the channels");
+          }
+          this.commands.push(`SUBSCRIBE ${channels.join(" ")}`);
           listener = onMessage;
-          this.#subscribers(channel).add(deliver);
+          for (const channel of channels) this.#subscribers(channel).add(deliver);
         }),
-      unsubscribe: (channel) => this.#command(() => this.#subscribers(channel).delete(deliver)),
+      unsubscribe: (channels) =>
+        this.#command(() => {
+          this.commands.push(`UNSUBSCRIBE ${channels.join(" ")}`);
+          for (const channel of channels) this.#subscribers(channel).delete(deliver);
+        }),
     };
   }
 
@@ -70,7 +86,7 @@ class FakeRedis {
   }
 
   #command<T>(run: () => T): Promise<T> {
-    if (this.#up) return Promise.resolve(run());
+    if (this.#up) return new Promise((resolve) => resolve(run()));
     if (this.#hang) return new Promise(() => {});
     return Promise.reject(new Error("connect ECONNREFUSED"));
   }
@@ -87,6 +103,8 @@ function backplane(redis: FakeRedis, options: RedisBackplaneOptions = {}) {
     probeIntervalMs: 20,
     retryMinMs: 5,
     retryMaxMs: 20,
+    // The lifecycle tests share one channel; the interest tests below pass "interest".
+    routing: "broadcast",
     ...options,
     onStatus: (status) => {
       statuses.push(status);
@@ -177,7 +195,7 @@ test("RedisBackplane subscribes again after a probe is lost, while commands hang
   await Promise.all([a.status("up"), b.status("up")]);
   redis.stop(true);
   await Promise.all([a.status("down"), b.status("down")]);
-  assert.match(a.errors[0].message, /^Redis did not echo a probe within 20 ms$/);
+  assert.match(a.errors[0].message, /^Redis did not echo a probe within 20 ms on wsport$/);
   await Promise.all([a.plane.close(), b.plane.close()]);
   assert.deepEqual(a.statuses, ["up", "down", "closed"]);
 });
@@ -333,8 +351,19 @@ test("RedisBackplane refuses unknown options, options of the wrong type, and a p
       redis.client(),
       { chanel: "app" },
       'unknown option "chanel" (did you mean "channel"?); the options are channel, ' +
+      "routing, sharded, maxChannelsPerCommand, onResubscribe, " +
       "probeIntervalMs, retryMinMs, retryMaxMs, maxPendingPublishes, maxPendingBytes, " +
       "onStatus, onError",
+    ],
+    [
+      redis.client(),
+      { routing: "topic" },
+      'option "routing" must be "interest" or "broadcast", got the string "topic"',
+    ],
+    [
+      redis.client(),
+      { routing: "broadcast", sharded: true },
+      'option "sharded" needs routing "interest"',
     ],
     [
       redis.client(),
@@ -371,4 +400,143 @@ test("RedisBackplane refuses unknown options, options of the wrong type, and a p
       message,
     );
   }
+});
+
+/** Resolves once `done()` holds, checked every millisecond, failing after the bound. */
+function eventually(what: string, done: () => boolean): Promise<void> {
+  return within(
+    new Promise<void>((resolve) => {
+      const check = () => done() ? resolve() : setTimeout(check, 1);
+      check();
+    }),
+    what,
+  );
+}
+
+test("RedisBackplane routes a topic only to the processes with a subscriber for it", async () => {
+  const redis = new FakeRedis();
+  const [a, b, c] = [0, 1, 2].map(() => backplane(redis, { routing: "interest" }));
+  await Promise.all([a, b, c].map((member) => member.status("up")));
+  b.plane.subscribe("room");
+  await eventually("b subscribed", () => redis.subscriberCount("wsport:room") === 1);
+  const before = { published: redis.published, deliveries: redis.deliveries };
+  a.plane.publish("nobody", "lost in the void");
+  for (let i = 0; i < 3; i++) a.plane.publish("room", `${i}`);
+  await b.messages(3);
+  assert.deepEqual(b.received, [["room", "0"], ["room", "1"], ["room", "2"]]);
+  assert.deepEqual(c.received, [], "c, with no subscriber, decodes nothing");
+  assert.deepEqual(a.received, []);
+  // Probes go on each process's own channel, so count only what a published.
+  const published = redis.published - before.published;
+  const probes = published - 4;
+  assert.ok(probes >= 0);
+  assert.equal(redis.deliveries - before.deliveries, 3 + probes, "one delivery per message to b");
+  b.plane.unsubscribe("room");
+  await eventually("b unsubscribed", () => redis.subscriberCount("wsport:room") === 0);
+  assert.deepEqual([a.errors, b.errors, c.errors], [[], [], []]);
+  await Promise.all([a, b, c].map((member) => member.plane.close()));
+});
+
+test("RedisBackplane batches a storm of joins and leaves into a few commands", async () => {
+  const redis = new FakeRedis();
+  const a = backplane(redis, { routing: "interest", maxChannelsPerCommand: 1_000 });
+  await a.status("up");
+  redis.commands.length = 0;
+  for (let i = 0; i < 2_500; i++) a.plane.subscribe(`user:${i}`);
+  // Joined and left in the same turn: no command at all.
+  a.plane.subscribe("fleeting");
+  a.plane.unsubscribe("fleeting");
+  await eventually(
+    "subscribed",
+    () => a.plane.interest.changing === 0 && redis.commands.length === 3,
+  );
+  assert.deepEqual(redis.commands.map((command) => command.split(" ").length - 1), [
+    1_000,
+    1_000,
+    500,
+  ]);
+  assert.ok(redis.commands.every((command) => command.startsWith("SUBSCRIBE wsport:user:")));
+  assert.deepEqual(a.plane.interest, {
+    topics: 2_500,
+    channels: 2_500,
+    subscribed: 2_500,
+    changing: 0,
+  });
+  for (let i = 0; i < 2_500; i++) a.plane.unsubscribe(`user:${i}`);
+  await eventually("unsubscribed", () => redis.commands.length === 6);
+  assert.ok(redis.commands.slice(3).every((command) => command.startsWith("UNSUBSCRIBE ")));
+  // The interest set holds nothing once the last subscriber left.
+  assert.deepEqual(a.plane.interest, { topics: 0, channels: 0, subscribed: 0, changing: 0 });
+  assert.equal(redis.subscriberCount("wsport:user:7"), 0);
+  await a.plane.close();
+});
+
+test("RedisBackplane subscribes again to every topic after an outage, in batches, with progress", async () => {
+  const redis = new FakeRedis();
+  const progress: [number, number][] = [];
+  const a = backplane(redis, {
+    routing: "interest",
+    maxChannelsPerCommand: 1_000,
+    onResubscribe: (done, total) => progress.push([done, total]),
+  });
+  const b = backplane(redis, { routing: "interest" });
+  await Promise.all([a.status("up"), b.status("up")]);
+  for (let i = 0; i < 2_500; i++) a.plane.subscribe(`doc:${i}`);
+  await eventually("subscribed", () => redis.subscriberCount("wsport:doc:2499") === 1);
+  progress.length = 0;
+  redis.stop();
+  await a.status("down");
+  a.plane.subscribe("joined while down");
+  a.plane.unsubscribe("doc:0");
+  redis.start();
+  await a.until("up again", () => a.statuses.filter((status) => status === "up").length === 2);
+  assert.deepEqual(progress.map(([, total]) => total), [2_500, 2_500, 2_500]);
+  assert.deepEqual(progress.map(([done]) => done).sort((x, y) => x - y), [1_000, 2_000, 2_500]);
+  assert.equal(redis.subscriberCount("wsport:doc:2499"), 1);
+  assert.equal(redis.subscriberCount("wsport:joined while down"), 1);
+  assert.equal(redis.subscriberCount("wsport:doc:0"), 0);
+  await b.status("up");
+  b.plane.publish("doc:1", "after");
+  await a.messages(1);
+  assert.deepEqual(a.received, [["doc:1", "after"]]);
+  await Promise.all([a.plane.close(), b.plane.close()]);
+  assert.equal(redis.subscriberCount("wsport:doc:1"), 0, "close() unsubscribes every channel");
+});
+
+test("RedisBackplane, sharded, sends each command the channels of one slot, and probes 16", async () => {
+  const redis = new FakeRedis();
+  const a = backplane(redis, { sharded: true, routing: "interest" });
+  await a.status("up");
+  const probes = redis.commands.filter((command) => command.includes("!"));
+  assert.equal(probes.length, 16);
+  const probeSlots = probes.map((command) => clusterSlot(command.split(" ")[1]) >> 10);
+  assert.deepEqual(probeSlots, [...Array(16).keys()], "one probe per sixteenth of the slots");
+  redis.commands.length = 0;
+  for (let i = 0; i < 300; i++) a.plane.subscribe(`t${i}`);
+  await eventually(
+    "subscribed",
+    () => a.plane.interest.subscribed === 300 && a.plane.interest.changing === 0,
+  );
+  await eventually("answered", () => redis.subscriberCount("wsport:t299") === 1);
+  for (const command of redis.commands) {
+    const slots = new Set(command.split(" ").slice(1).map(clusterSlot));
+    assert.equal(slots.size, 1, command);
+  }
+  assert.equal(a.plane.publish("t1", "x"), undefined);
+  assert.deepEqual(a.errors, []);
+  await a.plane.close();
+});
+
+test("RedisBackplane reports a refused SUBSCRIBE and sends it again after the next probe", async () => {
+  const redis = new FakeRedis();
+  const a = backplane(redis, { routing: "interest" });
+  await a.status("up");
+  redis.refuseSubscribes = 1;
+  a.plane.subscribe("room");
+  await eventually("the refusal reported", () => a.errors.length === 1);
+  assert.match(a.errors[0].message, /^NOPERM/);
+  await eventually("subscribed on retry", () => redis.subscriberCount("wsport:room") === 1);
+  assert.equal(a.plane.status, "up", "one refused channel does not take the backplane down");
+  assert.deepEqual(a.plane.interest, { topics: 1, channels: 1, subscribed: 1, changing: 0 });
+  await a.plane.close();
 });

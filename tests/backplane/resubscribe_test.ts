@@ -31,6 +31,7 @@ function member(port: number) {
     },
     onError: () => {},
   });
+  backplane.subscribe("room");
   backplane.onMessage((topic, data) => {
     received.push(`${topic} ${data}`);
     check();

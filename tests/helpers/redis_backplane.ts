@@ -42,7 +42,17 @@ export async function connectBackplane(
   client.on("error", (error: unknown) => clientErrors.push(error));
   second.on("error", (error: unknown) => clientErrors.push(error));
   await Promise.all([client.connect(), second.connect()]);
-  const { channel, stream, retention, batchSize, ...shared } = options;
+  const {
+    channel,
+    routing,
+    sharded,
+    maxChannelsPerCommand,
+    onResubscribe,
+    stream,
+    retention,
+    batchSize,
+    ...shared
+  } = options;
   const backplane = kind === "streams"
     ? new RedisStreamsBackplane({
       call: (command) => client.sendCommand(command),
@@ -50,9 +60,9 @@ export async function connectBackplane(
     }, { ...shared, stream, retention, batchSize })
     : new RedisBackplane({
       publish: (channel, message) => client.publish(channel, message),
-      subscribe: (channel, listener) => second.subscribe(channel, listener),
-      unsubscribe: (channel) => second.unsubscribe(channel),
-    }, { ...shared, channel });
+      subscribe: (channels, listener) => second.subscribe(channels, listener),
+      unsubscribe: (channels) => second.unsubscribe(channels),
+    }, { ...shared, channel, routing, sharded, maxChannelsPerCommand, onResubscribe });
   return {
     backplane,
     clientErrors,

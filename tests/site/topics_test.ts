@@ -259,6 +259,46 @@ test("Topics reports a backplane that throws, and local delivery goes on", () =>
   assert.equal((errors[0] as Error).message, "backplane down");
 });
 
+test("Topics tells the backplane when a topic gets its first subscriber and loses its last", () => {
+  const interest: string[] = [];
+  const backplane: Backplane = {
+    publish() {},
+    onMessage() {},
+    subscribe: (topic) => interest.push(`+${topic}`),
+    unsubscribe: (topic) => interest.push(`-${topic}`),
+  };
+  const topics = new Topics(backplane, () => {});
+  const [a, b] = [recorder([], "a"), recorder([], "b")];
+  topics.add("t", a, aLink);
+  topics.add("t", b, aLink);
+  topics.add("t", a, aLink);
+  topics.add("u", a, aLink);
+  topics.delete("t", a);
+  topics.delete("t", a);
+  assert.deepEqual(interest, ["+t", "+u"]);
+  topics.delete("t", b);
+  topics.delete("u", a);
+  topics.delete("never", a);
+  assert.deepEqual(interest, ["+t", "+u", "-t", "-u"]);
+});
+
+test("Topics reports a backplane whose subscribe() throws, and subscribes all the same", () => {
+  const errors: unknown[] = [];
+  const backplane: Backplane = {
+    publish() {},
+    onMessage() {},
+    subscribe: () => {
+      throw new Error("no interest");
+    },
+  };
+  const topics = new Topics(backplane, (error) => errors.push(error));
+  const log: string[] = [];
+  topics.add("t", recorder(log, "a"), aLink);
+  topics.publish("t", "x");
+  assert.deepEqual(log, ["a:x"]);
+  assert.equal((errors[0] as Error).message, "no interest");
+});
+
 test("PreparedMessage.frame is one unmasked frame, built once", () => {
   const text = new PreparedMessage("Hello");
   assert.equal(toHex(text.frame), "81 05 48 65 6c 6c 6f");
