@@ -5,10 +5,10 @@
  * This is the application API: a {@linkcode WebSocketSite} with
  * {@linkcode WebSocketHandler} classes on its routes, served by {@linkcode serve} on the
  * runtime's own server (or `site.fetch` inside one you run), static {@linkcode files},
- * and a {@linkcode RedisBackplane} (pub/sub) or {@linkcode RedisStreamsBackplane} (durable,
- * ordered) to share topics between processes. The sans-I/O
- * engine underneath, for building your own I/O, is the `wsport/core` entry point; each
- * adapter also has its own (`wsport/node`, `wsport/deno`, `wsport/bun`).
+ * and a {@linkcode Backplane} to share topics between processes (the Redis ones are in
+ * `wsport/redis`). The sans-I/O engine underneath, for building your own I/O, is the
+ * `wsport/core` entry point; each adapter also has its own (`wsport/node`, `wsport/deno`,
+ * `wsport/bun`, `wsport/workers`).
  *
  * @example An echo server
  * ```ts
@@ -35,16 +35,14 @@ export type { LifecycleEvent } from "./src/site/lifecycle_event.ts";
 export type { SubscribeOptions, Transport } from "./src/site/transport.ts";
 export type { ReplayOptions } from "./src/site/replay.ts";
 export type { CloseInfo } from "./src/core/connection.ts";
-export type { CloseStatus } from "./src/core/close.ts";
 export type { HandshakeOptions } from "./src/core/handshake.ts";
 export { CloseCode } from "./src/core/constants.ts";
 export { DEFAULT_LIMITS, type Limits } from "./src/core/limits.ts";
-export type { DeflateOptions, DeflateSetting } from "./src/core/deflate_options.ts";
+export type { DeflateOptions } from "./src/core/deflate_options.ts";
 export { serve } from "./src/adapters/serve.ts";
 export type {
   AdapterName,
   NodeServer,
-  Pem,
   ServeOptions,
   Server,
   TlsOptions,
@@ -52,16 +50,3 @@ export type {
 export type { BunWebSocketHandlers } from "./src/adapters/native.ts";
 export { files, type FilesOptions } from "./src/files/files.ts";
 export type { Backplane } from "./src/site/backplane.ts";
-export {
-  type BackplaneStatus,
-  RedisBackplane,
-  type RedisBackplaneOptions,
-  type RedisPubSub,
-} from "./src/backplane/redis.ts";
-export {
-  type RedisStreamCommands,
-  RedisStreamsBackplane,
-  type RedisStreamsBackplaneOptions,
-  type StreamRetention,
-  TrimmedError,
-} from "./src/backplane/redis_streams.ts";

@@ -30,14 +30,8 @@
  * @module
  */
 
-import {
-  type Backplane,
-  RedisBackplane,
-  serve,
-  type Transport,
-  WebSocketHandler,
-  WebSocketSite,
-} from "../mod.ts";
+import { type Backplane, serve, type Transport, WebSocketHandler, WebSocketSite } from "../mod.ts";
+import { RedisBackplane } from "../redis.ts";
 import process from "node:process";
 import { announce, env, listenOptions } from "./listen.ts";
 

@@ -72,23 +72,20 @@ export interface ServeOptions {
   server?: NodeServer;
 }
 
-/** A PEM text: a string, or its bytes. */
-export type Pem = string | Uint8Array;
-
 /**
  * The certificate and key of a TLS server, as PEM text (a string, or its bytes as read
  * from a file).
  */
 export interface TlsOptions {
   /** The certificate chain: the server's certificate, then any intermediates. */
-  cert: Pem;
+  cert: string | Uint8Array;
   /** The private key. */
-  key: Pem;
+  key: string | Uint8Array;
   /**
    * More CA certificates (intermediates of the chain, say): `node:https`'s and Bun.serve's
    * own `ca`; appended to `cert` on Deno.serve, which has no `ca`.
    */
-  ca?: Pem | readonly Pem[];
+  ca?: string | Uint8Array | readonly (string | Uint8Array)[];
   /** The passphrase of an encrypted `key`. */
   passphrase?: string;
 }
@@ -98,11 +95,15 @@ export interface TlsOptions {
  * uses: its `upgrade` listeners and its address.
  */
 export interface NodeServer {
+  /** Adds an `upgrade` listener. */
   // deno-lint-ignore no-explicit-any
   on(event: "upgrade", listener: (...args: any[]) => void): unknown;
+  /** Removes an `upgrade` listener. */
   // deno-lint-ignore no-explicit-any
   off(event: "upgrade", listener: (...args: any[]) => void): unknown;
+  /** How many `upgrade` listeners there are. */
   listenerCount(event: "upgrade"): number;
+  /** Where it listens. */
   address(): { port: number; address: string } | string | null;
 }
 

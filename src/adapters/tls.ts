@@ -3,7 +3,10 @@
  * @module
  */
 
-import type { Pem, TlsOptions } from "./server.ts";
+import type { TlsOptions } from "./server.ts";
+
+/** A PEM text: a string, or its bytes. */
+type Pem = string | Uint8Array;
 
 /** A PEM given as a string or its bytes, as a string (PEM is ASCII). */
 export function pemText(pem: Pem): string {

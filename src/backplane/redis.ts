@@ -146,7 +146,8 @@ export interface RedisBackplaneOptions extends LifecycleOptions {
  * @example With node-redis
  * ```ts
  * import { createClient } from "redis";
- * import { RedisBackplane, WebSocketSite } from "wsport";
+ * import { WebSocketSite } from "wsport";
+ * import { RedisBackplane } from "wsport/redis";
  * const publisher = createClient({ url: "redis://127.0.0.1:6379" });
  * const subscriber = publisher.duplicate();
  * // The backplane reports outages; node-redis needs a listener to not throw.
@@ -164,7 +165,7 @@ export interface RedisBackplaneOptions extends LifecycleOptions {
  * @example On a Redis Cluster, with node-redis
  * ```ts
  * import { createCluster } from "redis";
- * import { RedisBackplane } from "wsport";
+ * import { RedisBackplane } from "wsport/redis";
  * const cluster = createCluster({ rootNodes: [{ url: "redis://127.0.0.1:7000" }] });
  * cluster.on("error", () => {});
  * await cluster.connect();

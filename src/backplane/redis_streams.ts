@@ -152,7 +152,8 @@ interface Outgoing {
  * @example With node-redis
  * ```ts
  * import { createClient } from "redis";
- * import { RedisStreamsBackplane, WebSocketSite } from "wsport";
+ * import { WebSocketSite } from "wsport";
+ * import { RedisStreamsBackplane } from "wsport/redis";
  * const client = createClient({ url: "redis://127.0.0.1:6379" });
  * const reader = client.duplicate();
  * client.on("error", () => {});
@@ -489,7 +490,12 @@ export class TrimmedError extends Error {
   /** The id where delivery went on (or the last id trimmed). */
   readonly until: string;
 
-  /** @param after The last id delivered. @param until Where delivery went on. */
+  /**
+   * Makes the report of one gap.
+   * @param after The last id delivered.
+   * @param until Where delivery went on.
+   * @param message What was lost, in words.
+   */
   constructor(after: string, until: string, message: string) {
     super(message);
     this.name = "TrimmedError";

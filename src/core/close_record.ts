@@ -4,10 +4,12 @@
  * @module
  */
 
-import type { CloseStatus } from "./close.ts";
-
 /** How a connection ended. */
-export interface CloseInfo extends CloseStatus {
+export interface CloseInfo {
+  /** The close code; 1005 when a Close frame carried none, 1006 when none came. */
+  code: number;
+  /** The close reason, possibly empty. */
+  reason: string;
   /**
    * Whether the closing handshake completed: both sides sent a Close frame. When it did
    * not, `code` is the one we sent on failing the connection (1002, 1007, 1009, ...),

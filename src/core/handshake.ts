@@ -5,7 +5,7 @@
  */
 
 import { GUID } from "./constants.ts";
-import { type DeflateSetting, resolveDeflateOptions } from "./deflate_options.ts";
+import { type DeflateOptions, resolveDeflateOptions } from "./deflate_options.ts";
 import { HandshakeError } from "./errors.ts";
 import {
   negotiatePerMessageDeflate,
@@ -51,7 +51,7 @@ export interface HandshakeOptions {
    * `DeflateOptions`. Off, the `Sec-WebSocket-Extensions` header is ignored.
    * @default false
    */
-  perMessageDeflate?: DeflateSetting;
+  perMessageDeflate?: boolean | Partial<DeflateOptions>;
 }
 
 /** What a valid opening handshake asked for and was granted. */

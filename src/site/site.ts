@@ -70,7 +70,7 @@ export interface RouteOptions<Data = unknown> extends HandshakeOptions {
    * });
    * ```
    */
-  perMessageDeflate?: DeflateSetting;
+  perMessageDeflate?: boolean | Partial<DeflateOptions>;
   /**
    * Runs before the upgrade, after the handshake checks: authenticate here. Return a
    * `Response` to refuse the upgrade (for example a 401), or the per-connection data
@@ -102,7 +102,7 @@ export interface SiteOptions {
    * Bun.serve maps it to its presets; Deno.serve cannot compress (use the Node adapter).
    * @default false
    */
-  perMessageDeflate?: DeflateSetting;
+  perMessageDeflate?: boolean | Partial<DeflateOptions>;
   /**
    * Called with every error a handler throws (after which its connection closes with
    * 1011); with every error an `onUpgrade` hook or an `allowedOrigins` function throws,
