@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createClient } from "redis";
+import { topicChannel } from "../../src/backplane/topic_channel.ts";
 import { Client } from "../helpers/client.ts";
 import { freePort, redisSkip, startRedis } from "../helpers/redis.ts";
 import { pairs } from "../helpers/server.ts";
@@ -43,13 +44,19 @@ for (const pair of pairs) {
         async (server) => {
           const member = await Client.open(`ws://127.0.0.1:${server.port}/room`);
           assert.equal(await member.next(), "joined");
+          // Interest routing: the topic's own channel, once the server has subscribed to it.
+          const channel = topicChannel(BACKPLANE_CHANNEL, "room");
+          for (let i = 0; i < 300; i++) {
+            if (Object.values(await publisher.pubSubNumSub(channel))[0] === 1) break;
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
           // Sent without waiting in between, so they reach the subscriber together.
           const messages = [valid("first")];
           for (const [i, malformed] of MALFORMED.entries()) {
             messages.push(malformed, valid(`after ${i + 1}`));
           }
           await Promise.all(
-            messages.map((message) => publisher.publish(BACKPLANE_CHANNEL, message)),
+            messages.map((message) => publisher.publish(channel, message)),
           );
           try {
             for (let i = 0; i <= MALFORMED.length; i++) received.push(String(await member.next()));

@@ -10,6 +10,7 @@ import { line } from "./chat_line.ts";
 import { Child } from "../helpers/child.ts";
 import { freePort, redisSkip, startRedis } from "../helpers/redis.ts";
 import { runtime } from "../helpers/server.ts";
+import { createClient } from "redis";
 
 /** Clients opened at most while waiting for both workers to have one. */
 const MAX_CLIENTS = 40;
@@ -57,6 +58,8 @@ test(
           if (line[1] === joined[1]) workers.add(line[2]);
         }
       }
+      // Interest routing: each worker receives the room once Redis confirmed its subscription.
+      await channelWithTwoSubscribers(redisPort);
       const CLIENTS = clients.length;
       clients.forEach((client, i) => client.send(`hello ${i}`));
       for (const client of clients) {
@@ -79,3 +82,20 @@ test(
     }
   },
 );
+
+/** Waits until some channel on the Redis at `port` has two subscribers: both workers'. */
+async function channelWithTwoSubscribers(port: number): Promise<void> {
+  const redis = createClient({ url: `redis://127.0.0.1:${port}` });
+  await redis.connect();
+  try {
+    for (let i = 0; i < 300; i++) {
+      for (const channel of await redis.pubSubChannels()) {
+        if (Object.values(await redis.pubSubNumSub(channel))[0] === 2) return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error("no channel ever had both workers subscribed");
+  } finally {
+    await redis.destroy();
+  }
+}
