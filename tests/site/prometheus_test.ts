@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { prometheusText } from "../../src/site/prometheus.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
-import type { RouteStats, SiteStats } from "../../src/site/stats.ts";
+import { RouteCounters, type RouteStats, type SiteStats } from "../../src/site/stats.ts";
 import { Echo } from "../helpers/server.ts";
 
 /** One sample: its metric name, labels and value. */
@@ -124,16 +124,7 @@ function valueOf(
 }
 
 const route = (numbers: Partial<RouteStats>): RouteStats => ({
-  open: 0,
-  accepted: 0,
-  refused: {},
-  messagesIn: 0,
-  bytesIn: 0,
-  messagesOut: 0,
-  bytesOut: 0,
-  closeCodes: {},
-  sendBufferOverflows: 0,
-  receiveQueueOverflows: 0,
+  ...new RouteCounters().snapshot(),
   ...numbers,
 });
 
