@@ -72,19 +72,25 @@ export function createUpgradeHandler(site: WebSocketSite): UpgradeHandler {
   };
 }
 
+/** The `upgrade` listeners `attachNode` added, over every server, with their routes. */
+const attachedListeners = new WeakMap<object, (request: IncomingMessage) => boolean>();
+
 /**
  * Takes the upgrades of an existing server, as `serve(site, { server })` does: those on
- * the site's routes, and those on other paths only when no other `upgrade` listener is
- * there to take them. The returned server's `shutdown()` closes wsport's connections and
+ * the site's routes, and those on other paths when every `upgrade` listener of the
+ * server is a wsport site's (the first one attached answers them, so that no upgrade is
+ * left unanswered and without a deadline); beside another library's listener, those
+ * are its to take. The returned server's `shutdown()` closes wsport's connections and
  * removes its listener; the server itself keeps running.
  */
 export function attachNode(site: WebSocketSite, server: NodeServer, signal?: AbortSignal): Server {
   const upgrades = createUpgradeHandler(site);
   const listener = (request: IncomingMessage, socket: Duplex, head: Uint8Array) => {
-    if (upgrades.handles(request) || server.listenerCount("upgrade") === 1) {
+    if (upgrades.handles(request) || answersOtherPaths(server, listener, request)) {
       upgrades.handleUpgrade(request, socket, head);
     }
   };
+  attachedListeners.set(listener, upgrades.handles);
   server.on("upgrade", listener);
   let resolveFinished!: () => void;
   const finished = new Promise<void>((resolve) => resolveFinished = resolve);
@@ -114,4 +120,21 @@ export function attachNode(site: WebSocketSite, server: NodeServer, signal?: Abo
     finished,
     shutdown,
   };
+}
+
+/**
+ * Whether `listener` answers an upgrade none of the server's sites routes: when it is
+ * the first of the server's upgrade listeners and all of them are wsport sites', none of
+ * which has the request's path.
+ */
+function answersOtherPaths(
+  server: NodeServer,
+  listener: object,
+  request: IncomingMessage,
+): boolean {
+  const listeners = server.listeners("upgrade");
+  return listeners[0] === listener && listeners.every((each) => {
+    const handles = attachedListeners.get(each as object);
+    return handles !== undefined && (each === listener || !handles(request));
+  });
 }

@@ -56,7 +56,7 @@ const CHECKS: { [Name in keyof Required<ServeOptions>]: (value: unknown) => void
     }
   },
   server: (value) => {
-    const methods = ["on", "off", "listenerCount", "address"];
+    const methods = ["on", "off", "listeners", "address"];
     if (
       value !== undefined &&
       !(isOptionsObject(value) && methods.every((name) => typeof value[name] === "function"))

@@ -101,8 +101,8 @@ export interface NodeServer {
   /** Removes an `upgrade` listener. */
   // deno-lint-ignore no-explicit-any
   off(event: "upgrade", listener: (...args: any[]) => void): unknown;
-  /** How many `upgrade` listeners there are. */
-  listenerCount(event: "upgrade"): number;
+  /** The `upgrade` listeners, in the order they run. */
+  listeners(event: "upgrade"): unknown[];
   /** Where it listens. */
   address(): { port: number; address: string } | string | null;
 }

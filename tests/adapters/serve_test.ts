@@ -83,7 +83,7 @@ test("serve() rejects options that are not an object, or an unknown option", () 
 });
 
 /** An object with a `node:http` server's methods, as far as the checks look. */
-const fakeServer = { on() {}, off() {}, listenerCount: () => 0, address: () => null };
+const fakeServer = { on() {}, off() {}, listeners: () => [], address: () => null };
 
 test("serve() rejects each option of the wrong type with a TypeError naming it", () => {
   const site = new WebSocketSite();

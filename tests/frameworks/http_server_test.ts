@@ -96,6 +96,30 @@ test(`http.Server on ${runtime}: alone on the server, wsport answers an upgrade 
   }
 });
 
+test(`http.Server on ${runtime}: two sites attached, each serves its routes and the first answers other paths`, async () => {
+  const server = appServer();
+  await listen(server);
+  const other = new WebSocketSite();
+  other.addHandler("/other", Echo);
+  const first = await serve(echoSite(), { server });
+  const second = await serve(other, { server });
+  try {
+    for (const path of ["/ws", "/other"]) {
+      const client = await Client.open(`ws://127.0.0.1:${portOf(server)}${path}`);
+      client.send(path);
+      assert.equal(await client.next(), path);
+      await client.closeAndWait();
+    }
+    const response = await rawRequest(portOf(server), upgradeRequest("/nowhere"));
+    assert.equal(response.status, 404);
+  } finally {
+    await first.shutdown();
+    await second.shutdown();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
 test(`createUpgradeHandler() on ${runtime}: the app routes upgrades, close() ends wsport's connections and refuses later ones with 503`, async () => {
   const server = appServer();
   const upgrades = createUpgradeHandler(echoSite());
