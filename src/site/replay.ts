@@ -33,14 +33,24 @@ interface Kept {
 export interface Replayed {
   /** The kept messages after the id, oldest first. */
   readonly messages: PreparedMessage[];
-  /** `false` when messages after the id may have been dropped (or never seen here). */
+  /**
+   * `false` when messages after the id may be missing: dropped, never seen here, or the
+   * id is not one this window can place.
+   */
   readonly complete: boolean;
+  /**
+   * The newest id the subscriber has now (the one it gave, or the last replayed): live
+   * messages up to it must not reach it again. `undefined` when the id could not be
+   * placed (live messages all go to it).
+   */
+  readonly floor: string | undefined;
 }
 
 /**
  * The last messages of each topic, with their ids, within `maxMessages` per topic and
- * `maxBytes` in all. Ids are `ms-seq` (Redis stream ids, or this process's own), compared
- * as such.
+ * `maxBytes` in all. Ids are `ms-seq`, compared as such, and comparable only within one
+ * id space: either this process's own (`<epoch>-<n>`, which no other process can place),
+ * or an ordered backplane's (Redis stream ids, the same in every process).
  */
 export class ReplayWindow {
   readonly #maxMessages: number;
@@ -52,16 +62,27 @@ export class ReplayWindow {
   #bytes = 0;
   /** The newest id dropped of each topic of which some are kept. */
   readonly #dropped = new Map<string, string>();
-  /** Where this window started: what came before was never seen by this process. */
-  readonly #start: string;
+  /** Whether ids are this process's own, from `#start` to `#newest`. */
+  readonly #own: boolean;
+  /**
+   * Where this window started: what came before was never seen by this process. With a
+   * backplane's ids, the first one recorded.
+   */
+  #start: string | undefined;
+  /** The newest id recorded. */
+  #newest: string | undefined;
   /** The newest id dropped of the topics of which none are kept. */
   #floor: string | undefined;
 
   /**
    * @param options The bounds; 0 keeps nothing.
-   * @param start The id before every message this window will see.
+   * @param start When ids are this process's own, the id before all of them: an id
+   *   before it or past the newest recorded is then another process's, which the window
+   *   cannot place. Left out when ids are an ordered backplane's, the same everywhere:
+   *   the window then starts at the first id it records.
    */
-  constructor(options: ReplayOptions = {}, start = "0-0") {
+  constructor(options: ReplayOptions = {}, start?: string) {
+    this.#own = start !== undefined;
     this.#start = start;
     this.#maxMessages = options.maxMessages ?? 256;
     this.#maxBytes = options.maxBytes ?? 8 * 1024 ** 2;
@@ -69,6 +90,8 @@ export class ReplayWindow {
 
   /** Keeps a message delivered on `topic` with `id`, dropping the oldest past a bound. */
   record(topic: string, id: string, message: PreparedMessage): void {
+    this.#start ??= id;
+    if (this.#newest === undefined || compareIds(id, this.#newest) > 0) this.#newest = id;
     if (this.#maxMessages === 0 || this.#maxBytes === 0) {
       if (this.#floor === undefined || compareIds(id, this.#floor) > 0) this.#floor = id;
       return;
@@ -96,14 +119,35 @@ export class ReplayWindow {
     }
   }
 
-  /** The kept messages of `topic` after `id`, and whether that is all of them. */
+  /**
+   * The kept messages of `topic` after `id`, whether that is all of them, and the floor
+   * below which live messages must not reach the subscriber.
+   *
+   * An id this window cannot place gets nothing, `complete: false` and no floor: one
+   * that is not `ms-seq`, or, with this process's own ids, one it never gave (another
+   * process's, with the pub/sub backplane or none). With a backplane's ids, an id past
+   * the newest recorded is one this process has not read yet: nothing is replayed, and
+   * the floor holds live messages back until one passes it.
+   */
   since(topic: string, id: string): Replayed {
-    const list = this.#topics.get(topic) ?? [];
-    const messages = list.filter((kept) => compareIds(kept.id, id) > 0).map((kept) => kept.message);
+    const start = this.#start;
+    if (
+      !ID.test(id) ||
+      (this.#own && (compareIds(id, start!) < 0 || compareIds(id, this.#newest ?? start!) > 0))
+    ) {
+      return { messages: [], complete: false, floor: undefined };
+    }
+    const messages: PreparedMessage[] = [];
+    let floor = id;
+    for (const kept of this.#topics.get(topic) ?? []) {
+      if (compareIds(kept.id, id) <= 0) continue;
+      messages.push(kept.message);
+      floor = kept.id;
+    }
     const dropped = this.#dropped.get(topic) ?? this.#floor;
     const complete = (dropped === undefined || compareIds(id, dropped) >= 0) &&
-      compareIds(id, this.#start) >= 0;
-    return { messages, complete };
+      start !== undefined && compareIds(id, start) >= 0;
+    return { messages, complete, floor };
   }
 
   #drop(kept: Kept): void {
@@ -128,7 +172,10 @@ export function compareIds(a: string, b: string): number {
   return aTime - bTime || aSeq - bSeq;
 }
 
+/** A well-formed id. */
+const ID = /^(\d+)-(\d+)$/;
+
 function parseId(id: string): [number, number] {
-  const match = /^(\d+)-(\d+)$/.exec(id);
+  const match = ID.exec(id);
   return match === null ? [-1, -1] : [Number(match[1]), Number(match[2])];
 }
