@@ -237,7 +237,7 @@ export class Topics {
       while (queue.length > 0) {
         const { topic, id, message, except } = queue[0];
         // Kept as it goes out, so a subscription `since` made meanwhile gets it once.
-        this.#window.record(topic, id, message);
+        this.#window.record(topic, id, message.data);
         const subscribers = this.#topics.get(topic);
         if (subscribers !== undefined) this.#send(topic, subscribers, id, message, except);
         queue.shift();
