@@ -84,6 +84,12 @@ export class ReplayWindow {
   #newest: string | undefined;
   /** The newest id dropped of the topics of which none are kept. */
   #floor: string | undefined;
+  /**
+   * For each topic this process receives only while it has a subscriber for it (a
+   * backplane routing by interest), the newest id recorded when it began to: messages of
+   * the topic up to it may have passed by. One entry per topic subscribed here.
+   */
+  readonly #joined = new Map<string, string>();
 
   /**
    * @param options The bounds, checked already; 0 keeps nothing.
@@ -128,6 +134,19 @@ export class ReplayWindow {
   }
 
   /**
+   * Notes that `topic` is received from now on (its first subscriber here, under a
+   * backplane routing by interest): messages of it before may have passed by.
+   */
+  joined(topic: string): void {
+    if (this.#newest !== undefined) this.#joined.set(topic, this.#newest);
+  }
+
+  /** Forgets a topic's {@linkcode ReplayWindow.joined}, once it has no subscriber here. */
+  left(topic: string): void {
+    this.#joined.delete(topic);
+  }
+
+  /**
    * The kept messages of `topic` after `id`, whether that is all of them, and the floor
    * below which live messages must not reach the subscriber.
    *
@@ -153,7 +172,9 @@ export class ReplayWindow {
       floor = kept.id;
     }
     const dropped = this.#dropped.get(topic) ?? this.#floor;
+    const joined = this.#joined.get(topic);
     const complete = (dropped === undefined || compareIds(id, dropped) >= 0) &&
+      (joined === undefined || compareIds(id, joined) >= 0) &&
       start !== undefined && compareIds(id, start) >= 0;
     return { messages, complete, floor };
   }

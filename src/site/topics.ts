@@ -152,6 +152,9 @@ export class Topics {
     if (topic === undefined) {
       this.#topics.set(name, topic = new Topic());
       this.#tellBackplane("subscribe", name);
+      // Routed by interest, the topic's messages from other processes came here only
+      // while it had a subscriber: what came before may have passed by.
+      if (this.#backplane?.subscribe !== undefined) this.#window.joined(name);
     }
     if (topic.subscribers.has(subscriber)) return true;
     let complete = true;
@@ -182,6 +185,7 @@ export class Topics {
     topic.reached(link.pubsub, -1);
     if (topic.subscribers.size > 0) return;
     this.#topics.delete(name);
+    this.#window.left(name);
     this.#tellBackplane("unsubscribe", name);
   }
 

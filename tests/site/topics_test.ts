@@ -397,6 +397,31 @@ test("A floor holding a message back sends it around the native pub/sub; once pa
   assert.equal(site.subscriberCount("t"), 2);
 });
 
+test("Topics.add() since an id, back on a topic a backplane routes by interest: messages may be missing", () => {
+  const { backplane } = fakeBackplane();
+  const routed: Backplane = { ...backplane, subscribe() {}, unsubscribe() {} };
+  for (
+    const [name, plane, expected] of [["by interest", routed, false], [
+      "all",
+      backplane,
+      true,
+    ]] as const
+  ) {
+    const topics = new Topics(plane, () => {}, { encode: (data, id) => `${id} ${data}` });
+    const log: string[] = [];
+    const a = recorder(log, "a");
+    topics.add("t", a, aLink);
+    topics.publish("t", "m1");
+    const seen = String(log[0]).slice(2).split(" ")[0];
+    // Alone here, a leaves: while the topic has no subscriber, other processes' messages
+    // on it do not come here when the backplane routes by interest.
+    topics.delete("t", a);
+    topics.publish("t", "m2");
+    assert.equal(topics.add("t", a, aLink, seen), expected, name);
+    assert.deepEqual(log.map((line) => line.split(" ")[1]), ["m1", "m2"], name);
+  }
+});
+
 test("PreparedMessage.frame is one unmasked frame, built once", () => {
   const text = new PreparedMessage("Hello");
   assert.equal(toHex(text.frame), "81 05 48 65 6c 6c 6f");
