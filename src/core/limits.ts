@@ -167,6 +167,14 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxReceiveQueueBytes: 16 * MiB,
 });
 
+/**
+ * The defaults of the site's `replay` option (`ReplayOptions`): how many published
+ * messages a site keeps per topic, and how many bytes they may hold over all topics
+ * (counted as `ReplayOptions.maxBytes` says), for `transport.subscribe(topic, { since })`.
+ */
+export const DEFAULT_REPLAY: Readonly<{ maxMessages: number; maxBytes: number }> = Object
+  .freeze({ maxMessages: 256, maxBytes: 8 * MiB });
+
 /** The floor of the sizes whose default follows `maxMessageBytes`. */
 const SIZE_FLOOR = 16 * MiB;
 

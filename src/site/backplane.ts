@@ -39,9 +39,10 @@ export interface Backplane {
    */
   publish(topic: string, data: string | Uint8Array, except?: ReadonlySet<unknown>): void;
   /**
-   * Sets the function that delivers messages from other processes to this one, with the
-   * message's id where the backplane gives one (an id every process agrees on), and, for
-   * an `ordered` backplane's own messages, the `except` they were published with.
+   * Sets the function that delivers messages from other processes to this one; an
+   * `ordered` backplane gives each message's id too (the same in every process), and,
+   * for its own messages, the `except` they were published with. The site numbers the
+   * messages of other backplanes itself, so their ids need not agree.
    */
   onMessage(
     listener: (

@@ -6,7 +6,7 @@
 import type { Backplane } from "./backplane.ts";
 import type { Link, NativePubSub } from "./link.ts";
 import { PreparedMessage } from "./message.ts";
-import { type ReplayOptions, ReplayWindow } from "./replay.ts";
+import { compareIds, type ReplayOptions, ReplayWindow } from "./replay.ts";
 
 /** What a topic delivers to: a connection's session. */
 export interface Subscriber {
@@ -30,9 +30,18 @@ interface Delivery {
   readonly except: ReadonlySet<unknown> | undefined;
 }
 
-/** One topic's subscribers, with their links, and the native pub/subs that reach them. */
+/**
+ * One topic's subscribers, with their links, the native pub/subs that reach them, and
+ * the floors of those that subscribed `since` an id.
+ */
 class Topic {
   readonly subscribers = new Map<Subscriber, Link>();
+  /**
+   * The newest id each subscriber made `since` an id has already (given back, or
+   * replayed): live messages up to it are not sent to it. Forgotten once a newer one
+   * passes, so it holds one entry per such subscription at most, and briefly.
+   */
+  readonly floors = new Map<Subscriber, string>();
   /** How many subscribers each native pub/sub reaches (`undefined`: none does). */
   readonly #reach = new Map<NativePubSub | undefined, number>();
 
@@ -46,6 +55,24 @@ class Topic {
     if (count === 0) this.#reach.delete(pubsub);
     else this.#reach.set(pubsub, count);
   }
+
+  /** Whether message `id` may go to `subscriber`: not up to its floor, which a newer id ends. */
+  passes(subscriber: Subscriber, id: string): boolean {
+    const floor = this.floors.get(subscriber);
+    if (floor === undefined) return true;
+    if (compareIds(id, floor) <= 0) return false;
+    this.floors.delete(subscriber);
+    return true;
+  }
+
+  /** Whether a floor holds message `id` back from some subscriber (ending those it passes). */
+  holdsBack(id: string): boolean {
+    let held = false;
+    for (const subscriber of this.floors.keys()) {
+      if (!this.passes(subscriber, id)) held = true;
+    }
+    return held;
+  }
 }
 
 let sites = 0;
@@ -58,10 +85,16 @@ let sites = 0;
  * message published while another is being delivered (from a `connectionLost` that the
  * delivery caused, say) waits until that delivery is done.
  *
+ * A subscriber added `since` an id gets each message once across the seam: the kept
+ * ones after the id, then live ones newer than the last of those (or than the id, when
+ * this process has not delivered it yet: a client that saw it through another process
+ * reading the same stream faster).
+ *
  * When every subscriber of a topic is reachable through one native pub/sub (all on one
  * Bun.serve server) and `except` leaves out at most one of them, the message goes out
  * through it, in one call, and each subscriber's send buffer is checked after; otherwise
- * each subscriber is sent the message in turn.
+ * each subscriber is sent the message in turn (and so while a floor holds the message
+ * back from one of them).
  */
 export class Topics {
   readonly #topics = new Map<string, Topic>();
@@ -94,19 +127,23 @@ export class Topics {
   ) {
     this.#backplane = backplane;
     this.#onError = onError;
-    this.#window = new ReplayWindow(options.replay, `${this.#epoch}-0`);
+    // One id space: an ordered backplane's ids, the same in every process, or else
+    // this process's own, given to every message it delivers.
+    const ordered = backplane?.ordered === true;
+    this.#window = new ReplayWindow(options.replay, ordered ? undefined : `${this.#epoch}-0`);
     this.#encode = options.encode;
     backplane?.onMessage((topic, data, id, except) =>
-      this.#deliver(topic, data, id ?? this.#nextId(), except)
+      this.#deliver(topic, data, (ordered ? id : undefined) ?? this.#nextId(), except)
     );
   }
 
   /**
    * Adds a subscriber to a topic; given `since`, first sends it the kept messages after
-   * that id.
+   * that id, and from then on only messages newer than those (or than `since`).
    * @param link The subscriber's link, through whose native pub/sub it may be reached.
-   * @returns `false` when messages after `since` may be missing (not kept, or never seen
-   *   by this process).
+   * @returns `false` when messages after `since` may be missing (not kept, never seen
+   *   by this process, or `since` is an id this process cannot place: another process's
+   *   own, with the pub/sub backplane or none).
    * @throws {TypeError} When `topic` is not a string.
    */
   add(name: string, subscriber: Subscriber, link: Link, since?: string): boolean {
@@ -115,6 +152,9 @@ export class Topics {
     if (topic === undefined) {
       this.#topics.set(name, topic = new Topic());
       this.#tellBackplane("subscribe", name);
+      // Routed by interest, the topic's messages from other processes came here only
+      // while it had a subscriber: what came before may have passed by.
+      if (this.#backplane?.subscribe !== undefined) this.#window.joined(name);
     }
     if (topic.subscribers.has(subscriber)) return true;
     let complete = true;
@@ -122,6 +162,7 @@ export class Topics {
       const replayed = this.#window.since(name, since);
       for (const message of replayed.messages) subscriber.writePrepared(message);
       complete = replayed.complete;
+      if (replayed.floor !== undefined) topic.floors.set(subscriber, replayed.floor);
     }
     topic.subscribers.set(subscriber, link);
     link.pubsub?.subscribe(link, this.#prefix + name);
@@ -139,10 +180,12 @@ export class Topics {
     const link = topic?.subscribers.get(subscriber);
     if (topic === undefined || link === undefined) return;
     topic.subscribers.delete(subscriber);
+    topic.floors.delete(subscriber);
     link.pubsub?.unsubscribe(link, this.#prefix + name);
     topic.reached(link.pubsub, -1);
     if (topic.subscribers.size > 0) return;
     this.#topics.delete(name);
+    this.#window.left(name);
     this.#tellBackplane("unsubscribe", name);
   }
 
@@ -198,9 +241,9 @@ export class Topics {
       while (queue.length > 0) {
         const { topic, id, message, except } = queue[0];
         // Kept as it goes out, so a subscription `since` made meanwhile gets it once.
-        this.#window.record(topic, id, message);
+        this.#window.record(topic, id, message.data);
         const subscribers = this.#topics.get(topic);
-        if (subscribers !== undefined) this.#send(topic, subscribers, message, except);
+        if (subscribers !== undefined) this.#send(topic, subscribers, id, message, except);
         queue.shift();
       }
     } finally {
@@ -211,11 +254,12 @@ export class Topics {
   #send(
     name: string,
     topic: Topic,
+    id: string,
     message: PreparedMessage,
     except: ReadonlySet<unknown> | undefined,
   ): void {
     const pubsub = topic.pubsub;
-    if (pubsub !== undefined) {
+    if (pubsub !== undefined && !topic.holdsBack(id)) {
       let skipped: Link | undefined;
       let skips = 0;
       for (const transport of except ?? []) {
@@ -227,13 +271,18 @@ export class Topics {
       if (skips <= 1) {
         pubsub.publish(this.#prefix + name, message.data, skipped);
         for (const [subscriber, link] of topic.subscribers) {
-          if (link !== skipped) subscriber.sentNatively(message);
+          // One subscribed meanwhile (from a `connectionLost`) since this message: not sent it.
+          if (link !== skipped && topic.passes(subscriber, id)) subscriber.sentNatively(message);
         }
         return;
       }
     }
+    // Subscribers added meanwhile are visited too: a floor keeps one that was replayed
+    // this message from getting it twice.
     for (const subscriber of topic.subscribers.keys()) {
-      if (except?.has(subscriber) !== true) subscriber.writePrepared(message);
+      if (except?.has(subscriber) !== true && topic.passes(subscriber, id)) {
+        subscriber.writePrepared(message);
+      }
     }
   }
 }

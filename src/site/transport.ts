@@ -49,9 +49,12 @@ export interface Transport<Data = unknown> {
    *
    * Given `since` (an id a client saw, from the site's `encodePublished`), it first
    * writes the messages of the topic the site kept after that id, then live ones: none
-   * missed at the seam, none twice.
+   * twice, and none missed at the seam (a live message the connection already has is
+   * held back, even one this process reads only after the client saw it elsewhere).
    * @returns `false` when messages after `since` may be missing: the site no longer
-   *   keeps them (see the site's `replay` option) or this process never saw them.
+   *   keeps them (see the site's `replay` option), this process never saw them, or
+   *   `since` is not an id it can place (another process's own, with the pub/sub
+   *   backplane or none: then only live messages follow).
    * @throws {TypeError} When `topic` is not a string, or `since` not a string.
    */
   subscribe(topic: string, options?: SubscribeOptions): boolean;

@@ -8,7 +8,9 @@
  * (an async handler), so later messages wait in its receive queue; `/fill` answers
  * `fill <bytes>` by writing 64 KiB messages until that much waits in its send buffer
  * (then prints `filled <n>: <bytes> bytes wait`), and echoes anything else; `/deflate`
- * echoes with permessage-deflate.
+ * echoes with permessage-deflate; `/publish?topics=<n>` publishes each message it receives
+ * on topic `t<k mod n>` for its k-th, which the site keeps for replay (`ATTACK_REPLAY`);
+ * `/sink` drops every message (the publishing attack's harmless twin).
  *
  * With `REDIS_URL` set, the site has a Redis backplane and `/room` joins its topic "room".
  *
@@ -23,7 +25,7 @@ import { createInterface } from "node:readline";
 import { files, serve, WebSocketHandler, WebSocketSite } from "../../mod.ts";
 import type { AdapterName, Backplane, Transport } from "../../mod.ts";
 import { connectBackplane } from "../helpers/redis_backplane.ts";
-import { ATTACK_LIMITS, BACKPLANE_CHANNEL } from "./attack_limits.ts";
+import { ATTACK_LIMITS, ATTACK_REPLAY, BACKPLANE_CHANNEL } from "./attack_limits.ts";
 
 /** Writes every message back. */
 class Echo extends WebSocketHandler {
@@ -69,6 +71,22 @@ class Fill extends Echo {
   }
 }
 
+let published = 0;
+
+/** Publishes what it receives, as a chat relays it, on one topic of `topics` in turn. */
+class Publish extends WebSocketHandler {
+  readonly #topics = Number(new URL(this.transport.request.url).searchParams.get("topics"));
+
+  override frameReceived(frame: string | Uint8Array): void {
+    this.transport.publish(`t${published++ % this.#topics}`, frame);
+  }
+}
+
+/** Drops what it receives. */
+class Sink extends WebSocketHandler {
+  override frameReceived(): void {}
+}
+
 const collect: () => void = (() => {
   const global = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
   if (global.Bun !== undefined) return () => global.Bun!.gc(true);
@@ -100,6 +118,7 @@ async function redisBackplane(url: string | undefined): Promise<Backplane | unde
 
 const site = new WebSocketSite(files(process.env.ABUSE_ROOT ?? "."), {
   limits: ATTACK_LIMITS,
+  replay: ATTACK_REPLAY,
   backplane: await redisBackplane(process.env.REDIS_URL),
 });
 site.addHandler("/echo", Echo);
@@ -107,6 +126,8 @@ site.addHandler("/hold", Hold);
 site.addHandler("/fill", Fill);
 site.addHandler("/deflate", Echo, { perMessageDeflate: true });
 site.addHandler("/room", Member);
+site.addHandler("/publish", Publish);
+site.addHandler("/sink", Sink);
 const server = await serve(site, {
   port: 0,
   hostname: "127.0.0.1",

@@ -20,6 +20,12 @@ export const ATTACK_LIMITS = {
   writeTimeoutMs: 2_000,
 } as const;
 
+/**
+ * What the attack server keeps of published messages for replay: the default count per
+ * topic, and 32 MiB, enough that a charge too low by a few times shows against the noise.
+ */
+export const ATTACK_REPLAY = { maxMessages: 256, maxBytes: 32 * MiB } as const;
+
 /** The Redis channel of the attack server's backplane. */
 export const BACKPLANE_CHANNEL = "wsport-abuse";
 

@@ -199,3 +199,36 @@ test(
     }
   },
 );
+
+test(
+  "RedisStreamsBackplane: a client back since an id its new process has not read yet gets it once",
+  { skip: redisSkip },
+  async () => {
+    const world = await cluster({ ENCODE_IDS: "1" });
+    try {
+      const [publisher, , leaving] = world.clients;
+      const lagging = world.sites[2];
+      publisher.send("1");
+      assert.equal(String(await leaving.next()).split(" ")[1], "1");
+      // Paused past its read's deadline: once going again, it waits out its backoff (at
+      // least 100 ms) before it reads 2, while the client's upgrade, already in its
+      // socket, is handled at once.
+      lagging.signal("SIGSTOP");
+      await sleep(800);
+      publisher.send("2");
+      const seen = String(await leaving.next());
+      assert.equal(seen.split(" ")[1], "2");
+      await leaving.closeAndWait();
+      const joining = join(lagging, seen.split(" ")[0]);
+      await sleep(200);
+      lagging.signal("SIGCONT");
+      const back = await joining;
+      world.clients.push(back);
+      assert.equal(await back.next(), "joined", "nothing to replay, nothing missing");
+      publisher.send("3");
+      assert.equal(String(await back.next()).split(" ")[1], "3", "2 not sent twice");
+    } finally {
+      await world.close();
+    }
+  },
+);

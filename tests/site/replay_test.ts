@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { PER_ITEM_BYTES } from "../../src/core/retained_bytes.ts";
 import { WebSocketHandler } from "../../src/site/handler.ts";
-import { PreparedMessage } from "../../src/site/message.ts";
 import { compareIds, ReplayWindow } from "../../src/site/replay.ts";
 import { type SiteOptions, WebSocketSite } from "../../src/site/site.ts";
 import type { Transport } from "../../src/site/transport.ts";
@@ -91,9 +91,9 @@ for (const pair of pairs) {
 }
 
 test("ReplayWindow keeps maxMessages per topic and maxBytes in all, and knows what it dropped", () => {
-  const window = new ReplayWindow({ maxMessages: 3, maxBytes: 3 * (64 + 2) }, "1-0");
-  const keep = (topic: string, n: number) =>
-    window.record(topic, `1-${n}`, new PreparedMessage(`m${n}`));
+  // Each "m<n>" on a one-letter topic is charged 2 × 2 + 2 + 512 bytes.
+  const window = new ReplayWindow({ maxMessages: 3, maxBytes: 3 * 518 }, "1-0");
+  const keep = (topic: string, n: number) => window.record(topic, `1-${n}`, `m${n}`);
   for (const n of [1, 2, 3]) keep("a", n);
   assert.deepEqual(window.since("a", "1-0").messages.map((m) => m.data), ["m1", "m2", "m3"]);
   assert.equal(window.since("a", "1-0").complete, true);
@@ -103,6 +103,71 @@ test("ReplayWindow keeps maxMessages per topic and maxBytes in all, and knows wh
   assert.equal(window.since("a", "1-1").complete, true);
   assert.equal(window.since("b", "0-9").complete, false, "before the window started");
   assert.deepEqual(window.since("b", "1-3").messages.map((m) => m.data), ["m4"]);
+});
+
+test("ReplayWindow charges each message what it holds: data as stored, topic, bookkeeping", () => {
+  const window = new ReplayWindow({ maxBytes: 1 << 30 }, "1-0");
+  const charge = (topic: string, data: string | Uint8Array) => {
+    const before = window.bytes;
+    window.record(topic, `1-${window.bytes}`, data);
+    return window.bytes - before;
+  };
+  assert.equal(charge("t", "héllo"), 2 * 5 + 2 + PER_ITEM_BYTES, "two bytes a character");
+  assert.equal(charge("topic", ""), 2 * 5 + PER_ITEM_BYTES);
+  const read = new Uint8Array(65536);
+  const bytes = (size: number) => size + 2 + 2 * PER_ITEM_BYTES;
+  assert.equal(charge("t", read.subarray(0, 100)), bytes(100), "copied");
+  assert.equal(charge("t", read.subarray(0, 40_000)), bytes(65536), "pins it all");
+});
+
+test("ReplayWindow holds nothing of a message dropped past maxMessages", () => {
+  const window = new ReplayWindow({ maxMessages: 2 }, "1-0");
+  for (let n = 1; n <= 1000; n++) window.record("t", `1-${n}`, "x".repeat(1000));
+  assert.equal(window.bytes, 2 * (2000 + 2 + PER_ITEM_BYTES));
+  assert.deepEqual(window.since("t", "1-990").messages.length, 2);
+});
+
+test("ReplayWindow does not keep a message larger than maxBytes, and says it is missing", () => {
+  const window = new ReplayWindow({ maxBytes: 1000 }, "1-0");
+  window.record("t", "1-1", "small");
+  window.record("t", "1-2", "x".repeat(600));
+  assert.deepEqual(window.since("t", "1-0").messages.map((m) => m.data), ["small"]);
+  assert.equal(window.since("t", "1-0").complete, false);
+  assert.equal(window.since("t", "1-2").complete, true);
+});
+
+test("ReplayWindow.since() with a backplane's ids: past the newest holds back, before the first misses", () => {
+  const window = new ReplayWindow({}, undefined);
+  assert.deepEqual(window.since("t", "5-1"), { messages: [], complete: false, floor: "5-1" });
+  window.record("t", "7-1", "a");
+  window.record("t", "7-2", "b");
+  assert.deepEqual(window.since("t", "9-0"), { messages: [], complete: true, floor: "9-0" });
+  const early = window.since("t", "6-0");
+  assert.deepEqual([early.messages.map((m) => m.data), early.complete, early.floor], [
+    ["a", "b"],
+    false,
+    "7-2",
+  ]);
+  assert.deepEqual(window.since("t", "junk"), { messages: [], complete: false, floor: undefined });
+});
+
+test("ReplayWindow.since() with its own ids places only those it gave", () => {
+  const window = new ReplayWindow({}, "100-0");
+  window.record("t", "100-1", "a");
+  window.record("t", "100-2", "b");
+  const placed = window.since("t", "100-1");
+  assert.deepEqual([placed.messages.map((m) => m.data), placed.complete, placed.floor], [
+    ["b"],
+    true,
+    "100-2",
+  ]);
+  for (const foreign of ["100-3", "101-0", "99-7"]) {
+    assert.deepEqual(window.since("t", foreign), {
+      messages: [],
+      complete: false,
+      floor: undefined,
+    });
+  }
 });
 
 test("compareIds orders ms-seq ids by time, then sequence", () => {

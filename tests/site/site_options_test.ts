@@ -83,6 +83,13 @@ test("new WebSocketSite() checks each option's type", () => {
     TypeError,
     '"perMessageDeflate.levl" (did you mean "perMessageDeflate.level"?)',
   );
+  assertThrows(
+    () => site({ replay: { maxMessage: 10 } }),
+    TypeError,
+    'unknown option "replay.maxMessage" (did you mean "replay.maxMessages"?)',
+  );
+  assertThrows(() => site({ replay: 256 }), TypeError, 'option "replay" must be an object');
+  assertThrows(() => site({ replay: { maxBytes: "8M" } }), TypeError, '"replay.maxBytes"');
   for (const backplane of [{}, { publish() {} }, "redis", null]) {
     assertThrows(
       () => site({ backplane }),
@@ -94,6 +101,12 @@ test("new WebSocketSite() checks each option's type", () => {
 
 test("new WebSocketSite() rejects numbers out of range with a RangeError naming them", () => {
   assertThrows(() => site({ limits: { maxMessageBytes: -1 } }), RangeError, "maxMessageBytes");
+  assertThrows(
+    () => site({ replay: { maxMessages: -1 } }),
+    RangeError,
+    'new WebSocketSite(): option "replay.maxMessages" must be an integer of at least 0, got the number -1',
+  );
+  assertThrows(() => site({ replay: { maxBytes: 1.5 } }), RangeError, '"replay.maxBytes"');
   assertThrows(
     () => site({ perMessageDeflate: { level: 12 } }),
     RangeError,
@@ -117,6 +130,7 @@ test("new WebSocketSite() takes every option in its accepted forms", () => {
   });
   new WebSocketSite(undefined, { perMessageDeflate: true, backplane: new ClassBackplane() });
   new WebSocketSite(undefined, { limits: undefined, onError: undefined });
+  new WebSocketSite(undefined, { replay: { maxMessages: 0, maxBytes: 1 } });
 });
 
 test("addHandler() rejects a path that is not a string or does not start with /", () => {

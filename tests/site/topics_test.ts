@@ -299,6 +299,129 @@ test("Topics reports a backplane whose subscribe() throws, and subscribes all th
   assert.equal((errors[0] as Error).message, "no interest");
 });
 
+/** An ordered backplane (as `RedisStreamsBackplane`) whose messages the test delivers, with ids. */
+function orderedBackplane() {
+  let deliver: ((topic: string, data: string | Uint8Array, id?: string) => void) | undefined;
+  const backplane: Backplane = {
+    ordered: true,
+    publish() {},
+    onMessage(listener) {
+      deliver = listener;
+    },
+  };
+  return {
+    backplane,
+    deliver: (topic: string, data: string, id: string) => deliver!(topic, data, id),
+  };
+}
+
+test("Topics.add() since an id not read here yet: messages up to it are not sent, later ones once", () => {
+  // A client saw 5-3 through a process that read the stream faster, and comes back here.
+  const { backplane, deliver } = orderedBackplane();
+  const topics = new Topics(backplane, () => {});
+  const log: string[] = [];
+  topics.add("t", recorder(log, "a"), aLink);
+  deliver("t", "m1", "5-1");
+  deliver("t", "m2", "5-2");
+  assert.equal(topics.add("t", recorder(log, "b"), aLink, "5-3"), true, "nothing missing");
+  deliver("t", "m3", "5-3");
+  deliver("t", "m4", "5-4");
+  deliver("t", "m5", "5-5");
+  assert.deepEqual(log, ["a:m1", "a:m2", "a:m3", "a:m4", "b:m4", "a:m5", "b:m5"]);
+});
+
+test("Topics.add() since an id in the window replays what followed, then live ones, each once", () => {
+  const { backplane, deliver } = orderedBackplane();
+  const topics = new Topics(backplane, () => {});
+  const log: string[] = [];
+  topics.add("t", recorder(log, "a"), aLink);
+  for (const n of [1, 2, 3]) deliver("t", `m${n}`, `5-${n}`);
+  assert.equal(topics.add("t", recorder(log, "b"), aLink, "5-1"), true);
+  deliver("t", "m4", "5-4");
+  assert.deepEqual(log.filter((line) => line.startsWith("b:")), ["b:m2", "b:m3", "b:m4"]);
+});
+
+test("Topics.add() since an id during that message's delivery: replayed, not sent again", () => {
+  const topics = new Topics(undefined, () => {}, { encode: (data, id) => `${id} ${data}` });
+  const log: string[] = [];
+  const b = recorder(log, "b");
+  let seen = "";
+  const a: Subscriber = {
+    writePrepared(message) {
+      log.push(`a:${message.data}`);
+      // b comes back, since the last id it saw, while this message goes out.
+      if (String(message.data).endsWith(" m2")) topics.add("t", b, aLink, seen);
+      return true;
+    },
+    sentNatively() {},
+  };
+  topics.add("t", a, aLink);
+  topics.add("t", b, aLink);
+  topics.publish("t", "m1");
+  seen = String(log.at(-1)).slice(2).split(" ")[0];
+  topics.delete("t", b);
+  topics.publish("t", "m2");
+  topics.publish("t", "m3");
+  const got = log.filter((line) => line.startsWith("b:")).map((line) => line.split(" ")[1]);
+  assert.deepEqual(got, ["m1", "m2", "m3"]);
+});
+
+test("Topics.add() since an id this process never gave says so, replays nothing, holds nothing back", () => {
+  const topics = new Topics(undefined, () => {}, { encode: (data, id) => `${id} ${data}` });
+  const log: string[] = [];
+  topics.add("t", recorder(log, "a"), aLink);
+  topics.publish("t", "m1");
+  const [epoch, seq] = String(log[0]).slice(2).split(" ")[0].split("-").map(Number);
+  for (const since of [`${epoch + 1}-0`, `${epoch}-${seq + 1}`, `${epoch - 1}-5`, "junk"]) {
+    assert.equal(topics.add("t", recorder(log, since), aLink, since), false, since);
+  }
+  topics.publish("t", "m2");
+  assert.equal(log.filter((line) => line.endsWith(" m2")).length, 5, "every subscriber got m2");
+  assert.equal(log.filter((line) => line.endsWith(" m1")).length, 1, "m1 went to a only");
+});
+
+test("A floor holding a message back sends it around the native pub/sub; once passed, through it", () => {
+  const { backplane, deliver } = orderedBackplane();
+  const { site, open } = siteWith({ backplane });
+  const pubsub = new FakePubSub();
+  const links = [new PubSubLike(pubsub), new PubSubLike(pubsub)];
+  const [a, b] = links.map((link) => open(link));
+  a.subscribe("t");
+  deliver("t", "m1", "5-1");
+  b.subscribe("t", { since: "5-2" });
+  deliver("t", "m2", "5-2");
+  deliver("t", "m3", "5-3");
+  const natively = pubsub.published.map((line) => line.split(" ")[1]);
+  assert.deepEqual(natively, ["m1", "m3"], "m2 went to a alone, around the native pub/sub");
+  assert.deepEqual(links.map((link) => link.sent), [["m1", "m2", "m3"], ["m3"]]);
+  assert.equal(site.subscriberCount("t"), 2);
+});
+
+test("Topics.add() since an id, back on a topic a backplane routes by interest: messages may be missing", () => {
+  const { backplane } = fakeBackplane();
+  const routed: Backplane = { ...backplane, subscribe() {}, unsubscribe() {} };
+  for (
+    const [name, plane, expected] of [["by interest", routed, false], [
+      "all",
+      backplane,
+      true,
+    ]] as const
+  ) {
+    const topics = new Topics(plane, () => {}, { encode: (data, id) => `${id} ${data}` });
+    const log: string[] = [];
+    const a = recorder(log, "a");
+    topics.add("t", a, aLink);
+    topics.publish("t", "m1");
+    const seen = String(log[0]).slice(2).split(" ")[0];
+    // Alone here, a leaves: while the topic has no subscriber, other processes' messages
+    // on it do not come here when the backplane routes by interest.
+    topics.delete("t", a);
+    topics.publish("t", "m2");
+    assert.equal(topics.add("t", a, aLink, seen), expected, name);
+    assert.deepEqual(log.map((line) => line.split(" ")[1]), ["m1", "m2"], name);
+  }
+});
+
 test("PreparedMessage.frame is one unmasked frame, built once", () => {
   const text = new PreparedMessage("Hello");
   assert.equal(toHex(text.frame), "81 05 48 65 6c 6c 6f");
