@@ -11,6 +11,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
 import { test } from "node:test";
+import { createClient } from "redis";
 import type { Child } from "../helpers/child.ts";
 import type { Client } from "../helpers/client.ts";
 import { freePort, redisSkip, startRedis } from "../helpers/redis.ts";
@@ -52,11 +53,29 @@ async function cluster(env: Record<string, string> = {}) {
     await Promise.all(world.sites.map((site) => site.printed("status up")));
     // The publisher, then a subscriber on each process (the publisher's own included).
     for (const site of [world.sites[0], ...world.sites]) world.clients.push(await join(site));
+    // Each process reads the room's partition once it knows where it ends.
+    await readers(url, world.sites.length);
   } catch (error) {
     await world.close();
     throw error;
   }
   return world;
+}
+
+/** Resolves once `count` connections of the Redis at `url` wait in `XREAD BLOCK` (3 s bound). */
+async function readers(url: string, count: number): Promise<void> {
+  const client = createClient({ url });
+  await client.connect();
+  try {
+    for (let i = 0; i < 300; i++) {
+      const list = String(await client.sendCommand(["CLIENT", "LIST"]));
+      if (list.split("\n").filter((line) => line.includes("cmd=xread")).length >= count) return;
+      await sleep(10);
+    }
+    throw new Error(`${count} processes never read the stream`);
+  } finally {
+    await client.destroy();
+  }
 }
 
 /** Sends 1 to `COUNT`, running `outage` from a quarter of the way. */
@@ -150,7 +169,7 @@ test(
       const report = /error (Lost [^\n]*)/.exec(world.sites[1].output)![1];
       assert.match(
         report,
-        /^Lost (\d+) messages of stream "wsport:stream" that Redis trimmed before this process read them: after id \d+-\d+, before id \d+-\d+$/,
+        /^Lost (\d+) messages of stream "wsport:stream:\{\d+\}" that Redis trimmed before this process read them: after id \d+-\d+, before id \d+-\d+$/,
       );
       // What it did get is the stream's last 20 (and any it read before pausing), in order.
       const got: string[] = [];
