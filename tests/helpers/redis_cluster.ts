@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Child } from "./child.ts";
+import { within } from "./client.ts";
 import { freePort } from "./redis.ts";
 
 /** A running cluster: its nodes by port, and how to ask or stop them. */
@@ -113,4 +114,16 @@ export async function clusterOk(cluster: RedisCluster): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error("The cluster did not reach cluster_state:ok in 20 s");
+}
+
+/** Resolves once `done()` holds, checked every 20 ms, within `ms`. */
+export function eventually(what: string, done: () => boolean, ms = 10_000): Promise<void> {
+  return within(
+    new Promise<void>((resolve) => {
+      const check = () => done() ? resolve() : setTimeout(check, 20);
+      check();
+    }),
+    what,
+    ms,
+  );
 }
