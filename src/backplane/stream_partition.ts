@@ -1,5 +1,5 @@
 /**
- * Which partition of a partitioned Redis stream holds a topic, and each partition's key.
+ * Which partition of a partitioned Redis stream holds a topic, and each partition's keys.
  * @module
  */
 
@@ -38,4 +38,20 @@ export function streamPartition(topic: string, partitions: number): number {
  */
 export function partitionKey(stream: string, index: number, partitions: number): string {
   return partitions === 1 ? stream : `${stream}:{${index}}`;
+}
+
+/**
+ * The key where the streams backplane keeps the count of entries ever added to the stream
+ * at `key`: in the same cluster slot, `<key>:n` when `key` has a hash tag, else
+ * `{<key>}:n` (whose hash tag is `key` itself).
+ *
+ * @example
+ * ```ts
+ * import { countKey } from "./stream_partition.ts";
+ * countKey("myapp:{3}"); // "myapp:{3}:n"
+ * countKey("myapp"); // "{myapp}:n"
+ * ```
+ */
+export function countKey(key: string): string {
+  return /\{[^}]+\}/.test(key) ? `${key}:n` : `{${key}}:n`;
 }

@@ -60,14 +60,15 @@ class FakeStream {
       return Promise.resolve(["last-generated-id", stream.last, "entries-added", stream.added]);
     }
     assert.equal(command[0], "EVAL");
+    const keys = Number(command[2]);
     const key = command[3];
     let stream = this.streams.get(key);
     if (stream === undefined) {
       this.streams.set(key, stream = { entries: [], added: 0, last: "0-0" });
     }
-    const trims = Number(command[4]);
+    const trims = Number(command[3 + keys]);
     const ids: string[] = [];
-    for (const message of command.slice(5 + trims)) {
+    for (const message of command.slice(4 + keys + trims)) {
       const id = `${this.#time}-${this.stored++}`;
       stream.added++;
       stream.last = id;

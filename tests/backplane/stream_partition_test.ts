@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { clusterSlot } from "../../src/backplane/cluster_slot.ts";
-import { partitionKey, streamPartition } from "../../src/backplane/stream_partition.ts";
+import { countKey, partitionKey, streamPartition } from "../../src/backplane/stream_partition.ts";
 
 test("streamPartition() is in range, the same on every call, and spreads topics", () => {
   const counts = new Array(16).fill(0);
@@ -33,4 +33,13 @@ test("partitionKey() gives each partition a hash tag, and one partition the stre
   for (let i = 0; i < 16; i++) {
     assert.equal(clusterSlot(partitionKey("app", i, 16)), clusterSlot(String(i)));
   }
+});
+
+test("countKey() is in the slot of its stream's key", () => {
+  for (const key of ["app:{3}", "app", "wsport:stream", "a{b}c"]) {
+    assert.equal(clusterSlot(countKey(key)), clusterSlot(key), key);
+    assert.notEqual(countKey(key), key);
+  }
+  assert.equal(countKey("app:{3}"), "app:{3}:n");
+  assert.equal(countKey("app"), "{app}:n");
 });
