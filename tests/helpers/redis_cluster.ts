@@ -99,11 +99,26 @@ export async function startCluster(): Promise<RedisCluster> {
       throw new Error(`redis-cli --cluster create: ${create.stdout}${create.stderr}`);
     }
     await clusterOk(cluster);
+    await replicasInSync(cluster);
     return cluster;
   } catch (error) {
     await cluster.stop();
     throw error;
   }
+}
+
+/**
+ * Resolves once three replicas say their link to their master is up (20 s bound): until
+ * then a replica has none of its master's data, and a failover would lose all of it.
+ */
+async function replicasInSync(cluster: RedisCluster): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const infos = cluster.ports.map((port) => cluster.cli(port, "info", "replication"));
+    const linked = infos.filter((info) => info.includes("master_link_status:up"));
+    if (linked.length >= 3) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error("The replicas did not sync with their masters in 20 s");
 }
 
 /** Resolves once every running node says `cluster_state:ok` (20 s bound). */
