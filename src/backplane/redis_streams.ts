@@ -387,6 +387,9 @@ export class RedisStreamsBackplane implements Backplane {
    * Reads the topic's partition (batched with others), if it did not: from its end, or,
    * given `since` (a stream id) while it did not read it yet, from `since`, delivering
    * the topic's messages after it, then every message of the partition from its end on.
+   * Reading from `since` costs reading the partition's entries since then (at most its
+   * retention); entries after `since` that Redis already trimmed are reported as a
+   * {@linkcode TrimmedError}.
    * @returns `false` when it has been reading the partition from after `since` (what
    *   came between never reached this process); `true` otherwise.
    */

@@ -21,7 +21,7 @@ import { within } from "../helpers/client.ts";
 class FakeStream {
   readonly streams = new Map<
     string,
-    { entries: [string, string[]][]; added: number; last: string }
+    { entries: [string, string[]][]; added: number; last: string; trimmed: string }
   >();
   /** How many entries were stored, over all streams. */
   stored = 0;
@@ -57,14 +57,17 @@ class FakeStream {
     if (command[0] === "XINFO") {
       const stream = this.streams.get(command[2]);
       if (stream === undefined) return Promise.reject(new Error("ERR no such key"));
-      return Promise.resolve(["last-generated-id", stream.last, "entries-added", stream.added]);
+      return Promise.resolve([
+        ...["last-generated-id", stream.last, "entries-added", stream.added],
+        ...["max-deleted-entry-id", stream.trimmed],
+      ]);
     }
     assert.equal(command[0], "EVAL");
     const keys = Number(command[2]);
     const key = command[3];
     let stream = this.streams.get(key);
     if (stream === undefined) {
-      this.streams.set(key, stream = { entries: [], added: 0, last: "0-0" });
+      this.streams.set(key, stream = { entries: [], added: 0, last: "0-0", trimmed: "0-0" });
     }
     const trims = Number(command[3 + keys]);
     const ids: string[] = [];
@@ -73,8 +76,10 @@ class FakeStream {
       stream.added++;
       stream.last = id;
       ids.push(id);
-      if (this.skipNext > 0) this.skipNext--;
-      else stream.entries.push([id, ["n", String(stream.added), "m", message]]);
+      if (this.skipNext > 0) {
+        this.skipNext--;
+        stream.trimmed = id;
+      } else stream.entries.push([id, ["n", String(stream.added), "m", message]]);
     }
     for (const reader of [...this.#waiting]) reader.wake();
     if (this.loseNextReply) {
@@ -396,6 +401,26 @@ test("RedisStreamsBackplane.subscribe() since an id starts a partition there, fo
   assert.equal(a.plane.subscribe(third, since), false, "it read the partition only later");
   assert.equal(a.plane.subscribe("x", "not an id"), false);
   assert.deepEqual(a.errors, []);
+  await Promise.all([a.plane.close(), b.plane.close()]);
+});
+
+test("RedisStreamsBackplane.subscribe() since an id Redis trimmed reports the loss", async () => {
+  const stream = new FakeStream();
+  const [topic] = topicsTogether(1);
+  const b = member(stream, {}, []);
+  await b.until("b up", () => b.plane.status === "up");
+  stream.skipNext = 2;
+  for (const data of ["1", "2", "3"]) b.plane.publish(topic, data);
+  await b.until("3 stored", () => stream.stored === 3);
+  const a = member(stream, {}, []);
+  const since = "1000-0"; // the id of "1", trimmed with "2"
+  assert.equal(a.plane.subscribe(topic, since), true);
+  await a.until("3", () => a.received.length === 1);
+  assert.equal(a.received[0][1], "3");
+  const [error] = a.errors;
+  assert.ok(error instanceof TrimmedError);
+  assert.equal(error.after, since);
+  assert.match(error.message, /^Lost messages of stream "wsport:stream:\{\d+\}" after id 1000-0/);
   await Promise.all([a.plane.close(), b.plane.close()]);
 });
 
