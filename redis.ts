@@ -2,9 +2,10 @@
  * The Redis backplanes, to share a site's topics between processes, each on the Redis
  * client you already use (wsport keeps no runtime dependency): {@linkcode RedisBackplane}
  * on Redis pub/sub (light, at most once; interest-based routing, Redis Cluster's sharded
- * pub/sub) and {@linkcode RedisStreamsBackplane} on a Redis stream (every message once, in
- * one order, across outages shorter than the retention). A site takes either as its
- * `backplane` option.
+ * pub/sub) and {@linkcode RedisStreamsBackplane} on Redis streams (every message once, in
+ * one order per topic, across outages shorter than the retention; topics spread over
+ * partitions that each process reads only while it has their subscribers, on one Redis or
+ * a Redis Cluster). A site takes either as its `backplane` option.
  *
  * @example A site sharing its topics through Redis pub/sub, with node-redis
  * ```ts ignore

@@ -1,15 +1,18 @@
 /**
  * Scenario (i), the backplane's routing: P wsport processes share T topics through one
  * `redis-server`, each topic with its subscribers on one process, and every process
- * publishes to topics of the others at a fixed rate. Run once with `routing:
- * "broadcast"` (today's one channel: every process decodes every message) and once with
- * `routing: "interest"` (a channel per topic), it reports per process: messages
- * published, decoded and delivered per second, CPU per second, and Redis's CPU, then the
- * ratio of CPU per message published.
+ * publishes to topics of the others at a fixed rate. Run with `RedisBackplane`'s
+ * `routing: "broadcast"` (one channel: every process decodes every message) and
+ * `routing: "interest"` (a channel per topic), and with `RedisStreamsBackplane` on one
+ * stream (`streams-one`: every process reads every message) and on `--partitions`
+ * streams (`streams`: each process reads the partitions of its topics), it reports per
+ * process: messages published, decoded and delivered per second, CPU per second, and
+ * Redis's commands and CPU, then the ratio of CPU per message published.
  *
  * `bun bench/backplane_routing.ts [--processes 4] [--topics 2000] [--rate 2000]
- * [--duration 5000]` (rate: messages per second, all processes together). Needs
- * `redis-server`. Not part of `bench/run.mjs`: it measures the backplane, not a server.
+ * [--duration 5000] [--partitions 16] [--cases broadcast,interest,streams-one,streams]`
+ * (rate: messages per second, all processes together). Needs `redis-server`. Not part
+ * of `bench/run.mjs`: it measures the backplane, not a server.
  * @module
  */
 
@@ -18,9 +21,11 @@ import { readFileSync } from "node:fs";
 import process from "node:process";
 import { createClient } from "redis";
 import { RedisBackplane } from "../src/backplane/redis.ts";
+import { RedisStreamsBackplane } from "../src/backplane/redis_streams.ts";
 import { freePort } from "../tests/helpers/redis.ts";
 
-type Routing = "broadcast" | "interest";
+type Routing = "broadcast" | "interest" | "streams-one" | "streams";
+const CASES: Routing[] = ["broadcast", "interest", "streams-one", "streams"];
 
 interface Row {
   index: number;
@@ -42,16 +47,25 @@ else await coordinate();
 
 /** One process: subscribes to its topics, then publishes to the others' for the window. */
 async function worker(): Promise<void> {
-  const [, routing, url, index, processes, topics, rate, duration] = args;
+  const [, routing, url, index, processes, topics, rate, duration, partitions] = args;
   const [me, p, t, r, ms] = [index, processes, topics, rate, duration].map(Number);
   const publisher = createClient({ url });
   const subscriber = publisher.duplicate();
   await Promise.all([publisher.connect(), subscriber.connect()]);
-  const backplane = new RedisBackplane({
-    publish: (channel, message) => publisher.publish(channel, message),
-    subscribe: (channels, listener) => subscriber.subscribe(channels, listener),
-    unsubscribe: (channels) => subscriber.unsubscribe(channels),
-  }, { channel: "bench", routing: routing as Routing, maxPendingPublishes: 100_000 });
+  const backplane = routing.startsWith("streams")
+    ? new RedisStreamsBackplane({
+      call: (command) => publisher.sendCommand(command),
+      block: (command) => subscriber.sendCommand(command),
+    }, {
+      stream: `bench:${routing}`,
+      partitions: routing === "streams" ? Number(partitions) : 1,
+      maxPendingPublishes: 100_000,
+    })
+    : new RedisBackplane({
+      publish: (channel, message) => publisher.publish(channel, message),
+      subscribe: (channels, listener) => subscriber.subscribe(channels, listener),
+      unsubscribe: (channels) => subscriber.unsubscribe(channels),
+    }, { channel: "bench", routing: routing as "broadcast", maxPendingPublishes: 100_000 });
   const mine = new Set<string>();
   let decoded = 0;
   let delivered = 0;
@@ -64,7 +78,8 @@ async function worker(): Promise<void> {
     mine.add(`doc:${k}`);
     backplane.subscribe(`doc:${k}`);
   }
-  while (backplane.status !== "up" || backplane.interest.changing > 0) {
+  const changing = () => backplane instanceof RedisBackplane && backplane.interest.changing > 0;
+  while (backplane.status !== "up" || changing()) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   await new Promise((resolve) => setTimeout(resolve, 1_000)); // the others subscribe too
@@ -114,6 +129,9 @@ async function coordinate(): Promise<void> {
   const topics = option("topics", 2_000);
   const rate = option("rate", 2_000);
   const duration = option("duration", 5_000);
+  const partitions = option("partitions", 16);
+  const at = args.indexOf("--cases");
+  const cases = at < 0 ? CASES : args[at + 1].split(",") as Routing[];
   const port = await freePort();
   const redis = spawn("redis-server", [
     "--port",
@@ -129,10 +147,20 @@ async function coordinate(): Promise<void> {
     redis.stdout.on("data", (chunk) => String(chunk).includes("Ready to accept") && resolve())
   );
   const url = `redis://127.0.0.1:${port}`;
-  const results: Record<Routing, { rows: Row[]; redisCpuMs: number }> = {} as never;
+  const results: Partial<
+    Record<Routing, { rows: Row[]; redisCpuMs: number; commands: number }>
+  > = {};
+  const info = createClient({ url });
+  await info.connect();
+  /** Commands Redis ran so far, all kinds together. */
+  const commands = async () => {
+    const stats = await info.info("commandstats");
+    return [...stats.matchAll(/calls=(\d+)/g)].reduce((sum, [, n]) => sum + Number(n), 0);
+  };
   try {
-    for (const routing of ["broadcast", "interest"] as const) {
+    for (const routing of cases) {
       const redisBefore = cpuOf(redis.pid!);
+      const commandsBefore = await commands();
       const rows = await Promise.all(
         Array.from({ length: processes }, (_, index) =>
           new Promise<Row>((resolve, reject) => {
@@ -146,6 +174,7 @@ async function coordinate(): Promise<void> {
               String(topics),
               String(rate),
               String(duration),
+              String(partitions),
             ], { stdio: ["ignore", "pipe", "inherit"] });
             let output = "";
             child.stdout.on("data", (chunk) => output += chunk);
@@ -157,14 +186,20 @@ async function coordinate(): Promise<void> {
             });
           })),
       );
-      results[routing] = { rows, redisCpuMs: cpuOf(redis.pid!) - redisBefore };
+      results[routing] = {
+        rows,
+        redisCpuMs: cpuOf(redis.pid!) - redisBefore,
+        commands: await commands() - commandsBefore,
+      };
     }
   } finally {
+    await info.destroy();
     redis.kill("SIGTERM");
   }
   console.log(
     `P=${processes} processes, T=${topics} topics (subscribers on one process each), ` +
-      `${rate} msg/s in all, 100-byte text, ${duration} ms window, ${
+      `${rate} msg/s in all, 100-byte text, ${duration} ms window, ` +
+      `${partitions} partitions for streams, ${
         process.versions.bun === undefined ? "node" : "bun"
       } ` +
       `${process.versions.bun ?? process.version}\n`,
@@ -172,11 +207,11 @@ async function coordinate(): Promise<void> {
   console.log(
     "| routing | published/s (all) | decoded/s per process | delivered/s per process | " +
       "CPU per process (% of a core) | CPU µs per published message (all processes) | " +
-      "redis-server CPU (% of a core, whole run) |",
+      "redis-server CPU (% of a core, whole run) | Redis commands (whole run) |",
   );
-  console.log("|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|");
   const perMessage: Record<string, number> = {};
-  for (const [routing, { rows, redisCpuMs }] of Object.entries(results)) {
+  for (const [routing, { rows, redisCpuMs, commands }] of Object.entries(results)) {
     const seconds = rows[0].windowMs / 1000;
     const published = rows.reduce((sum, row) => sum + row.published, 0);
     const cpu = rows.reduce((sum, row) => sum + row.cpuMs, 0);
@@ -192,12 +227,15 @@ async function coordinate(): Promise<void> {
         } | ` +
         `${perMessage[routing].toFixed(1)} | ${
           (redisCpuMs / (rows[0].windowMs + 2_500) * 100).toFixed(1)
-        } |`,
+        } | ${commands} |`,
     );
   }
-  console.log(
-    `\nbroadcast ÷ interest, CPU per published message: ${
-      (perMessage.broadcast / perMessage.interest).toFixed(2)
-    }×`,
-  );
+  for (const [wide, routed] of [["broadcast", "interest"], ["streams-one", "streams"]]) {
+    if (perMessage[wide] === undefined || perMessage[routed] === undefined) continue;
+    console.log(
+      `\n${wide} ÷ ${routed}, CPU per published message: ${
+        (perMessage[wide] / perMessage[routed]).toFixed(2)
+      }×`,
+    );
+  }
 }

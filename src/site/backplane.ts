@@ -54,8 +54,8 @@ export interface Backplane {
   ): void;
   /**
    * `true` when the backplane hands back this process's own messages too, once stored,
-   * in the one order every process delivers them in: the site then delivers a message
-   * only when it comes back, not when it is published.
+   * in the one order (per topic at least) every process delivers them in: the site then
+   * delivers a message only when it comes back, not when it is published.
    * @default false
    */
   readonly ordered?: boolean;
@@ -64,8 +64,14 @@ export interface Backplane {
    * the topic's messages here (interest-based routing). A backplane without it gets
    * every message. The site calls it once per topic until
    * {@linkcode Backplane.unsubscribe}; it must not throw.
+   * @param since The id that first subscriber resumes after, when it gave one: a
+   *   backplane that keeps a log (`RedisStreamsBackplane`) may then start reading the
+   *   topic there, delivering to it what came after `since` as it reads it.
+   * @returns `false` when messages of the topic after `since` may not reach this process
+   *   (it has been reading the topic only from a later id on); anything else (`true`,
+   *   nothing) when they do.
    */
-  subscribe?(topic: string): void;
+  subscribe?(topic: string, since?: string): unknown;
   /** Tells it that the last subscriber of a topic in this process left. */
   unsubscribe?(topic: string): void;
   /**

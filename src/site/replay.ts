@@ -86,10 +86,11 @@ export class ReplayWindow {
   #floor: string | undefined;
   /**
    * For each topic this process receives only while it has a subscriber for it (a
-   * backplane routing by interest), the newest id recorded when it began to: messages of
-   * the topic up to it may have passed by. One entry per topic subscribed here.
+   * backplane routing by interest), the id from which it does: messages of the topic up
+   * to it may have passed by. `vouched` when a backplane that keeps a log took it from
+   * there. One entry per topic subscribed here.
    */
-  readonly #joined = new Map<string, string>();
+  readonly #joined = new Map<string, { id: string; vouched: boolean }>();
 
   /**
    * @param options The bounds, checked already; 0 keeps nothing.
@@ -136,9 +137,13 @@ export class ReplayWindow {
   /**
    * Notes that `topic` is received from now on (its first subscriber here, under a
    * backplane routing by interest): messages of it before may have passed by.
+   * @param from The id after which a backplane that keeps a log delivers the topic's
+   *   messages here (it starts reading them there, or has read them since before): the
+   *   topic is then complete after `from`, whatever this window saw before.
    */
-  joined(topic: string): void {
-    if (this.#newest !== undefined) this.#joined.set(topic, this.#newest);
+  joined(topic: string, from?: string): void {
+    const id = from ?? this.#newest;
+    if (id !== undefined) this.#joined.set(topic, { id, vouched: from !== undefined });
   }
 
   /** Forgets a topic's {@linkcode ReplayWindow.joined}, once it has no subscriber here. */
@@ -174,8 +179,8 @@ export class ReplayWindow {
     const dropped = this.#dropped.get(topic) ?? this.#floor;
     const joined = this.#joined.get(topic);
     const complete = (dropped === undefined || compareIds(id, dropped) >= 0) &&
-      (joined === undefined || compareIds(id, joined) >= 0) &&
-      start !== undefined && compareIds(id, start) >= 0;
+      (joined === undefined || compareIds(id, joined.id) >= 0) &&
+      (joined?.vouched === true || (start !== undefined && compareIds(id, start) >= 0));
     return { messages, complete, floor };
   }
 

@@ -149,19 +149,24 @@ export class Topics {
   add(name: string, subscriber: Subscriber, link: Link, since?: string): boolean {
     checkTopic(name);
     let topic = this.#topics.get(name);
+    let reaches = true;
     if (topic === undefined) {
       this.#topics.set(name, topic = new Topic());
-      this.#tellBackplane("subscribe", name);
+      reaches = this.#tellBackplane("subscribe", name, since) !== false;
       // Routed by interest, the topic's messages from other processes came here only
-      // while it had a subscriber: what came before may have passed by.
-      if (this.#backplane?.subscribe !== undefined) this.#window.joined(name);
+      // while it had a subscriber: what came before may have passed by, unless a
+      // backplane that keeps a log takes the topic from `since` on.
+      if (this.#backplane?.subscribe !== undefined) {
+        const vouched = reaches && since !== undefined && this.#backplane.ordered === true;
+        this.#window.joined(name, vouched ? since : undefined);
+      }
     }
     if (topic.subscribers.has(subscriber)) return true;
     let complete = true;
     if (since !== undefined) {
       const replayed = this.#window.since(name, since);
       for (const message of replayed.messages) subscriber.writePrepared(message);
-      complete = replayed.complete;
+      complete = replayed.complete && reaches;
       if (replayed.floor !== undefined) topic.floors.set(subscriber, replayed.floor);
     }
     topic.subscribers.set(subscriber, link);
@@ -189,12 +194,17 @@ export class Topics {
     this.#tellBackplane("unsubscribe", name);
   }
 
-  /** Tells the backplane a topic gained its first subscriber here, or lost its last. */
-  #tellBackplane(change: "subscribe" | "unsubscribe", name: string): void {
+  /**
+   * Tells the backplane a topic gained its first subscriber here (`since` an id, when the
+   * subscriber resumes), or lost its last; gives its answer (`false`: messages after
+   * `since` will not reach this process).
+   */
+  #tellBackplane(change: "subscribe" | "unsubscribe", name: string, since?: string): unknown {
     try {
-      this.#backplane?.[change]?.(name);
+      return this.#backplane?.[change]?.(name, since);
     } catch (error) {
       this.#onError(error);
+      return false;
     }
   }
 

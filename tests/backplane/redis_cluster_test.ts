@@ -10,9 +10,13 @@ import { createCluster } from "redis";
 import { type BackplaneStatus, RedisBackplane } from "../../src/backplane/redis.ts";
 import { clusterSlot } from "../../src/backplane/cluster_slot.ts";
 import { topicChannel } from "../../src/backplane/topic_channel.ts";
-import { within } from "../helpers/client.ts";
 import { redisSkip } from "../helpers/redis.ts";
-import { clusterOk, type RedisCluster, startCluster } from "../helpers/redis_cluster.ts";
+import {
+  clusterOk,
+  eventually,
+  type RedisCluster,
+  startCluster,
+} from "../helpers/redis_cluster.ts";
 
 /** A process: its own cluster client and backplane, and what it decoded. */
 async function member(port: number) {
@@ -51,18 +55,6 @@ async function member(port: number) {
       await client.destroy();
     },
   };
-}
-
-/** Resolves once `done()` holds, checked every 20 ms, within `ms`. */
-function eventually(what: string, done: () => boolean, ms = 10_000): Promise<void> {
-  return within(
-    new Promise<void>((resolve) => {
-      const check = () => done() ? resolve() : setTimeout(check, 20);
-      check();
-    }),
-    what,
-    ms,
-  );
 }
 
 const TOPICS = Array.from({ length: 30 }, (_, i) => `doc:${i}`);

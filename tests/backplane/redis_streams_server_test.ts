@@ -3,17 +3,21 @@
  * `redis-server` (persisting to an append-only file), while a client publishes numbered
  * messages and Redis is killed and started again, Redis is paused, or one wsport process
  * is paused: every subscriber ends with every number, once, in order. And when Redis
- * trimmed what a paused process missed, it says so. Skipped when `redis-server` is not
- * installed.
+ * trimmed what a paused process missed, it says so. In one process, three backplanes on
+ * one Redis: each decodes only the partitions of its topics, and a partition started
+ * while a read waits is read at once. Skipped when `redis-server` is not installed.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
 import { test } from "node:test";
+import { createClient } from "redis";
 import type { Child } from "../helpers/child.ts";
-import type { Client } from "../helpers/client.ts";
+import { streamPartition } from "../../src/backplane/stream_partition.ts";
+import { type Client, within } from "../helpers/client.ts";
 import { freePort, redisSkip, startRedis } from "../helpers/redis.ts";
+import { connectBackplane, type ConnectedBackplane } from "../helpers/redis_backplane.ts";
 import { pairs } from "../helpers/server.ts";
 import { join, startSite } from "./sites.ts";
 
@@ -52,11 +56,29 @@ async function cluster(env: Record<string, string> = {}) {
     await Promise.all(world.sites.map((site) => site.printed("status up")));
     // The publisher, then a subscriber on each process (the publisher's own included).
     for (const site of [world.sites[0], ...world.sites]) world.clients.push(await join(site));
+    // Each process reads the room's partition once it knows where it ends.
+    await readers(url, world.sites.length);
   } catch (error) {
     await world.close();
     throw error;
   }
   return world;
+}
+
+/** Resolves once `count` connections of the Redis at `url` wait in `XREAD BLOCK` (3 s bound). */
+async function readers(url: string, count: number): Promise<void> {
+  const client = createClient({ url });
+  await client.connect();
+  try {
+    for (let i = 0; i < 300; i++) {
+      const list = String(await client.sendCommand(["CLIENT", "LIST"]));
+      if (list.split("\n").filter((line) => line.includes("cmd=xread")).length >= count) return;
+      await sleep(10);
+    }
+    throw new Error(`${count} processes never read the stream`);
+  } finally {
+    await client.destroy();
+  }
 }
 
 /** Sends 1 to `COUNT`, running `outage` from a quarter of the way. */
@@ -150,7 +172,7 @@ test(
       const report = /error (Lost [^\n]*)/.exec(world.sites[1].output)![1];
       assert.match(
         report,
-        /^Lost (\d+) messages of stream "wsport:stream" that Redis trimmed before this process read them: after id \d+-\d+, before id \d+-\d+$/,
+        /^Lost (\d+) messages of stream "wsport:stream:\{\d+\}" that Redis trimmed before this process read them: after id \d+-\d+, before id \d+-\d+$/,
       );
       // What it did get is the stream's last 20 (and any it read before pausing), in order.
       const got: string[] = [];
@@ -229,6 +251,73 @@ test(
       assert.equal(String(await back.next()).split(" ")[1], "3", "2 not sent twice");
     } finally {
       await world.close();
+    }
+  },
+);
+
+test(
+  "RedisStreamsBackplane on one redis-server: each process decodes only its partitions, and reads a new one at once",
+  { skip: redisSkip },
+  async () => {
+    const port = await freePort();
+    const redis = await startRedis(port);
+    const members: (ConnectedBackplane & { received: string[]; errors: unknown[] })[] = [];
+    // Four topics, each in a partition of its own.
+    const topics: string[] = [];
+    for (let i = 0, seen = new Set<number>(); topics.length < 4 && i < 1_000; i++) {
+      if (!seen.has(streamPartition(`doc:${i}`, 16))) topics.push(`doc:${i}`);
+      seen.add(streamPartition(`doc:${i}`, 16));
+    }
+    const until = (what: string, done: () => boolean) =>
+      within(
+        new Promise<void>((resolve) => {
+          const check = () => done() ? resolve() : setTimeout(check, 10);
+          check();
+        }),
+        what,
+        5_000,
+      );
+    try {
+      for (let i = 0; i < 3; i++) {
+        const errors: unknown[] = [];
+        // A block time far past the waits below: a partition started while a read waits
+        // is read at once only if CLIENT UNBLOCK ends that read.
+        const connected = await connectBackplane(`redis://127.0.0.1:${port}`, "streams", {
+          probeIntervalMs: 30_000,
+          onError: (error) => errors.push(error),
+        });
+        const received: string[] = [];
+        connected.backplane.onMessage((topic, data) => received.push(`${topic} ${data}`));
+        members.push({ ...connected, received, errors });
+      }
+      // Process i subscribes to topic i; its own message comes back once it reads.
+      members.forEach((m, i) => {
+        m.backplane.subscribe?.(topics[i]);
+        m.backplane.publish(topics[i], "ready");
+      });
+      await until("all read", () => members.every((m) => m.received.length === 1));
+      members[0].backplane.subscribe?.(topics[3]);
+      members[0].backplane.publish(topics[3], "ready");
+      await until("a new partition, read at once", () => members[0].received.length === 2);
+      for (const m of members) m.received.length = 0;
+      for (const [from, m] of members.entries()) {
+        for (const topic of topics) m.backplane.publish(topic, `from ${from}`);
+      }
+      const expected = [[topics[0], topics[3]], [topics[1]], [topics[2]]].map((mine) =>
+        mine.flatMap((topic) => [0, 1, 2].map((from) => `${topic} from ${from}`)).sort()
+      );
+      await until(
+        "delivered",
+        () => members.every((m, i) => m.received.length >= expected[i].length),
+      );
+      await sleep(100);
+      members.forEach((m, i) => {
+        assert.deepEqual([...m.received].sort(), expected[i], `process ${i} decoded only its own`);
+        assert.deepEqual(m.errors, []);
+      });
+    } finally {
+      await Promise.all(members.map((m) => m.close()));
+      await redis.kill("SIGKILL");
     }
   },
 );

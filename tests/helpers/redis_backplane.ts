@@ -4,7 +4,7 @@
  * @module
  */
 
-import { createClient } from "redis";
+import { createClient, createCluster } from "redis";
 import { RedisBackplane, type RedisBackplaneOptions } from "../../src/backplane/redis.ts";
 import {
   RedisStreamsBackplane,
@@ -49,6 +49,7 @@ export async function connectBackplane(
     maxChannelsPerCommand,
     onResubscribe,
     stream,
+    partitions,
     retention,
     batchSize,
     ...shared
@@ -57,7 +58,7 @@ export async function connectBackplane(
     ? new RedisStreamsBackplane({
       call: (command) => client.sendCommand(command),
       block: (command) => second.sendCommand(command),
-    }, { ...shared, stream, retention, batchSize })
+    }, { ...shared, stream, partitions, retention, batchSize })
     : new RedisBackplane({
       publish: (channel, message) => client.publish(channel, message),
       subscribe: (channels, listener) => second.subscribe(channels, listener),
@@ -69,6 +70,50 @@ export async function connectBackplane(
     close: async () => {
       await backplane.close();
       await Promise.all([client.destroy(), second.destroy()]);
+    },
+  };
+}
+
+/**
+ * Connects a node-redis cluster client to the Redis Cluster that has a node on `port`,
+ * and makes a sharded `RedisStreamsBackplane` on it, reading each partition on a copy of
+ * the client of its own that connects only to the node it needs.
+ */
+export async function connectClusterStreams(
+  port: number,
+  options: RedisStreamsBackplaneOptions = {},
+): Promise<ConnectedBackplane & { readonly backplane: RedisStreamsBackplane }> {
+  const cluster = createCluster({
+    rootNodes: [{ url: `redis://127.0.0.1:${port}` }],
+    // While a node does not answer, look up the topology again every 500 ms.
+    topologyRefreshOnReconnectionAttemptStrategy: 500,
+    defaults: { socket: { reconnectStrategy: () => 100, connectTimeout: 500 } },
+  });
+  const clientErrors: unknown[] = [];
+  cluster.on("error", (error: unknown) => clientErrors.push(error));
+  await cluster.connect();
+  const readers = new Map<string, Promise<typeof cluster>>();
+  const reader = (key: string) => {
+    let copy = readers.get(key);
+    if (copy === undefined) {
+      const client = cluster.duplicate({ minimizeConnections: true });
+      client.on("error", (error: unknown) => clientErrors.push(error));
+      readers.set(key, copy = client.connect());
+    }
+    return copy;
+  };
+  const backplane = new RedisStreamsBackplane({
+    call: (command, key) => cluster.sendCommand(key, false, command),
+    block: async (command, key) => (await reader(key)).sendCommand(key, false, command),
+  }, { ...options, sharded: true });
+  return {
+    backplane,
+    clientErrors,
+    close: async () => {
+      await backplane.close();
+      const copies = await Promise.all([...readers.values()].map((copy) => copy.catch(() => {})));
+      for (const copy of copies) copy?.destroy();
+      cluster.destroy();
     },
   };
 }

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Child } from "./child.ts";
+import { within } from "./client.ts";
 import { freePort } from "./redis.ts";
 
 /** A running cluster: its nodes by port, and how to ask or stop them. */
@@ -98,11 +99,26 @@ export async function startCluster(): Promise<RedisCluster> {
       throw new Error(`redis-cli --cluster create: ${create.stdout}${create.stderr}`);
     }
     await clusterOk(cluster);
+    await replicasInSync(cluster);
     return cluster;
   } catch (error) {
     await cluster.stop();
     throw error;
   }
+}
+
+/**
+ * Resolves once three replicas say their link to their master is up (20 s bound): until
+ * then a replica has none of its master's data, and a failover would lose all of it.
+ */
+async function replicasInSync(cluster: RedisCluster): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const infos = cluster.ports.map((port) => cluster.cli(port, "info", "replication"));
+    const linked = infos.filter((info) => info.includes("master_link_status:up"));
+    if (linked.length >= 3) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error("The replicas did not sync with their masters in 20 s");
 }
 
 /** Resolves once every running node says `cluster_state:ok` (20 s bound). */
@@ -113,4 +129,16 @@ export async function clusterOk(cluster: RedisCluster): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error("The cluster did not reach cluster_state:ok in 20 s");
+}
+
+/** Resolves once `done()` holds, checked every 20 ms, within `ms`. */
+export function eventually(what: string, done: () => boolean, ms = 10_000): Promise<void> {
+  return within(
+    new Promise<void>((resolve) => {
+      const check = () => done() ? resolve() : setTimeout(check, 20);
+      check();
+    }),
+    what,
+    ms,
+  );
 }

@@ -422,6 +422,33 @@ test("Topics.add() since an id, back on a topic a backplane routes by interest: 
   }
 });
 
+test("Topics.add() since an id, first here, on a log-keeping backplane: it answers for what follows", () => {
+  // As RedisStreamsBackplane: a topic's first subscriber `since` an id makes it read the
+  // topic from there (true), unless it has read it only from a later id (false).
+  const { backplane, deliver } = orderedBackplane();
+  const asked: [string, string | undefined][] = [];
+  let answer = true;
+  const routed: Backplane = {
+    ...backplane,
+    subscribe(topic, since) {
+      asked.push([topic, since]);
+      return answer;
+    },
+    unsubscribe() {},
+  };
+  const topics = new Topics(routed, () => {});
+  const log: string[] = [];
+  assert.equal(topics.add("t", recorder(log, "a"), aLink, "7-2"), true, "the backplane catches up");
+  assert.deepEqual(asked, [["t", "7-2"]]);
+  for (const n of [3, 4]) deliver("t", `m${n}`, `7-${n}`);
+  assert.deepEqual(log, ["a:m3", "a:m4"]);
+  assert.equal(topics.add("t", recorder(log, "b"), aLink, "7-3"), true, "in the window since");
+  assert.equal(topics.add("t", recorder(log, "c"), aLink, "7-1"), false, "before the catch-up");
+  assert.deepEqual(log.slice(2), ["b:m4", "c:m3", "c:m4"], "what is kept, either way");
+  answer = false;
+  assert.equal(topics.add("u", recorder(log, "d"), aLink, "7-2"), false, "read from later on");
+});
+
 test("PreparedMessage.frame is one unmasked frame, built once", () => {
   const text = new PreparedMessage("Hello");
   assert.equal(toHex(text.frame), "81 05 48 65 6c 6c 6f");
