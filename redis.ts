@@ -37,5 +37,5 @@ export {
   RedisStreamsBackplane,
   type RedisStreamsBackplaneOptions,
   type StreamRetention,
-  TrimmedError,
 } from "./src/backplane/redis_streams.ts";
+export { TrimmedError } from "./src/backplane/trimmed_error.ts";

@@ -24,6 +24,8 @@ import {
   type LifecycleOptions,
 } from "./lifecycle.ts";
 import { countKey, partitionKey, streamPartition } from "./stream_partition.ts";
+import { field, idTime, streamEntries } from "./stream_replies.ts";
+import { TrimmedError } from "./trimmed_error.ts";
 
 /**
  * Two ways to send a Redis command on the client of your choice, each taking the
@@ -878,80 +880,6 @@ export class RedisStreamsBackplane implements Backplane {
   #malformed(key: string, reason: string, message: unknown): void {
     this.#life.onError(malformedError(`stream "${key}"`, reason, message));
   }
-}
-
-/**
- * Messages a {@linkcode RedisStreamsBackplane} knows it did not deliver: trimmed by Redis
- * before this process read them, lost by Redis, or dropped by their publisher at its
- * pending bound. Given to `onError`.
- */
-export class TrimmedError extends Error {
-  /** The last id delivered before the gap. */
-  readonly after: string;
-  /** The id where delivery went on (or the last id trimmed). */
-  readonly until: string;
-
-  /**
-   * Makes the report of one gap.
-   * @param after The last id delivered.
-   * @param until Where delivery went on.
-   * @param message What was lost, in words.
-   */
-  constructor(after: string, until: string, message: string) {
-    super(message);
-    this.name = "TrimmedError";
-    this.after = after;
-    this.until = until;
-  }
-}
-
-/**
- * The key of each stream of an `XREAD` reply (null: none) and the `[id, number, message]`
- * of each of its entries, as RESP2 arrays (`[[key, entries], ...]`) or a RESP3 map
- * (`{ key: entries }`, as a `Map` or an object).
- */
-function streamEntries(reply: unknown): [string, [string, number, unknown][]][] {
-  return keyValues(reply).map(([key, entries]) => [
-    String(key),
-    (Array.isArray(entries) ? entries : []).map((entry) => {
-      const [id, fields] = entry as [unknown, unknown];
-      const values = Array.isArray(fields) ? fields : [];
-      return [
-        String(id),
-        Number(values[values.indexOf("n") + 1]),
-        values[values.indexOf("m") + 1],
-      ];
-    }),
-  ]);
-}
-
-/** The milliseconds part of a stream id. */
-function idTime(id: string): number {
-  return Number(id.slice(0, id.indexOf("-")));
-}
-
-/** A field of an `XINFO STREAM` reply (`0-0` when it lacks it). */
-function field(info: unknown, name: string): string {
-  const found = keyValues(info).find(([key]) => key === name);
-  return found === undefined ? "0-0" : String(found[1]);
-}
-
-/**
- * The key-value pairs of a reply: a RESP3 map (a `Map` or an object), a RESP2 flat list
- * (`XINFO`), or a RESP2 list of pairs (`XREAD`).
- */
-function keyValues(reply: unknown): [unknown, unknown][] {
-  if (reply instanceof Map) return [...reply];
-  if (Array.isArray(reply)) {
-    if (reply.every((item) => Array.isArray(item) && item.length === 2)) {
-      return reply as [unknown, unknown][];
-    }
-    const pairs: [unknown, unknown][] = [];
-    for (let i = 0; i + 1 < reply.length; i += 2) pairs.push([reply[i], reply[i + 1]]);
-    return pairs;
-  }
-  if (typeof reply === "object" && reply !== null) return Object.entries(reply);
-  return [];
 }
 
 const CALLER = "new RedisStreamsBackplane()";

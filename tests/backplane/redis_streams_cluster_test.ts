@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { clusterSlot } from "../../src/backplane/cluster_slot.ts";
 import type { BackplaneStatus } from "../../src/backplane/lifecycle.ts";
-import { TrimmedError } from "../../src/backplane/redis_streams.ts";
+import { TrimmedError } from "../../src/backplane/trimmed_error.ts";
 import { partitionKey, streamPartition } from "../../src/backplane/stream_partition.ts";
 import { redisSkip } from "../helpers/redis.ts";
 import { connectClusterStreams } from "../helpers/redis_backplane.ts";

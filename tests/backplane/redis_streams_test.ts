@@ -12,8 +12,8 @@ import {
   type RedisStreamCommands,
   RedisStreamsBackplane,
   type RedisStreamsBackplaneOptions,
-  TrimmedError,
 } from "../../src/backplane/redis_streams.ts";
+import { TrimmedError } from "../../src/backplane/trimmed_error.ts";
 import { partitionKey, streamPartition } from "../../src/backplane/stream_partition.ts";
 import { within } from "../helpers/client.ts";
 
