@@ -7,6 +7,7 @@
 import { Buffer } from "node:buffer";
 import type { CloseInfo } from "../core/close_record.ts";
 import { HandshakeError } from "../core/errors.ts";
+import type { Limits } from "../core/limits.ts";
 import { fileSliceOf } from "../files/file_slice.ts";
 import type { Link, NativePubSub } from "../site/link.ts";
 import { type AcceptedUpgrade, siteInternals } from "../site/internals.ts";
@@ -22,21 +23,27 @@ import { closeConnections, type ServeOptions, type Server } from "./server.ts";
 import { Sweeper } from "./sweeper.ts";
 import { nodeTlsOptions } from "./tls.ts";
 
-/** What wsport keeps in Bun's per-socket `data`. */
-interface SocketData {
-  site: WebSocketSite;
-  request: Request;
-  decision: AcceptedUpgrade;
-  remoteAddress: string | undefined;
-  sweeper: Sweeper;
+/**
+ * What wsport keeps in Bun's per-socket `data`: what opening the connection takes, then,
+ * once it is open, only its link (the rest would stay for the connection's life).
+ */
+type SocketData = UpgradeData | { readonly link: BunLink };
+
+/** What `server.upgrade()` passes on to the `open` handler. */
+interface UpgradeData {
+  readonly site: WebSocketSite;
+  readonly request: Request;
+  readonly decision: AcceptedUpgrade;
+  readonly remoteAddress: string | undefined;
+  readonly sweeper: Sweeper;
   /** The server's pub/sub for connections with this one's compression threshold. */
-  pubsub: BunPubSub;
-  link?: BunLink;
+  readonly pubsub: BunPubSub;
+  readonly link?: undefined;
 }
 
 /** The slice of Bun's `ServerWebSocket` this adapter uses. */
 interface BunWebSocket {
-  readonly data: SocketData;
+  data: SocketData;
   readonly readyState: number;
   send(data: string | Uint8Array, compress?: boolean): number;
   ping(data?: Uint8Array): number;
@@ -52,7 +59,7 @@ interface BunWebSocket {
 export interface BunServer {
   readonly port: number;
   readonly hostname: string;
-  upgrade(request: Request, options: { data: SocketData; headers?: HeadersInit }): boolean;
+  upgrade(request: Request, options: { data: UpgradeData; headers?: HeadersInit }): boolean;
   requestIP(request: Request): { address: string } | null;
   stop(closeActiveConnections?: boolean): Promise<void>;
   publish(topic: string, data: string | Uint8Array, compress?: boolean): number;
@@ -123,10 +130,10 @@ class BunLink extends NativeLink {
    */
   #sentAllIn = -1;
 
-  constructor(ws: BunWebSocket) {
-    super(ws.data.decision.route.limits, true);
+  constructor(ws: BunWebSocket, limits: Readonly<Limits>, pubsub: BunPubSub) {
+    super(limits, true);
     this.ws = ws;
-    this.pubsub = ws.data.pubsub;
+    this.pubsub = pubsub;
   }
 
   get isOpen(): boolean {
@@ -261,9 +268,9 @@ export function bunWebSocketHandlers(site: WebSocketSite): BunHandlers {
   return {
     open(ws) {
       turn++;
-      const { site, request, decision, remoteAddress, sweeper } = ws.data;
-      const link = new BunLink(ws);
-      ws.data.link = link;
+      const { site, request, decision, remoteAddress, sweeper, pubsub } = ws.data as UpgradeData;
+      const link = new BunLink(ws, decision.route.limits, pubsub);
+      ws.data = { link };
       link.opened(site, request, decision, remoteAddress, sweeper);
     },
     message(ws, message) {

@@ -24,10 +24,10 @@ import type { Sweeper } from "./sweeper.ts";
  * `connectionLost` with the code wsport chose when it failed the connection itself.
  */
 export abstract class NativeLink implements Link, TrackedConnection {
-  readonly closed: Promise<void>;
   readonly #limits: Readonly<Limits>;
   readonly #liveness: Liveness;
-  #resolveClosed!: () => void;
+  #closed: Promise<void> | undefined;
+  #resolveClosed: (() => void) | undefined;
   #session: Session | undefined;
   /** How it ended: the code wsport failed it with wins over what the runtime reports. */
   readonly #record = new CloseRecord();
@@ -45,7 +45,13 @@ export abstract class NativeLink implements Link, TrackedConnection {
       canPing ? limits : { ...limits, heartbeatIntervalMs: 0 },
       performance.now(),
     );
-    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+  }
+
+  /** Settles when the runtime has reported the connection closed; made on demand (at shutdown). */
+  get closed(): Promise<void> {
+    return this.#closed ??= this.#record.ended
+      ? Promise.resolve()
+      : new Promise((resolve) => this.#resolveClosed = resolve);
   }
 
   /** The session, once open. */
@@ -132,7 +138,7 @@ export abstract class NativeLink implements Link, TrackedConnection {
     if (ended === undefined) return;
     this.#sweeper?.delete(this);
     this.#session?.closed(ended);
-    this.#resolveClosed();
+    this.#resolveClosed?.();
   }
 
   /** Acts on passed deadlines as the core's {@linkcode Liveness} decides. */

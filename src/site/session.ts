@@ -84,10 +84,12 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   #handler: WebSocketHandler<Data> | undefined;
   #lost = false;
   #busy = false;
-  #queue: (string | Uint8Array)[] = [];
+  /** Messages waiting for the handler: made when the first one waits. */
+  #queue: (string | Uint8Array)[] | undefined;
   #queuedBytes = 0;
   #paused = false;
-  #drainWaiters: (() => void)[] = [];
+  /** Made by the first {@linkcode drained} that waits. */
+  #drainWaiters: (() => void)[] | undefined;
   /** Made on the first subscription: most connections never subscribe. */
   #subscriptions: Set<string> | undefined;
   #request: RequestSource;
@@ -210,7 +212,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
 
   drained(): Promise<void> {
     if (this.#lost || this.#link.bufferedAmount === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+    return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
   }
 
   /**
@@ -225,8 +227,8 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     if (!this.isOpen || this.#handler === undefined) return;
     this.#counters.messagesIn++;
     this.#counters.bytesIn += bytes;
-    if (this.#busy || this.#queue.length > 0) {
-      this.#queue.push(typeof message === "string" ? message : retain(message));
+    if (this.#busy || (this.#queue?.length ?? 0) > 0) {
+      (this.#queue ??= []).push(typeof message === "string" ? message : retain(message));
       this.#queuedBytes += bytes + PER_ITEM_BYTES;
       if (this.#queuedBytes > this.#init.limits.maxReceiveQueueBytes) this.#queueFull();
       return;
@@ -248,7 +250,8 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   writable(): void {
     if (this.#link.bufferedAmount > 0 && !this.#lost) return;
     const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
+    if (waiters === undefined) return;
+    this.#drainWaiters = undefined;
     for (const resolve of waiters) resolve();
   }
 
@@ -264,7 +267,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
       for (const topic of subscriptions) this.#init.topics.delete(topic, this);
       subscriptions.clear();
     }
-    this.#queue = [];
+    this.#queue = undefined;
     this.#queuedBytes = 0;
     if (this.#paused) {
       this.#paused = false;
@@ -346,8 +349,8 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
 
   #settled(): void {
     this.#busy = false;
-    while (!this.#busy && this.isOpen && this.#queue.length > 0) {
-      const message = this.#queue.shift()!;
+    while (!this.#busy && this.isOpen && (this.#queue?.length ?? 0) > 0) {
+      const message = this.#queue!.shift()!;
       const bytes = messageByteLength(message);
       this.#queuedBytes -= bytes + PER_ITEM_BYTES;
       this.#deliver(message, bytes);
