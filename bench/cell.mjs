@@ -34,7 +34,7 @@ async function startServer(server, options) {
   const lines = new ChildLines(child);
   try {
     const { port } = await lines.nextJson(START_TIMEOUT_MS);
-    return { child, port: Number(port) };
+    return { child, lines, port: Number(port) };
   } catch (error) {
     await stopChild(child);
     throw new Error(`${server.name} did not start: ${error.message}`);
@@ -158,7 +158,19 @@ async function stopAll(server, generators) {
 }
 
 /**
- * Scenario (d): per run, a fresh server's RSS before and after the idle connections.
+ * A server's RSS (KiB) and heap (bytes) once it has collected its garbage: a line `gc`
+ * to the server, which `servers/collect.mjs` answers after a full collection.
+ */
+async function collectedMemory(started) {
+  started.child.stdin.write("gc\n");
+  const { collected, heapBytes } = await started.lines.nextJson(START_TIMEOUT_MS);
+  if (collected !== true) throw new Error("the server could not collect its garbage");
+  return { rss: rssKiB(started.child.pid), heap: Number(heapBytes) };
+}
+
+/**
+ * Scenario (d): per run, a fresh server's RSS (and heap) before and after the idle
+ * connections, each read after a full garbage collection.
  * @returns {Promise<object[]>} One window per run.
  */
 async function measureIdle(server, scenario, options) {
@@ -168,14 +180,18 @@ async function measureIdle(server, scenario, options) {
     let generators = [];
     try {
       await sleep(SETTLE_MS);
-      const before = rssKiB(started.child.pid);
+      const before = await collectedMemory(started);
       generators = await startGenerators(server, scenario, started.port, options);
       await sleep(SETTLE_MS);
-      const after = rssKiB(started.child.pid);
+      const after = await collectedMemory(started);
       const opened = generators.reduce((sum, generator) => sum + generator.handshakes, 0);
       const wanted = generators.reduce((sum, generator) => sum + generator.connections, 0);
       if (opened !== wanted) throw new Error(`opened ${opened} of ${wanted} connections`);
-      windows.push({ rssPerConnectionKiB: (after - before) / opened, frames: opened });
+      windows.push({
+        rssPerConnectionKiB: (after.rss - before.rss) / opened,
+        heapPerConnectionBytes: (after.heap - before.heap) / opened,
+        frames: opened,
+      });
     } finally {
       await stopAll(started, generators);
     }

@@ -12,6 +12,8 @@
  *   better": wsport ÷ peer when higher is better, peer ÷ wsport when lower is).
  * @property {(window: object) => number} value
  * @property {"count" | "integer" | "decimal"} format
+ * @property {boolean} [judged] False for a number shown beside another and given no
+ *   target (default true).
  */
 
 /**
@@ -194,7 +196,7 @@ export const SCENARIOS = [
   },
   {
     id: "d",
-    title: "5,000 idle connections: server RSS growth per connection",
+    title: "5,000 idle connections: server RSS and heap growth per connection",
     kind: "idle",
     path: "/echo",
     opcode: 1,
@@ -211,6 +213,13 @@ export const SCENARIOS = [
       better: "lower",
       value: (window) => window.rssPerConnectionKiB,
       format: "decimal",
+    }, {
+      key: "dheap",
+      label: "(d) heap B/conn",
+      better: "lower",
+      value: (window) => window.heapPerConnectionBytes,
+      format: "integer",
+      judged: false,
     }],
   },
   {

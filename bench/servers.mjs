@@ -22,6 +22,35 @@ export const runtimeCommand = {
   bun: (script, ...args) => [bin("bun"), script, ...args],
 };
 
+/** `servers/collect.mjs`, which every server loads first. */
+const COLLECT = "bench/servers/collect.mjs";
+
+/**
+ * How to run a server on each runtime: as {@linkcode runtimeCommand}, with
+ * `servers/collect.mjs` loaded first and the garbage collector exposed to it, the same
+ * for every server (scenario d asks each for a full collection before reading its RSS).
+ * @type {Record<string, (script: string, ...args: string[]) => string[]>}
+ */
+const serverCommand = {
+  node: (
+    script,
+    ...args
+  ) => [process.execPath, "--expose-gc", "--import", `./${COLLECT}`, script, ...args],
+  deno: (
+    script,
+    ...args
+  ) => [
+    bin("deno"),
+    "run",
+    "-A",
+    "--v8-flags=--expose-gc",
+    `--preload=${COLLECT}`,
+    script,
+    ...args,
+  ],
+  bun: (script, ...args) => [bin("bun"), "--preload", `./${COLLECT}`, script, ...args],
+};
+
 /**
  * @typedef {object} ServerSpec
  * @property {string} name The name `--server` takes.
@@ -43,7 +72,7 @@ export const SERVERS = [
     name: "wsport-node-node",
     label: "wsport Node adapter, Node",
     runtime: "node",
-    command: runtimeCommand.node(".build/bench/servers/wsport.js", "node"),
+    command: serverCommand.node(".build/bench/servers/wsport.js", "node"),
     peer: "ws-node",
     websocket: true,
     build: true,
@@ -52,7 +81,7 @@ export const SERVERS = [
     name: "wsport-node-deno",
     label: "wsport Node adapter, Deno",
     runtime: "deno",
-    command: runtimeCommand.deno("bench/servers/wsport.ts", "node"),
+    command: serverCommand.deno("bench/servers/wsport.ts", "node"),
     peer: "deno-native",
     websocket: true,
   },
@@ -60,7 +89,7 @@ export const SERVERS = [
     name: "wsport-node-bun",
     label: "wsport Node adapter, Bun",
     runtime: "bun",
-    command: runtimeCommand.bun("bench/servers/wsport.ts", "node"),
+    command: serverCommand.bun("bench/servers/wsport.ts", "node"),
     peer: "bun-native",
     websocket: true,
   },
@@ -68,7 +97,7 @@ export const SERVERS = [
     name: "wsport-deno-deno",
     label: "wsport Deno.serve adapter",
     runtime: "deno",
-    command: runtimeCommand.deno("bench/servers/wsport.ts", "deno"),
+    command: serverCommand.deno("bench/servers/wsport.ts", "deno"),
     peer: "deno-native",
     websocket: true,
   },
@@ -76,7 +105,7 @@ export const SERVERS = [
     name: "wsport-bun-bun",
     label: "wsport Bun.serve adapter",
     runtime: "bun",
-    command: runtimeCommand.bun("bench/servers/wsport.ts", "bun"),
+    command: serverCommand.bun("bench/servers/wsport.ts", "bun"),
     peer: "bun-native",
     websocket: true,
   },
@@ -84,7 +113,7 @@ export const SERVERS = [
     name: "wsport-topics-node-node",
     label: "wsport topics, Node adapter, Node",
     runtime: "node",
-    command: runtimeCommand.node(".build/bench/servers/wsport_topics.js", "node"),
+    command: serverCommand.node(".build/bench/servers/wsport_topics.js", "node"),
     peer: "ws-node",
     websocket: true,
     build: true,
@@ -94,7 +123,7 @@ export const SERVERS = [
     name: "wsport-topics-node-bun",
     label: "wsport topics, Node adapter, Bun",
     runtime: "bun",
-    command: runtimeCommand.bun("bench/servers/wsport_topics.ts", "node"),
+    command: serverCommand.bun("bench/servers/wsport_topics.ts", "node"),
     peer: "bun-native",
     websocket: true,
     scenarios: ["f"],
@@ -103,7 +132,7 @@ export const SERVERS = [
     name: "wsport-topics-bun-bun",
     label: "wsport topics, Bun.serve adapter",
     runtime: "bun",
-    command: runtimeCommand.bun("bench/servers/wsport_topics.ts", "bun"),
+    command: serverCommand.bun("bench/servers/wsport_topics.ts", "bun"),
     peer: "bun-native",
     websocket: true,
     scenarios: ["f"],
@@ -112,7 +141,7 @@ export const SERVERS = [
     name: "wsport-topics-deno-deno",
     label: "wsport topics, Deno.serve adapter",
     runtime: "deno",
-    command: runtimeCommand.deno("bench/servers/wsport_topics.ts", "deno"),
+    command: serverCommand.deno("bench/servers/wsport_topics.ts", "deno"),
     peer: "deno-native",
     websocket: true,
     scenarios: ["f"],
@@ -121,7 +150,7 @@ export const SERVERS = [
     name: "wsport-deflate-node-node",
     label: "wsport deflate, Node adapter, Node",
     runtime: "node",
-    command: runtimeCommand.node(".build/bench/servers/wsport_topics.js", "node", "chat"),
+    command: serverCommand.node(".build/bench/servers/wsport_topics.js", "node", "chat"),
     peer: "ws-deflate-node",
     websocket: true,
     build: true,
@@ -132,7 +161,7 @@ export const SERVERS = [
     name: "wsport-deflate-node-deno",
     label: "wsport deflate, Node adapter, Deno",
     runtime: "deno",
-    command: runtimeCommand.deno("bench/servers/wsport_topics.ts", "node", "chat"),
+    command: serverCommand.deno("bench/servers/wsport_topics.ts", "node", "chat"),
     websocket: true,
     scenarios: ["g"],
   },
@@ -140,7 +169,7 @@ export const SERVERS = [
     name: "wsport-deflate-node-bun",
     label: "wsport deflate, Node adapter, Bun",
     runtime: "bun",
-    command: runtimeCommand.bun("bench/servers/wsport_topics.ts", "node", "chat"),
+    command: serverCommand.bun("bench/servers/wsport_topics.ts", "node", "chat"),
     peer: "bun-native-deflate",
     websocket: true,
     scenarios: ["g"],
@@ -149,7 +178,7 @@ export const SERVERS = [
     name: "wsport-deflate-bun-bun",
     label: "wsport deflate, Bun.serve adapter",
     runtime: "bun",
-    command: runtimeCommand.bun("bench/servers/wsport_topics.ts", "bun", "chat"),
+    command: serverCommand.bun("bench/servers/wsport_topics.ts", "bun", "chat"),
     peer: "bun-native-deflate",
     websocket: true,
     scenarios: ["g"],
@@ -158,7 +187,7 @@ export const SERVERS = [
     name: "ws-node",
     label: "ws, Node",
     runtime: "node",
-    command: runtimeCommand.node("bench/servers/ws.mjs"),
+    command: serverCommand.node("bench/servers/ws.mjs"),
     env: { WS_NO_BUFFER_UTIL: "1" },
     websocket: true,
   },
@@ -166,7 +195,7 @@ export const SERVERS = [
     name: "ws-bufferutil-node",
     label: "ws + bufferutil, Node",
     runtime: "node",
-    command: runtimeCommand.node("bench/servers/ws.mjs"),
+    command: serverCommand.node("bench/servers/ws.mjs"),
     websocket: true,
     needs: "bufferutil",
   },
@@ -174,7 +203,7 @@ export const SERVERS = [
     name: "ws-deflate-node",
     label: "ws + permessage-deflate, Node",
     runtime: "node",
-    command: runtimeCommand.node("bench/servers/ws.mjs", "deflate"),
+    command: serverCommand.node("bench/servers/ws.mjs", "deflate"),
     env: { WS_NO_BUFFER_UTIL: "1" },
     websocket: true,
     scenarios: ["g"],
@@ -183,14 +212,14 @@ export const SERVERS = [
     name: "bun-native",
     label: "Bun.serve native",
     runtime: "bun",
-    command: runtimeCommand.bun("bench/servers/bun_native.ts"),
+    command: serverCommand.bun("bench/servers/bun_native.ts"),
     websocket: true,
   },
   {
     name: "bun-native-deflate",
     label: "Bun.serve native + permessage-deflate",
     runtime: "bun",
-    command: runtimeCommand.bun("bench/servers/bun_native.ts", "deflate"),
+    command: serverCommand.bun("bench/servers/bun_native.ts", "deflate"),
     websocket: true,
     scenarios: ["g"],
   },
@@ -198,14 +227,23 @@ export const SERVERS = [
     name: "deno-native",
     label: "Deno.serve native",
     runtime: "deno",
-    command: runtimeCommand.deno("bench/servers/deno_native.ts"),
+    command: serverCommand.deno("bench/servers/deno_native.ts"),
     websocket: true,
+  },
+  {
+    // Not a peer: shows what Deno's own heartbeat (a timer restarted per message) costs.
+    name: "deno-native-heartbeat",
+    label: "Deno.serve native + idleTimeout",
+    runtime: "deno",
+    command: serverCommand.deno("bench/servers/deno_native.ts", "heartbeat"),
+    websocket: true,
+    scenarios: ["a", "b", "c64k", "c1m"],
   },
   {
     name: "tcp-node",
     label: "node:net TCP echo (ceiling)",
     runtime: "node",
-    command: runtimeCommand.node("bench/servers/tcp.mjs"),
+    command: serverCommand.node("bench/servers/tcp.mjs"),
     websocket: false,
   },
 ];

@@ -14,8 +14,10 @@ import { SCENARIOS } from "./scenarios.mjs";
  * @property {number} min The ratio the issue asks for.
  */
 
-/** The metrics of the scenarios every server runs (not the opt-in ones). */
-const COMMON = SCENARIOS.filter((scenario) => !scenario.optIn).flatMap((s) => s.metrics);
+/** The judged metrics of the scenarios every server runs (not the opt-in ones). */
+const COMMON = SCENARIOS.filter((scenario) => !scenario.optIn)
+  .flatMap((s) => s.metrics)
+  .filter((metric) => metric.judged !== false);
 
 /**
  * Every common metric. Broadcast (f) is judged on the `wsport-topics-*` server of the

@@ -1,8 +1,12 @@
 /**
  * The native Deno peer: `Deno.serve` and `Deno.upgradeWebSocket`, echo at `/echo` and a
- * loop over every open socket at `/broadcast`. Prints `{"port":N}` once it listens.
+ * loop over every open socket at `/broadcast`. With the argument `heartbeat`, each socket
+ * gets the `idleTimeout` (40 s) that wsport's Deno.serve adapter maps its default
+ * heartbeat to: Deno then restarts a timer on every message it receives. Prints
+ * `{"port":N}` once it listens.
  *
  *     deno run -A bench/servers/deno_native.ts
+ *     deno run -A bench/servers/deno_native.ts heartbeat
  *
  * @module
  */
@@ -22,18 +26,24 @@ interface DenoNamespace {
     options: { port: number; hostname: string; onListen(address: { port: number }): void },
     handler: (request: Request) => Response,
   ): unknown;
-  upgradeWebSocket(request: Request): { socket: DenoSocket; response: Response };
+  upgradeWebSocket(
+    request: Request,
+    options?: { idleTimeout?: number },
+  ): { socket: DenoSocket; response: Response };
+  readonly args: readonly string[];
 }
 
 const deno = (globalThis as unknown as { Deno: DenoNamespace }).Deno;
 const everyone = new Set<DenoSocket>();
+/** wsport's default heartbeat (20 s, then 20 s for the pong) as Deno's `idleTimeout`. */
+const idleTimeout = deno.args[0] === "heartbeat" ? 40 : 0;
 
 deno.serve({
   port: 0,
   hostname: "127.0.0.1",
   onListen: ({ port }) => console.log(JSON.stringify({ port })),
 }, (request) => {
-  const { socket, response } = deno.upgradeWebSocket(request);
+  const { socket, response } = deno.upgradeWebSocket(request, { idleTimeout });
   socket.binaryType = "arraybuffer";
   if (new URL(request.url).pathname === "/broadcast") {
     socket.onmessage = (event) => {

@@ -24,14 +24,20 @@ import type { Sweeper } from "./sweeper.ts";
  * `connectionLost` with the code wsport chose when it failed the connection itself.
  */
 export abstract class NativeLink implements Link, TrackedConnection {
-  readonly closed: Promise<void>;
   readonly #limits: Readonly<Limits>;
   readonly #liveness: Liveness;
-  #resolveClosed!: () => void;
+  #closed: Promise<void> | undefined;
+  #resolveClosed: (() => void) | undefined;
   #session: Session | undefined;
   /** How it ended: the code wsport failed it with wins over what the runtime reports. */
   readonly #record = new CloseRecord();
   #sweeper: Sweeper | undefined;
+  /**
+   * What arrived since the last tick: 0 nothing, 1 a pong, 2 a message. The liveness
+   * clock is read at the tick, not per message: a deadline then counts from the first
+   * tick after the last arrival, at most one tick interval later than from the arrival.
+   */
+  #heard: 0 | 1 | 2 = 0;
 
   constructor(limits: Readonly<Limits>, canPing: boolean) {
     this.#limits = limits;
@@ -39,7 +45,13 @@ export abstract class NativeLink implements Link, TrackedConnection {
       canPing ? limits : { ...limits, heartbeatIntervalMs: 0 },
       performance.now(),
     );
-    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+  }
+
+  /** Settles when the runtime has reported the connection closed; made on demand (at shutdown). */
+  get closed(): Promise<void> {
+    return this.#closed ??= this.#record.ended
+      ? Promise.resolve()
+      : new Promise((resolve) => this.#resolveClosed = resolve);
   }
 
   /** The session, once open. */
@@ -95,21 +107,28 @@ export abstract class NativeLink implements Link, TrackedConnection {
     this.#session?.closing();
   }
 
-  /** The runtime delivered a message. */
+  /**
+   * The runtime delivered a message: it is counted in UTF-8 bytes once, for the size
+   * limit and the session alike.
+   */
   received(message: string | Uint8Array): void {
-    const now = performance.now();
-    this.#liveness.received(now);
-    this.#liveness.messageReceived(now);
-    if (isTooBig(message, this.#limits.maxMessageBytes)) {
+    this.#heard = 2;
+    const bytes = this.byteLength(message);
+    if (bytes > this.#limits.maxMessageBytes) {
       this.terminate(CloseCode.MessageTooBig, "Message too big");
       return;
     }
-    this.session?.receive(message);
+    this.session?.receive(message, bytes);
+  }
+
+  /** A message's size, text in UTF-8: a runtime may count faster than the portable way. */
+  protected byteLength(message: string | Uint8Array): number {
+    return messageByteLength(message);
   }
 
   /** The runtime delivered a pong. */
   ponged(data: Uint8Array): void {
-    this.#liveness.received(performance.now());
+    if (this.#heard === 0) this.#heard = 1;
     this.session?.pong(data);
   }
 
@@ -119,23 +138,21 @@ export abstract class NativeLink implements Link, TrackedConnection {
     if (ended === undefined) return;
     this.#sweeper?.delete(this);
     this.#session?.closed(ended);
-    this.#resolveClosed();
+    this.#resolveClosed?.();
   }
 
   /** Acts on passed deadlines as the core's {@linkcode Liveness} decides. */
   tick(now: number): void {
     if (this.#record.ended) return;
     if (this.bufferedAmount === 0) this.session?.writable();
+    if (this.#heard !== 0) {
+      this.#liveness.received(now);
+      if (this.#heard === 2) this.#liveness.messageReceived(now);
+      this.#heard = 0;
+    }
     const action = this.#liveness.due(now);
     if (action?.type === "ping") this.ping(new Uint8Array(0));
     else if (action?.type === "close") this.session?.close(action.code, action.reason);
     else if (action?.type === "fail") this.terminate(action.code, action.reason);
   }
-}
-
-/** Whether a message is over `maxBytes`, text counted in UTF-8 bytes. */
-function isTooBig(message: string | Uint8Array, maxBytes: number): boolean {
-  // A UTF-16 unit takes one to three bytes: only a long text needs counting.
-  if (typeof message === "string" && message.length * 3 <= maxBytes) return false;
-  return messageByteLength(message) > maxBytes;
 }

@@ -17,6 +17,12 @@ import { CompressedSender } from "./compressed_sender.ts";
 import { tickIntervalFor, type TrackedConnection } from "./server.ts";
 import type { Sweeper } from "./sweeper.ts";
 
+/** Where a socket keeps its link, for the listeners every link shares. */
+const LINK = Symbol("wsport.socketLink");
+
+/** A socket taken over by a {@linkcode SocketLink}. */
+type LinkedSocket = Socket & { [LINK]: SocketLink };
+
 /** A connection's negotiated compression: its codec and the send threshold. */
 export interface LinkCompression {
   codec: MessageCodec;
@@ -104,13 +110,28 @@ export class SocketLink implements Link, TrackedConnection {
     );
     this.sendFrame = compression === undefined ? (frame) => this.#sendFrame(frame) : undefined;
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Uint8Array) => this.#onData(chunk));
-    const onEnd = () => this.#onEnd();
-    socket.on("end", onEnd);
-    socket.on("error", onEnd);
-    socket.on("close", () => this.#onClose());
-    socket.on("drain", () => this.#onDrain());
+    (socket as LinkedSocket)[LINK] = this;
+    socket.on("data", SocketLink.#onSocketData);
+    socket.on("end", SocketLink.#onSocketEnd);
+    socket.on("error", SocketLink.#onSocketEnd);
+    socket.on("close", SocketLink.#onSocketClose);
+    socket.on("drain", SocketLink.#onSocketDrain);
     sweeper.add(this, tickIntervalFor(limits));
+  }
+
+  // The socket's listeners, the same functions for every link (a socket calls them with
+  // itself as `this`): an idle connection keeps no closures of its own for them.
+  static #onSocketData(this: LinkedSocket, chunk: Uint8Array): void {
+    this[LINK].#onData(chunk);
+  }
+  static #onSocketEnd(this: LinkedSocket): void {
+    this[LINK].#onEnd();
+  }
+  static #onSocketClose(this: LinkedSocket): void {
+    this[LINK].#onClose();
+  }
+  static #onSocketDrain(this: LinkedSocket): void {
+    this[LINK].#onDrain();
   }
 
   /** Settles when the socket has closed; made on demand, as few ever ask. */

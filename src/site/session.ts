@@ -21,6 +21,14 @@ import type { Transport } from "./transport.ts";
 const EMPTY = new Uint8Array(0);
 
 /**
+ * The text a `frameReceived` call is being given, and its size in UTF-8, while the call
+ * runs: a handler that writes it on (an echo, a loop over connections) does not have it
+ * counted again for each write. Kept no longer, so it pins no message.
+ */
+let delivering: string | undefined;
+let deliveringBytes = 0;
+
+/**
  * A connection's upgrade request, or a function that makes it on first use: an adapter
  * that can rebuild it from the request head passes a function, so an idle connection
  * keeps no `Request` (with its headers object, URL and signal) until a handler asks.
@@ -76,10 +84,12 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   #handler: WebSocketHandler<Data> | undefined;
   #lost = false;
   #busy = false;
-  #queue: (string | Uint8Array)[] = [];
+  /** Messages waiting for the handler: made when the first one waits. */
+  #queue: (string | Uint8Array)[] | undefined;
   #queuedBytes = 0;
   #paused = false;
-  #drainWaiters: (() => void)[] = [];
+  /** Made by the first {@linkcode drained} that waits. */
+  #drainWaiters: (() => void)[] | undefined;
   /** Made on the first subscription: most connections never subscribe. */
   #subscriptions: Set<string> | undefined;
   #request: RequestSource;
@@ -139,7 +149,9 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     const message = toMessage(data, "write()");
     if (!this.isOpen) return false;
     this.#counters.messagesOut++;
-    this.#counters.bytesOut += messageByteLength(message);
+    this.#counters.bytesOut += message === delivering
+      ? deliveringBytes
+      : messageByteLength(message);
     this.#link.send(message);
     this.checkSendBuffer();
     return true;
@@ -200,7 +212,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
 
   drained(): Promise<void> {
     if (this.#lost || this.#link.bufferedAmount === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+    return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
   }
 
   /**
@@ -209,19 +221,19 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
    * view of: it is copied unless it fills at least half of its buffer, so the queue holds
    * at most about twice what it counts. Each counts for its bytes and `PER_ITEM_BYTES`:
    * a flood of empty messages fills the queue too.
+   * @param bytes The message's size, text in UTF-8, when the link has counted it already.
    */
-  receive(message: string | Uint8Array): void {
+  receive(message: string | Uint8Array, bytes: number = messageByteLength(message)): void {
     if (!this.isOpen || this.#handler === undefined) return;
-    const bytes = messageByteLength(message);
     this.#counters.messagesIn++;
     this.#counters.bytesIn += bytes;
-    if (this.#busy || this.#queue.length > 0) {
-      this.#queue.push(typeof message === "string" ? message : retain(message));
+    if (this.#busy || (this.#queue?.length ?? 0) > 0) {
+      (this.#queue ??= []).push(typeof message === "string" ? message : retain(message));
       this.#queuedBytes += bytes + PER_ITEM_BYTES;
       if (this.#queuedBytes > this.#init.limits.maxReceiveQueueBytes) this.#queueFull();
       return;
     }
-    this.#deliver(message);
+    this.#deliver(message, bytes);
   }
 
   /** Passes a pong to the handler. */
@@ -238,7 +250,8 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   writable(): void {
     if (this.#link.bufferedAmount > 0 && !this.#lost) return;
     const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
+    if (waiters === undefined) return;
+    this.#drainWaiters = undefined;
     for (const resolve of waiters) resolve();
   }
 
@@ -254,7 +267,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
       for (const topic of subscriptions) this.#init.topics.delete(topic, this);
       subscriptions.clear();
     }
-    this.#queue = [];
+    this.#queue = undefined;
     this.#queuedBytes = 0;
     if (this.#paused) {
       this.#paused = false;
@@ -302,8 +315,15 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     }
   }
 
-  #deliver(message: string | Uint8Array): void {
+  #deliver(message: string | Uint8Array, bytes: number): void {
     let result: unknown;
+    // A handler may deliver to another session from inside (a link in memory): restored.
+    const outer = delivering;
+    const outerBytes = deliveringBytes;
+    if (typeof message === "string") {
+      delivering = message;
+      deliveringBytes = bytes;
+    }
     try {
       result = this.#handler!.frameReceived(message);
       // Only a promise (a thenable) makes the next message wait; anything else plain
@@ -316,6 +336,9 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     } catch (error) {
       this.#handlerFailed(error);
       return;
+    } finally {
+      delivering = outer;
+      deliveringBytes = outerBytes;
     }
     this.#busy = true;
     Promise.resolve(result).then(() => this.#settled(), (error) => {
@@ -326,10 +349,11 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
 
   #settled(): void {
     this.#busy = false;
-    while (!this.#busy && this.isOpen && this.#queue.length > 0) {
-      const message = this.#queue.shift()!;
-      this.#queuedBytes -= queuedSize(message);
-      this.#deliver(message);
+    while (!this.#busy && this.isOpen && (this.#queue?.length ?? 0) > 0) {
+      const message = this.#queue!.shift()!;
+      const bytes = messageByteLength(message);
+      this.#queuedBytes -= bytes + PER_ITEM_BYTES;
+      this.#deliver(message, bytes);
     }
     if (this.#paused && this.#queuedBytes <= this.#init.limits.maxReceiveQueueBytes / 2) {
       this.#paused = false;
@@ -359,7 +383,8 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
 
   /** Fails the connection with 1008 if its send buffer is over `maxSendBufferBytes`. */
   checkSendBuffer(): void {
-    if (this.isOpen && this.#link.bufferedAmount > this.#init.limits.maxSendBufferBytes) {
+    // The size first: almost always under, so the link's state is asked only past it.
+    if (this.#link.bufferedAmount > this.#init.limits.maxSendBufferBytes && this.isOpen) {
       this.#counters.sendBufferOverflows++;
       this.#link.terminate(CloseCode.PolicyViolation, "Send buffer overflow");
       this.closing();
@@ -382,9 +407,4 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     this.#link.close(CloseCode.InternalError, "Internal error");
     this.closing();
   }
-}
-
-/** What a message waiting in the receive queue counts against `maxReceiveQueueBytes`. */
-function queuedSize(message: string | Uint8Array): number {
-  return messageByteLength(message) + PER_ITEM_BYTES;
 }

@@ -39,6 +39,8 @@ function fakeSession(link: TestLink): { session: Session; calls: string[]; lost:
     closed: (info: CloseInfo) => lost.push(info),
     closing: () => calls.push("closing"),
     writable: () => {},
+    receive: () => {},
+    pong: () => {},
     close: (code: number, reason: string) => {
       calls.push(`session.close ${code} ${reason}`);
       link.close(code, reason);
@@ -141,4 +143,35 @@ test("NativeLink.tick() drops a close handshake the peer never answers, reported
   assert.deepEqual(link.calls, ["close 1000 ", "terminate 1006 Close handshake timed out"]);
   link.ended({ code: 1000, reason: "", wasClean: true });
   assert.deepEqual(lost, [{ code: 1006, reason: "Close handshake timed out", wasClean: false }]);
+});
+
+test("NativeLink restarts the heartbeat at the first tick after a message or a pong", () => {
+  const { start, link } = setup({ heartbeatIntervalMs: 10_000, heartbeatTimeoutMs: 5_000 });
+  link.tick(start + 9_000);
+  link.received("still here");
+  link.tick(start + 10_500);
+  assert.deepEqual(link.calls, [], "the message counts from this tick: no ping yet");
+  link.tick(start + 20_400);
+  assert.deepEqual(link.calls, []);
+  link.tick(start + 20_600);
+  assert.deepEqual(link.calls, ["ping"]);
+  link.ponged(new Uint8Array(0));
+  link.tick(start + 26_000);
+  assert.deepEqual(link.calls, ["ping"], "the pong answered it: no heartbeat timeout");
+});
+
+test("NativeLink counts a text in UTF-8 once, for the size limit and the session", () => {
+  const { link, lost } = setup({ maxMessageBytes: 4 });
+  const received: [string | Uint8Array, number][] = [];
+  (link.session as unknown as { receive: unknown }).receive = (
+    message: string | Uint8Array,
+    bytes: number,
+  ) => received.push([message, bytes]);
+  link.received("éé");
+  assert.deepEqual(received, [["éé", 4]]);
+  link.received("ééé");
+  assert.deepEqual(link.calls, ["terminate 1009 Message too big"]);
+  assert.equal(received.length, 1);
+  link.ended({ code: 1006, reason: "", wasClean: false });
+  assert.deepEqual(lost, [{ code: 1009, reason: "Message too big", wasClean: false }]);
 });
