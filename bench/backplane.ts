@@ -43,6 +43,8 @@ if (role === "send") {
   let count = 0;
   const { backplane } = await connectBackplane(url, kind as BackplaneKind, { onError: () => {} });
   backplane.onMessage(() => count++);
+  // Both backplanes route by interest: a process gets a topic once it says it has a subscriber.
+  backplane.subscribe?.("bench");
   await new Promise((resolve) => setTimeout(resolve, 500));
   console.log("ready");
   await new Promise((resolve) => setTimeout(resolve, 1_000));
