@@ -145,10 +145,11 @@ export function markdown({ results, servers, header, notes }) {
     const r = ratio(results, target.server, target.peer, metric);
     const verdict = !Number.isFinite(r) ? "not measured" : r >= target.min ? "holds" : "misses";
     targetRows.push([
+      String(target.issue),
       target.server,
       target.peer,
       metric.label,
-      `≥ ${target.min.toFixed(1)}×`,
+      `≥ ${target.min.toFixed(2)}×`,
       Number.isFinite(r) ? `${r.toFixed(2)}×` : "—",
       verdict,
     ]);
@@ -199,9 +200,9 @@ export function markdown({ results, servers, header, notes }) {
     costs,
     "",
     ...(targetRows.length === 0 ? [] : [
-      "## Targets (issue 7)",
+      "## Targets (issues 7 and 18)",
       "",
-      table(["wsport", "peer", "metric", "target", "measured", "verdict"], targetRows),
+      table(["issue", "wsport", "peer", "metric", "target", "measured", "verdict"], targetRows),
       "",
     ]),
     ...(failures.length === 0 ? [] : ["## Failures", "", ...failures, ""]),
