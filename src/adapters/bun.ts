@@ -4,7 +4,6 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import type { CloseInfo } from "../core/close_record.ts";
 import { HandshakeError } from "../core/errors.ts";
 import type { Limits } from "../core/limits.ts";
@@ -113,6 +112,12 @@ const bytes = (data: Uint8Array): Uint8Array =>
  */
 let turn = 0;
 
+/**
+ * Bun's global `Buffer` (there without importing `node:buffer`, which importing wsport
+ * must not load), for its native UTF-8 count; absent where this module is only loaded.
+ */
+const bunBuffer = (globalThis as { Buffer?: { byteLength(text: string): number } }).Buffer;
+
 class BunLink extends NativeLink {
   readonly ws: BunWebSocket;
   readonly pubsub: BunPubSub;
@@ -142,7 +147,8 @@ class BunLink extends NativeLink {
 
   /** Text counted by Bun's native UTF-8 length: twice as fast as the portable count. */
   protected override byteLength(message: string | Uint8Array): number {
-    return typeof message === "string" ? Buffer.byteLength(message) : message.byteLength;
+    if (typeof message !== "string" || bunBuffer === undefined) return super.byteLength(message);
+    return bunBuffer.byteLength(message);
   }
 
   override ended(info: CloseInfo): void {
