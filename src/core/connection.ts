@@ -99,7 +99,7 @@ const RSV1 = 0x4;
 export class Connection {
   /** The limits in force. */
   readonly limits: Readonly<Limits>;
-  readonly #parser: FrameParser;
+  readonly #parser: FrameParser<Connection>;
   readonly #output: OutputBuffer;
   readonly #liveness: Liveness;
   /** Made for the first text message that is checked piece by piece. */
@@ -148,12 +148,27 @@ export class Connection {
     this.#masking = role === "client";
     this.#output = new OutputBuffer(this.#masking);
     this.#liveness = new Liveness(this.limits, options.now ?? 0);
-    this.#parser = new FrameParser({
+    this.#parser = new FrameParser<Connection>({
       role,
       maxFrameBytes: this.limits.maxFrameBytes,
-      onHeader: (header) => this.#checkHeader(header),
-      onPayload: (piece, offset, header) => this.#checkPayload(piece, offset, header),
+      onHeader: Connection.#onFrameHeader,
+      onPayload: Connection.#onFramePayload,
+      hookThis: this,
     });
+  }
+
+  // The parser's hooks, the same functions for every connection (the parser calls them
+  // with its connection as `this`): an idle connection keeps no closures for them.
+  static #onFrameHeader(this: Connection, header: FrameHeader): void {
+    this.#checkHeader(header);
+  }
+  static #onFramePayload(
+    this: Connection,
+    piece: Uint8Array,
+    offset: number,
+    header: FrameHeader,
+  ): void {
+    this.#checkPayload(piece, offset, header);
   }
 
   /** Where the connection is in its life. */
