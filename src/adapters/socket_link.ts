@@ -71,11 +71,8 @@ export class SocketLink implements Link, TrackedConnection {
   #resolveClosed: (() => void) | undefined;
   readonly #codec: MessageCodec | undefined;
   readonly #sender: CompressedSender | undefined;
-  /**
-   * Sends an encoded frame shared by many connections; absent with compression on, so a
-   * published message is compressed for each connection like any other.
-   */
-  readonly sendFrame: ((frame: Uint8Array) => void) | undefined;
+  /** What {@linkcode SocketLink.sendFrame} gives, made on first use. */
+  #frameSender: ((frame: Uint8Array) => void) | undefined;
 
   /**
    * Takes the socket over: its deadlines are checked on `sweeper` until it closes.
@@ -108,7 +105,6 @@ export class SocketLink implements Link, TrackedConnection {
         if (this.#connection.state !== "closed") this.terminate(CloseCode.InternalError, "");
       },
     );
-    this.sendFrame = compression === undefined ? (frame) => this.#sendFrame(frame) : undefined;
     socket.setNoDelay(true);
     (socket as LinkedSocket)[LINK] = this;
     socket.on("data", SocketLink.#onSocketData);
@@ -173,6 +169,16 @@ export class SocketLink implements Link, TrackedConnection {
     if (this.#sender === undefined) this.#connection.send(data);
     else this.#sender.send(data);
     if (!this.#receiving) this.#flush();
+  }
+
+  /**
+   * Sends an encoded frame shared by many connections; absent with compression on, so a
+   * published message is compressed for each connection like any other. Made for the
+   * first published message: an idle connection keeps no closure for it.
+   */
+  get sendFrame(): ((frame: Uint8Array) => void) | undefined {
+    if (this.#sender !== undefined) return undefined;
+    return this.#frameSender ??= (frame) => this.#sendFrame(frame);
   }
 
   #sendFrame(frame: Uint8Array): void {

@@ -29,11 +29,18 @@ let delivering: string | undefined;
 let deliveringBytes = 0;
 
 /**
- * A connection's upgrade request, or a function that makes it on first use: an adapter
- * that can rebuild it from the request head passes a function, so an idle connection
- * keeps no `Request` (with its headers object, URL and signal) until a handler asks.
+ * A connection's upgrade request, or what makes it on first use: an adapter that can
+ * rebuild it from the request head passes a {@linkcode LazyRequest}, so an idle
+ * connection keeps no `Request` (with its headers object, URL and signal) until a
+ * handler asks.
  */
-export type RequestSource = Request | (() => Request);
+export type RequestSource = Request | LazyRequest;
+
+/** What makes a connection's upgrade request when first asked for. */
+export interface LazyRequest {
+  /** Makes the request; called at most once per connection. */
+  toRequest(): Request;
+}
 
 /** Everything a session is made from, given by the adapter. */
 export interface SessionInit<Data> {
@@ -106,8 +113,10 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
 
   get request(): Request {
     const request = this.#request;
-    if (typeof request !== "function") return request;
-    return this.#request = request();
+    if (typeof (request as Partial<LazyRequest>).toRequest !== "function") {
+      return request as Request;
+    }
+    return this.#request = (request as LazyRequest).toRequest();
   }
 
   get isOpen(): boolean {
