@@ -11,7 +11,7 @@ import type { Limits } from "../core/limits.ts";
 import type { DeflateOptions } from "../core/deflate_options.ts";
 import type { HandlerClass } from "./handler.ts";
 import type { Link } from "./link.ts";
-import type { RequestSource, Session } from "./session.ts";
+import type { RequestSource, Session, SessionRoute } from "./session.ts";
 import type { RouteOptions } from "./site.ts";
 import type { RouteCounters } from "./stats.ts";
 import type { Transport } from "./transport.ts";
@@ -26,6 +26,8 @@ export interface Route<Data = unknown> {
   readonly perMessageDeflate: Readonly<DeflateOptions> | undefined;
   /** The route's counters, for `site.stats()`. */
   readonly counters: RouteCounters;
+  /** What the route's sessions share. */
+  readonly session: SessionRoute<Data>;
 }
 
 /**

@@ -34,7 +34,7 @@ import {
   type Upgrader,
 } from "./internals.ts";
 import { toMessage } from "./message.ts";
-import { Session } from "./session.ts";
+import { Session, type SessionRoute } from "./session.ts";
 import { checkRouteArguments, checkSiteArguments } from "./site_options.ts";
 import { RouteCounters, type RouteStats, type SiteStats } from "./stats.ts";
 import type { ReplayOptions } from "./replay.ts";
@@ -386,9 +386,20 @@ export class WebSocketSite {
       this.#perMessageDeflate,
       options.perMessageDeflate,
     );
+    const counters = new RouteCounters();
+    const session: SessionRoute<unknown> = {
+      handler: handler as HandlerClass<unknown>,
+      limits,
+      topics: this.#topics,
+      onError: this.#onError,
+      onClosed: this.#forget,
+      path,
+      counters,
+      onLifecycle: this.#onLifecycle,
+    };
     this.#routes.set(
       path,
-      { path, handler, options, limits, perMessageDeflate, counters: new RouteCounters() } as Route,
+      { path, handler, options, limits, perMessageDeflate, counters, session } as Route,
     );
     return this;
   }
@@ -562,19 +573,11 @@ export class WebSocketSite {
     const { route, acceptance, data } = connection.decision;
     const session: Session = new Session({
       link: connection.link,
-      handler: route.handler,
-      limits: route.limits,
       request: connection.request,
       protocol: acceptance.protocol,
       data,
       remoteAddress: connection.remoteAddress,
-      topics: this.#topics,
-      onError: this.#onError,
-      onClosed: this.#forget,
-      route: route.path,
-      counters: route.counters,
-      onLifecycle: this.#onLifecycle,
-    });
+    }, route.session);
     this.#sessions.add(session);
     session.start(connection.resumed);
     return session;

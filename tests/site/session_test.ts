@@ -346,16 +346,17 @@ for (const pair of pairs) {
 function sessionFor<Data>(link: Link, handler: HandlerClass<Data>, data: Data): Session<Data> {
   return new Session({
     link,
-    handler,
-    limits: resolveLimits(),
     request: new Request("http://localhost/ws"),
     protocol: "",
     data,
     remoteAddress: undefined,
+  }, {
+    handler,
+    limits: resolveLimits(),
     topics: new Topics(undefined, () => {}),
     onError: () => {},
     onClosed: () => {},
-    route: "/ws",
+    path: "/ws",
     counters: new RouteCounters(),
   });
 }
