@@ -107,7 +107,8 @@ export class Connection {
   readonly #compression: boolean;
   /** Whether our frames are masked (the client role). */
   readonly #masking: boolean;
-  #events: ConnectionEvent[] = [];
+  /** Events since the last take: made by the first one, so an idle connection has none. */
+  #events: ConnectionEvent[] | undefined;
   /** The opcode of the message being received (Text or Binary), or 0 between messages. */
   #messageOpcode = 0;
   /** Whether the text message being received is checked piece by piece. */
@@ -457,7 +458,7 @@ export class Connection {
     this.#validatingPieces = false;
     if (compressed) {
       this.#awaiting = opcode === Opcode.Text ? "text" : "binary";
-      this.#events.push({ type: "compressed", text: opcode === Opcode.Text, data: bytes });
+      (this.#events ??= []).push({ type: "compressed", text: opcode === Opcode.Text, data: bytes });
     } else {
       this.#deliver(opcode, bytes, now);
     }
@@ -472,16 +473,16 @@ export class Connection {
       data = text;
     }
     this.#liveness.messageReceived(now);
-    this.#events.push({ type: "message", data });
+    (this.#events ??= []).push({ type: "message", data });
   }
 
   #handleControl(frame: Frame): void {
     const payload = frame.payload;
     if (frame.opcode === Opcode.Ping) {
       if (!this.#closeSent) this.#output.writeFrame(Opcode.Pong, payload);
-      this.#events.push({ type: "ping", data: payload });
+      (this.#events ??= []).push({ type: "ping", data: payload });
     } else if (frame.opcode === Opcode.Pong) {
-      this.#events.push({ type: "pong", data: payload });
+      (this.#events ??= []).push({ type: "pong", data: payload });
     } else {
       const received = parseClosePayload(payload);
       if (!this.#closeSent) this.#sendClose(received, true);
@@ -515,13 +516,13 @@ export class Connection {
     this.#pendingInput = undefined;
     this.#pendingBytes = 0;
     this.#pendingRetained = 0;
-    this.#events.push({ type: "close", info });
+    (this.#events ??= []).push({ type: "close", info });
   }
 
   #takeEvents(): readonly ConnectionEvent[] {
     const events = this.#events;
-    if (events.length === 0) return NO_EVENTS;
-    this.#events = [];
+    if (events === undefined) return NO_EVENTS;
+    this.#events = undefined;
     return events;
   }
 
