@@ -244,7 +244,8 @@ async function upgrade(
     link,
     request: incoming.forConnection(),
     decision,
-    remoteAddress: socket.remoteAddress,
+    // Read from the socket only if asked (see SocketLink.remoteAddress).
+    remoteAddress: undefined,
   });
   link.attach(session, head);
 }

@@ -130,6 +130,22 @@ export class SocketLink implements Link, TrackedConnection {
     this[LINK].#onDrain();
   }
 
+  /**
+   * The peer's address, read from the socket when first asked (the socket keeps it):
+   * an idle connection that is never asked keeps no copy, and its handshake makes no
+   * `getpeername` call. It is read before the link itself ends or drops the socket, so
+   * that `connectionLost` and the close's lifecycle event still have it; only a socket
+   * the peer reset before anyone asked has none.
+   */
+  get remoteAddress(): string | undefined {
+    return this.#socket.remoteAddress;
+  }
+
+  /** Reads the peer's address while the socket still has it (see `remoteAddress`). */
+  #keepAddress(): void {
+    void this.#socket.remoteAddress;
+  }
+
   /** Settles when the socket has closed; made on demand, as few ever ask. */
   get closed(): Promise<void> {
     return this.#closed ??= this.#socketClosed
@@ -203,6 +219,7 @@ export class SocketLink implements Link, TrackedConnection {
   }
 
   terminate(code: number, reason: string): void {
+    this.#keepAddress();
     this.#dispatch(this.#connection.fail(code, reason));
     this.#write(this.#connection.takeOutput());
     this.#socket.destroy();
@@ -231,6 +248,7 @@ export class SocketLink implements Link, TrackedConnection {
 
   tick(now: number): void {
     if (now >= this.#endDeadline) {
+      this.#keepAddress();
       this.#socket.destroy();
       return;
     }
@@ -264,6 +282,7 @@ export class SocketLink implements Link, TrackedConnection {
    * handled the peer's bytes: reported to the site's `onError`, then failed with 1011.
    */
   #faulted(error: unknown): void {
+    this.#keepAddress();
     try {
       this.session?.faulted(error);
     } catch {
@@ -274,6 +293,7 @@ export class SocketLink implements Link, TrackedConnection {
   }
 
   #onEnd(): void {
+    if (!this.#socketClosed) this.#keepAddress();
     this.#dispatch(this.#connection.receiveEof());
     if (!this.#socket.destroyed) this.#end();
   }
@@ -394,6 +414,7 @@ export class SocketLink implements Link, TrackedConnection {
   #end(): void {
     if (this.#ending) return;
     this.#ending = true;
+    this.#keepAddress();
     const timeout = this.#limits.closeTimeoutMs;
     if (timeout > 0) this.#endDeadline = performance.now() + timeout;
     this.#socket.end();

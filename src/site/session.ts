@@ -49,6 +49,7 @@ export interface SessionInit<Data> {
   request: RequestSource;
   protocol: string;
   data: Data;
+  /** The peer's address; `undefined` to ask the link ({@linkcode Link.remoteAddress}). */
   remoteAddress: string | undefined;
 }
 
@@ -89,7 +90,7 @@ export interface SessionRoute<Data> {
 export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   readonly protocol: string;
   readonly data: Data;
-  readonly remoteAddress: string | undefined;
+  readonly #remoteAddress: string | undefined;
   readonly #route: SessionRoute<Data>;
   readonly #link: Link;
   readonly #counters: RouteCounters;
@@ -116,7 +117,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     this.protocol = init.protocol;
     this.#request = init.request;
     this.data = init.data;
-    this.remoteAddress = init.remoteAddress;
+    this.#remoteAddress = init.remoteAddress;
   }
 
   get request(): Request {
@@ -125,6 +126,10 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
       return request as Request;
     }
     return this.#request = (request as LazyRequest).toRequest();
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.#remoteAddress ?? this.#link.remoteAddress;
   }
 
   get isOpen(): boolean {
