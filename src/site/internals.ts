@@ -115,6 +115,12 @@ export interface SiteInternals {
    */
   decide(request: Request | RequestHead): Promise<UpgradeDecision>;
   /**
+   * {@linkcode SiteInternals.decide} without a promise, where nothing must be awaited:
+   * `undefined` for a WebSocket request on a route with an `onUpgrade` hook, and for a
+   * request that is not one (plain HTTP), which the caller passes to `handle()` instead.
+   */
+  decideAtOnce(request: RequestHead): AcceptedUpgrade | RejectedUpgrade | undefined;
+  /**
    * Serves a plain HTTP request with the site's HTTP handler. It does not throw: an
    * error the handler throws, or an answer that is not a `Response` that can be sent,
    * goes to `onError` and is answered with a plain 500.

@@ -24,6 +24,7 @@ import type { Backplane } from "./backplane.ts";
 import type { HandlerClass } from "./handler.ts";
 import type { LifecycleEvent } from "./lifecycle_event.ts";
 import {
+  type AcceptedUpgrade,
   type OpenedConnection,
   registerSiteInternals,
   type RejectedUpgrade,
@@ -306,6 +307,7 @@ export class WebSocketSite {
         routes: this.#routes,
         handle: (request, upgrader) => this.#handle(request, upgrader),
         decide: (request) => this.#decide(request),
+        decideAtOnce: (request) => this.#decideAtOnce(request),
         serveHttp: (request) => this.#serveHttp(request),
         requestFailed: (error) => this.#requestFailed(error),
         reportError: this.#onError,
@@ -511,6 +513,35 @@ export class WebSocketSite {
     const pathname = head?.pathname ?? new URL((request as Request).url).pathname;
     const route = this.#routes.get(pathname);
     if (route === undefined || !isWebSocketRequest(request)) return { kind: "http" };
+    const checked = this.#checkHandshake(route, request);
+    if (checked.kind === "reject" || route.options.onUpgrade === undefined) return checked;
+    let data: unknown;
+    try {
+      data = await route.options.onUpgrade(head?.toRequest() ?? request as Request);
+    } catch (error) {
+      return this.#refused(route, this.#failed(error));
+    }
+    if (data instanceof Response || looksLikeResponse(data)) {
+      const problem = unsendable(data, "onUpgrade's answer");
+      if (problem !== undefined) return this.#refused(route, this.#failed(problem));
+      return this.#refused(route, { kind: "reject", response: data as Response });
+    }
+    return { ...checked, data };
+  }
+
+  /** Decides without a promise where no hook is awaited: see `SiteInternals.decideAtOnce`. */
+  #decideAtOnce(request: RequestHead): AcceptedUpgrade | RejectedUpgrade | undefined {
+    const route = this.#routes.get(request.pathname);
+    if (route === undefined || route.options.onUpgrade !== undefined) return undefined;
+    if (!isWebSocketRequest(request)) return undefined;
+    return this.#checkHandshake(route, request);
+  }
+
+  /** The handshake checks of a WebSocket request on `route`: its acceptance or refusal. */
+  #checkHandshake(
+    route: Route,
+    request: Request | RequestHead,
+  ): AcceptedUpgrade | RejectedUpgrade {
     let acceptance: HandshakeAcceptance;
     try {
       acceptance = checkHandshake(request, {
@@ -523,20 +554,7 @@ export class WebSocketSite {
       }
       return this.#refused(route, this.#failed(error));
     }
-    let data: unknown = undefined;
-    if (route.options.onUpgrade !== undefined) {
-      try {
-        data = await route.options.onUpgrade(head?.toRequest() ?? request as Request);
-      } catch (error) {
-        return this.#refused(route, this.#failed(error));
-      }
-      if (data instanceof Response || looksLikeResponse(data)) {
-        const problem = unsendable(data, "onUpgrade's answer");
-        if (problem !== undefined) return this.#refused(route, this.#failed(problem));
-        return this.#refused(route, { kind: "reject", response: data as Response });
-      }
-    }
-    return { kind: "accept", route, acceptance, data };
+    return { kind: "accept", route, acceptance, data: undefined };
   }
 
   /** Reports an error in deciding on an upgrade, which is refused with 500. */
@@ -545,7 +563,7 @@ export class WebSocketSite {
   }
 
   /** Counts a refused upgrade on its route's counters. */
-  #refused(route: Route, decision: RejectedUpgrade): UpgradeDecision {
+  #refused(route: Route, decision: RejectedUpgrade): RejectedUpgrade {
     route.counters.refused(decision.response.status);
     return decision;
   }
