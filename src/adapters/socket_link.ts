@@ -399,6 +399,9 @@ export class SocketLink implements Link, TrackedConnection {
     if (chunks.length === 1) {
       socket.write(chunks[0]);
     } else {
+      // One system call for the batch on every runtime's node:net (strace, December
+      // 2026): a writev on Node and Deno, one send of a joined copy on Bun; without the
+      // cork, Bun and Deno send each chunk on its own.
       socket.cork();
       for (const chunk of chunks) socket.write(chunk);
       socket.uncork();
