@@ -85,3 +85,17 @@ test("NodeRequestHead.toRequest() makes one Request; forConnection() reuses it",
   assert.equal(request.url, "http://example.com:8080/chat?room=a");
   assert.equal(await request.text(), "");
 });
+
+test("NodeRequestHead.forConnection() keeps TLS, method, target and repeated headers", () => {
+  const secure = {
+    ...message("/chat?a=1", ["Host", "example.com", "X-Tag", "one", "x-tag", "two"], "GET"),
+    socket: { encrypted: true },
+  } as unknown as IncomingMessage;
+  const rebuilt = (new NodeRequestHead(secure).forConnection() as LazyRequest).toRequest();
+  assert.equal(rebuilt.url, "https://example.com/chat?a=1");
+  assert.equal(rebuilt.method, "GET");
+  assert.equal(rebuilt.headers.get("x-tag"), "one, two");
+  const bare = (new NodeRequestHead(message("/", [])).forConnection() as LazyRequest).toRequest();
+  assert.equal(bare.url, "http://localhost/");
+  assert.equal([...bare.headers].length, 0);
+});
