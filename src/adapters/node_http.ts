@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { Readable, type Writable } from "node:stream";
 import type { Limits } from "../core/limits.ts";
-import type { RequestSource } from "../site/session.ts";
+import type { LazyRequest, RequestSource } from "../site/session.ts";
 import type { RequestHead } from "../site/internals.ts";
 
 /**
@@ -136,13 +136,28 @@ export class NodeRequestHead implements RequestHead {
    * keeping neither the `IncomingMessage` nor a `Request` while the connection is idle.
    */
   forConnection(): RequestSource {
-    if (this.#request !== undefined) return this.#request;
-    const { method, url } = this.#message;
-    const secure = isSecure(this.#message);
-    // One flat string rather than a list of them (neither can hold a line break).
-    const lines = this.#message.rawHeaders.join("\n");
-    return () =>
-      toRequest({ method, url, secure, rawHeaders: lines === "" ? [] : lines.split("\n") });
+    return this.#request ?? new KeptRequest(this.#message);
+  }
+}
+
+/**
+ * An upgrade request kept for its connection as one string (whether it came over TLS,
+ * the method, the target and the raw header lines, each on a line of its own: none can
+ * hold a line break), until a handler asks for the `Request`.
+ */
+class KeptRequest implements LazyRequest {
+  readonly #head: string;
+
+  constructor(message: IncomingMessage) {
+    const secure = isSecure(message) ? "s" : "";
+    const fields = [secure, message.method ?? "GET", message.url ?? "/", ...message.rawHeaders];
+    this.#head = fields.join("\n");
+  }
+
+  /** @throws {TypeError} When a header is not valid for the `Headers` class. */
+  toRequest(): Request {
+    const [secure, method, url, ...rawHeaders] = this.#head.split("\n");
+    return toRequest({ method, url, secure: secure === "s", rawHeaders });
   }
 }
 

@@ -12,7 +12,7 @@ import { GUID } from "../core/constants.ts";
 import { HandshakeError } from "../core/errors.ts";
 import { acceptHeaders } from "../core/handshake.ts";
 import type { Limits } from "../core/limits.ts";
-import { siteInternals } from "../site/internals.ts";
+import { type AcceptedUpgrade, siteInternals } from "../site/internals.ts";
 import type { WebSocketSite } from "../site/site.ts";
 import { DeflateCodec } from "./deflate_codec.ts";
 import { isRequestTarget, NodeRequestHead, writeRawResponse } from "./node_http.ts";
@@ -171,9 +171,13 @@ export class NodeSockets {
    */
   upgrade(message: IncomingMessage, socket: Socket, head: Uint8Array): void {
     if (!this.isTracked(socket)) this.track(socket);
-    upgrade(this.#site, this.sweeper, message, socket, head, () => this.settle(socket)).catch((
-      error,
-    ) => dropFailed(this.#site, socket, error));
+    const failed = (error: unknown) => dropFailed(this.#site, socket, error);
+    try {
+      upgrade(this.#site, this.sweeper, message, socket, head, () => this.settle(socket))
+        ?.catch(failed);
+    } catch (error) {
+      failed(error);
+    }
   }
 
   /** Closes every connection with 1001, as a server's shutdown does. */
@@ -188,15 +192,51 @@ export class NodeSockets {
 }
 
 /**
- * Answers an `upgrade` event: a refusal, plain HTTP, or a WebSocket on the core.
+ * Answers an `upgrade` event: a refusal, plain HTTP, or a WebSocket on the core. Where
+ * the site decides at once (no `onUpgrade` hook to await), a WebSocket opens in this
+ * call, with no promise made and reading never paused (nothing is read before the link
+ * listens); otherwise the returned promise settles once the answer is sent.
  *
  * @param decided Called once the site has decided: the handshake deadline no longer
  *   applies (a refusal's answer has its own, a WebSocket its link's).
  */
-async function upgrade(
+function upgrade(
   site: WebSocketSite,
   sweeper: Sweeper,
   message: IncomingMessage,
+  socket: Socket,
+  head: Uint8Array,
+  decided: () => void,
+): Promise<void> | undefined {
+  const refusal = refusalOf(message, site.limits);
+  if (refusal !== undefined) {
+    decided();
+    return answer(refusal, socket, site.limits);
+  }
+  const incoming = new NodeRequestHead(message);
+  const known = siteInternals(site).decideAtOnce(incoming);
+  if (known === undefined) return upgradeLater(site, sweeper, incoming, socket, head, decided);
+  decided();
+  if (known.kind === "reject") return answer(known.response, socket, site.limits);
+  openLink(site, sweeper, known, incoming, socket, head);
+  return undefined;
+}
+
+/** Sends an HTTP answer to an upgrade request, with reading paused; an error ends it. */
+function answer(response: Response, socket: Socket, limits: Readonly<Limits>): Promise<void> {
+  socket.pause();
+  socket.on("error", () => socket.destroy());
+  return writeRawResponse(response, socket, limits);
+}
+
+/**
+ * Answers an upgrade request the site decides on asynchronously (an `onUpgrade` hook,
+ * or plain HTTP), with reading paused meanwhile.
+ */
+async function upgradeLater(
+  site: WebSocketSite,
+  sweeper: Sweeper,
+  incoming: NodeRequestHead,
   socket: Socket,
   head: Uint8Array,
   decided: () => void,
@@ -205,15 +245,7 @@ async function upgrade(
   // Until a link takes the socket over, an error just ends it.
   const destroy = () => socket.destroy();
   socket.on("error", destroy);
-  const refusal = refusalOf(message, site.limits);
-  if (refusal !== undefined) {
-    decided();
-    await writeRawResponse(refusal, socket, site.limits);
-    return;
-  }
-  const incoming = new NodeRequestHead(message);
-  const internals = siteInternals(site);
-  const answer = await internals.handle(incoming, {
+  const answer = await siteInternals(site).handle(incoming, {
     decided,
     upgrade: (decision) => decision,
   });
@@ -221,16 +253,28 @@ async function upgrade(
     await writeRawResponse(answer, socket, site.limits);
     return;
   }
-  const decision = answer;
-  const agreement = decision.acceptance.perMessageDeflate;
+  if (socket.destroyed) return;
+  socket.off("error", destroy);
+  openLink(site, sweeper, answer, incoming, socket, head);
+}
+
+/** Writes the 101 and takes the socket over with a link and its session. */
+function openLink(
+  site: WebSocketSite,
+  sweeper: Sweeper,
+  decision: AcceptedUpgrade,
+  incoming: NodeRequestHead,
+  socket: Socket,
+  head: Uint8Array,
+): void {
   if (socket.destroyed) return;
   const { acceptance } = decision;
+  const agreement = acceptance.perMessageDeflate;
   const headers = acceptHeaders(acceptance, nodeAccept(acceptance.key), agreement?.response);
   let response = "HTTP/1.1 101 Switching Protocols\r\n";
   for (const [name, value] of Object.entries(headers)) response += `${name}: ${value}\r\n`;
   socket.write(response + "\r\n");
   const deflate = decision.route.perMessageDeflate;
-  socket.off("error", destroy);
   const link = new SocketLink(
     socket,
     decision.route.limits,
@@ -240,11 +284,12 @@ async function upgrade(
       threshold: deflate.threshold,
     },
   );
-  const session = internals.open({
+  const session = siteInternals(site).open({
     link,
     request: incoming.forConnection(),
     decision,
-    remoteAddress: socket.remoteAddress,
+    // Read from the socket only if asked (see SocketLink.remoteAddress).
+    remoteAddress: undefined,
   });
   link.attach(session, head);
 }

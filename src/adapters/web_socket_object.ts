@@ -336,7 +336,7 @@ export function webSocketObject<Env = unknown>(
         links.set(socket, link);
         const session = internals.open({
           link,
-          request: () => new Request(attachment.url),
+          request: { toRequest: () => new Request(attachment.url) },
           decision,
           remoteAddress: attachment.remoteAddress,
           resumed: true,

@@ -99,7 +99,7 @@ const RSV1 = 0x4;
 export class Connection {
   /** The limits in force. */
   readonly limits: Readonly<Limits>;
-  readonly #parser: FrameParser;
+  readonly #parser: FrameParser<Connection>;
   readonly #output: OutputBuffer;
   readonly #liveness: Liveness;
   /** Made for the first text message that is checked piece by piece. */
@@ -107,7 +107,8 @@ export class Connection {
   readonly #compression: boolean;
   /** Whether our frames are masked (the client role). */
   readonly #masking: boolean;
-  #events: ConnectionEvent[] = [];
+  /** Events since the last take: made by the first one, so an idle connection has none. */
+  #events: ConnectionEvent[] | undefined;
   /** The opcode of the message being received (Text or Binary), or 0 between messages. */
   #messageOpcode = 0;
   /** Whether the text message being received is checked piece by piece. */
@@ -148,12 +149,27 @@ export class Connection {
     this.#masking = role === "client";
     this.#output = new OutputBuffer(this.#masking);
     this.#liveness = new Liveness(this.limits, options.now ?? 0);
-    this.#parser = new FrameParser({
+    this.#parser = new FrameParser<Connection>({
       role,
       maxFrameBytes: this.limits.maxFrameBytes,
-      onHeader: (header) => this.#checkHeader(header),
-      onPayload: (piece, offset, header) => this.#checkPayload(piece, offset, header),
+      onHeader: Connection.#onFrameHeader,
+      onPayload: Connection.#onFramePayload,
+      hookThis: this,
     });
+  }
+
+  // The parser's hooks, the same functions for every connection (the parser calls them
+  // with its connection as `this`): an idle connection keeps no closures for them.
+  static #onFrameHeader(this: Connection, header: FrameHeader): void {
+    this.#checkHeader(header);
+  }
+  static #onFramePayload(
+    this: Connection,
+    piece: Uint8Array,
+    offset: number,
+    header: FrameHeader,
+  ): void {
+    this.#checkPayload(piece, offset, header);
   }
 
   /** Where the connection is in its life. */
@@ -442,7 +458,7 @@ export class Connection {
     this.#validatingPieces = false;
     if (compressed) {
       this.#awaiting = opcode === Opcode.Text ? "text" : "binary";
-      this.#events.push({ type: "compressed", text: opcode === Opcode.Text, data: bytes });
+      (this.#events ??= []).push({ type: "compressed", text: opcode === Opcode.Text, data: bytes });
     } else {
       this.#deliver(opcode, bytes, now);
     }
@@ -457,16 +473,16 @@ export class Connection {
       data = text;
     }
     this.#liveness.messageReceived(now);
-    this.#events.push({ type: "message", data });
+    (this.#events ??= []).push({ type: "message", data });
   }
 
   #handleControl(frame: Frame): void {
     const payload = frame.payload;
     if (frame.opcode === Opcode.Ping) {
       if (!this.#closeSent) this.#output.writeFrame(Opcode.Pong, payload);
-      this.#events.push({ type: "ping", data: payload });
+      (this.#events ??= []).push({ type: "ping", data: payload });
     } else if (frame.opcode === Opcode.Pong) {
-      this.#events.push({ type: "pong", data: payload });
+      (this.#events ??= []).push({ type: "pong", data: payload });
     } else {
       const received = parseClosePayload(payload);
       if (!this.#closeSent) this.#sendClose(received, true);
@@ -500,13 +516,13 @@ export class Connection {
     this.#pendingInput = undefined;
     this.#pendingBytes = 0;
     this.#pendingRetained = 0;
-    this.#events.push({ type: "close", info });
+    (this.#events ??= []).push({ type: "close", info });
   }
 
   #takeEvents(): readonly ConnectionEvent[] {
     const events = this.#events;
-    if (events.length === 0) return NO_EVENTS;
-    this.#events = [];
+    if (events === undefined) return NO_EVENTS;
+    this.#events = undefined;
     return events;
   }
 

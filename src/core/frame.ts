@@ -32,7 +32,7 @@ export interface Frame extends FrameHeader {
 }
 
 /** Options of a {@linkcode FrameParser}. */
-export interface FrameParserOptions {
+export interface FrameParserOptions<This = undefined> {
   /**
    * `"server"` requires masked frames (clients must mask), `"client"` requires unmasked
    * ones (RFC 6455 §5.1).
@@ -44,12 +44,17 @@ export interface FrameParserOptions {
    * Called with each header once it is parsed, before any of the payload is buffered;
    * throw a {@linkcode WebSocketError} to refuse the frame.
    */
-  onHeader?: (header: FrameHeader) => void;
+  onHeader?: (this: This, header: FrameHeader) => void;
   /**
    * Called with each unmasked piece of a payload as it arrives (a frame that arrives
    * whole is one piece); `offset` is where the piece starts in the payload.
    */
-  onPayload?: (piece: Uint8Array, offset: number, header: FrameHeader) => void;
+  onPayload?: (this: This, piece: Uint8Array, offset: number, header: FrameHeader) => void;
+  /**
+   * What the hooks are called with as `this`: a connection passes itself, so that one
+   * pair of functions serves every parser and none keeps closures of its own.
+   */
+  hookThis?: This;
 }
 
 const EMPTY: Uint8Array = new Uint8Array(0);
@@ -78,11 +83,17 @@ function isKnownOpcode(opcode: number): boolean {
  * const frame = parser.next(); // { fin: true, opcode: 1, payload: "Hello" as bytes, ... }
  * ```
  */
-export class FrameParser {
+export class FrameParser<This = undefined> {
   readonly #requireMask: boolean;
   readonly #maxFrameBytes: number;
-  readonly #onHeader?: (header: FrameHeader) => void;
-  readonly #onPayload?: (piece: Uint8Array, offset: number, header: FrameHeader) => void;
+  readonly #onHeader?: (this: This, header: FrameHeader) => void;
+  readonly #onPayload?: (
+    this: This,
+    piece: Uint8Array,
+    offset: number,
+    header: FrameHeader,
+  ) => void;
+  readonly #hookThis: This | undefined;
 
   #chunk: Uint8Array = EMPTY;
   #position = 0;
@@ -109,11 +120,12 @@ export class FrameParser {
   #received = 0;
 
   /** A parser for one connection's frames, in the given role. */
-  constructor(options: FrameParserOptions) {
+  constructor(options: FrameParserOptions<This>) {
     this.#requireMask = options.role === "server";
     this.#maxFrameBytes = options.maxFrameBytes;
     this.#onHeader = options.onHeader;
     this.#onPayload = options.onPayload;
+    this.#hookThis = options.hookThis;
   }
 
   /** Bytes received but not yet returned as frames. */
@@ -238,7 +250,7 @@ export class FrameParser {
     const header: FrameHeader = { fin, rsv, opcode, masked, length };
     // The caller's checks come first: its "Message too big" is the better reason when a
     // single frame is over both limits.
-    this.#onHeader?.(header);
+    this.#onHeader?.call(this.#hookThis as This, header);
     if (length > this.#maxFrameBytes) {
       throw new WebSocketError(CloseCode.MessageTooBig, "Frame too big");
     }
@@ -259,7 +271,7 @@ export class FrameParser {
       piece = chunk.subarray(start, start + take);
       this.#position = start + take;
       if (header.masked) applyMaskWord(piece, rotateKeyWord(this.#key, this.#received));
-      this.#onPayload?.(piece, this.#received, header);
+      this.#onPayload?.call(this.#hookThis as This, piece, this.#received, header);
     }
     this.#received += take;
     if (this.#received < header.length) {

@@ -50,7 +50,8 @@ export class OutputBuffer {
   #arena = EMPTY;
   #start = 0;
   #end = 0;
-  #chunks: Uint8Array[] = [];
+  /** Sealed chunks not yet taken: made by the first one, so an idle connection has none. */
+  #chunks: Uint8Array[] | undefined;
   #byteLength = 0;
   #random = EMPTY;
   #randomOffset = 0;
@@ -87,7 +88,7 @@ export class OutputBuffer {
         body = payload.slice();
         applyMask(body, mask);
       }
-      this.#chunks.push(body);
+      (this.#chunks ??= []).push(body);
     }
     this.#byteLength += headerSize + length;
   }
@@ -125,8 +126,8 @@ export class OutputBuffer {
   take(): Uint8Array[] {
     this.#seal();
     const chunks = this.#chunks;
-    if (chunks.length === 0) return [];
-    this.#chunks = [];
+    if (chunks === undefined) return [];
+    this.#chunks = undefined;
     this.#byteLength = 0;
     return chunks;
   }
@@ -152,7 +153,7 @@ export class OutputBuffer {
   /** Moves the arena's unsent bytes into the chunk list. */
   #seal(): void {
     if (this.#end > this.#start) {
-      this.#chunks.push(this.#arena.subarray(this.#start, this.#end));
+      (this.#chunks ??= []).push(this.#arena.subarray(this.#start, this.#end));
       this.#start = this.#end;
     }
   }

@@ -11,7 +11,7 @@ import type { Limits } from "../core/limits.ts";
 import type { DeflateOptions } from "../core/deflate_options.ts";
 import type { HandlerClass } from "./handler.ts";
 import type { Link } from "./link.ts";
-import type { RequestSource, Session } from "./session.ts";
+import type { RequestSource, Session, SessionRoute } from "./session.ts";
 import type { RouteOptions } from "./site.ts";
 import type { RouteCounters } from "./stats.ts";
 import type { Transport } from "./transport.ts";
@@ -26,6 +26,8 @@ export interface Route<Data = unknown> {
   readonly perMessageDeflate: Readonly<DeflateOptions> | undefined;
   /** The route's counters, for `site.stats()`. */
   readonly counters: RouteCounters;
+  /** What the route's sessions share. */
+  readonly session: SessionRoute<Data>;
 }
 
 /**
@@ -112,6 +114,12 @@ export interface SiteInternals {
    * and refuses the upgrade with a plain 500.
    */
   decide(request: Request | RequestHead): Promise<UpgradeDecision>;
+  /**
+   * {@linkcode SiteInternals.decide} without a promise, where nothing must be awaited:
+   * `undefined` for a WebSocket request on a route with an `onUpgrade` hook, and for a
+   * request that is not one (plain HTTP), which the caller passes to `handle()` instead.
+   */
+  decideAtOnce(request: RequestHead): AcceptedUpgrade | RejectedUpgrade | undefined;
   /**
    * Serves a plain HTTP request with the site's HTTP handler. It does not throw: an
    * error the handler throws, or an answer that is not a `Response` that can be sent,

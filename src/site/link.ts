@@ -41,6 +41,11 @@ export interface Link {
    * use it instead of one send per subscriber.
    */
   readonly pubsub?: NativePubSub;
+  /**
+   * The peer's IP address, for a link that reads it from its socket only when asked
+   * (the raw-socket adapter); others give it when the connection opens.
+   */
+  readonly remoteAddress?: string | undefined;
   /** Stops reading from the peer (raw sockets only). */
   pause?(): void;
   /** Reads from the peer again. */

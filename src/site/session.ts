@@ -29,22 +29,37 @@ let delivering: string | undefined;
 let deliveringBytes = 0;
 
 /**
- * A connection's upgrade request, or a function that makes it on first use: an adapter
- * that can rebuild it from the request head passes a function, so an idle connection
- * keeps no `Request` (with its headers object, URL and signal) until a handler asks.
+ * A connection's upgrade request, or what makes it on first use: an adapter that can
+ * rebuild it from the request head passes a {@linkcode LazyRequest}, so an idle
+ * connection keeps no `Request` (with its headers object, URL and signal) until a
+ * handler asks.
  */
-export type RequestSource = Request | (() => Request);
+export type RequestSource = Request | LazyRequest;
 
-/** Everything a session is made from, given by the adapter. */
+/** What makes a connection's upgrade request when first asked for. */
+export interface LazyRequest {
+  /** Makes the request; called at most once per connection. */
+  toRequest(): Request;
+}
+
+/** What a session is made from that is its own, given by the adapter. */
 export interface SessionInit<Data> {
   link: Link;
-  handler: HandlerClass<Data>;
-  limits: Readonly<Limits>;
-  /** The upgrade request, or a function that makes it on first use (see {@linkcode RequestSource}). */
+  /** The upgrade request, or what makes it on first use (see {@linkcode RequestSource}). */
   request: RequestSource;
   protocol: string;
   data: Data;
+  /** The peer's address; `undefined` to ask the link ({@linkcode Link.remoteAddress}). */
   remoteAddress: string | undefined;
+}
+
+/**
+ * What every session of one route shares, made once by the site: an idle connection
+ * keeps a reference to it rather than an object of its own with the same fields.
+ */
+export interface SessionRoute<Data> {
+  handler: HandlerClass<Data>;
+  limits: Readonly<Limits>;
   /** The site's topic index, for subscriptions and publishing. */
   topics: Topics;
   /** Reports an error thrown by the handler. */
@@ -52,7 +67,7 @@ export interface SessionInit<Data> {
   /** Called once when the connection has closed. */
   onClosed: (session: Session<Data>) => void;
   /** The route's path, for lifecycle events. */
-  route: string;
+  path: string;
   /** The route's counters, which this connection adds to. */
   counters: RouteCounters;
   /** Told when the connection opens and closes; it must not throw. */
@@ -75,8 +90,8 @@ export interface SessionInit<Data> {
 export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   readonly protocol: string;
   readonly data: Data;
-  readonly remoteAddress: string | undefined;
-  readonly #init: SessionInit<Data>;
+  readonly #remoteAddress: string | undefined;
+  readonly #route: SessionRoute<Data>;
   readonly #link: Link;
   readonly #counters: RouteCounters;
   /** When the connection opened, by `performance.now()`. */
@@ -94,20 +109,27 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   #subscriptions: Set<string> | undefined;
   #request: RequestSource;
 
-  constructor(init: SessionInit<Data>) {
-    this.#init = init;
+  /** @param route What the sessions of its route share. */
+  constructor(init: SessionInit<Data>, route: SessionRoute<Data>) {
+    this.#route = route;
     this.#link = init.link;
-    this.#counters = init.counters;
+    this.#counters = route.counters;
     this.protocol = init.protocol;
     this.#request = init.request;
     this.data = init.data;
-    this.remoteAddress = init.remoteAddress;
+    this.#remoteAddress = init.remoteAddress;
   }
 
   get request(): Request {
     const request = this.#request;
-    if (typeof request !== "function") return request;
-    return this.#request = request();
+    if (typeof (request as Partial<LazyRequest>).toRequest !== "function") {
+      return request as Request;
+    }
+    return this.#request = (request as LazyRequest).toRequest();
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.#remoteAddress ?? this.#link.remoteAddress;
   }
 
   get isOpen(): boolean {
@@ -131,15 +153,15 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     this.#counters.open++;
     this.#openedAt = performance.now();
     if (resumed) {
-      const handler = Object.create(this.#init.handler.prototype) as WebSocketHandler<Data>;
+      const handler = Object.create(this.#route.handler.prototype) as WebSocketHandler<Data>;
       Object.defineProperty(handler, "transport", { value: this, enumerable: true });
       this.#handler = handler;
       return;
     }
     this.#counters.accepted++;
-    this.#init.onLifecycle?.({ type: "open", ...this.#lifecycleFields() });
+    this.#route.onLifecycle?.({ type: "open", ...this.#lifecycleFields() });
     try {
-      this.#handler = new this.#init.handler(this);
+      this.#handler = new this.#route.handler(this);
     } catch (error) {
       this.#handlerFailed(error);
     }
@@ -174,13 +196,13 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
       throw new TypeError(`subscribe(): option "since" must be a string, got ${typeof since}`);
     }
     if (!this.isOpen) return true;
-    const complete = this.#init.topics.add(topic, this, this.#link, since);
+    const complete = this.#route.topics.add(topic, this, this.#link, since);
     (this.#subscriptions ??= new Set()).add(topic);
     return complete;
   }
 
   unsubscribe(topic: string): void {
-    this.#init.topics.delete(topic, this);
+    this.#route.topics.delete(topic, this);
     this.#subscriptions?.delete(topic);
   }
 
@@ -189,7 +211,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   }
 
   publish(topic: string, data: string | Uint8Array | ArrayBuffer): void {
-    this.#init.topics.publish(topic, toMessage(data, "publish()"), new Set([this]));
+    this.#route.topics.publish(topic, toMessage(data, "publish()"), new Set([this]));
   }
 
   close(code: number = CloseCode.NormalClosure, reason = ""): void {
@@ -230,7 +252,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     if (this.#busy || (this.#queue?.length ?? 0) > 0) {
       (this.#queue ??= []).push(typeof message === "string" ? message : retain(message));
       this.#queuedBytes += bytes + PER_ITEM_BYTES;
-      if (this.#queuedBytes > this.#init.limits.maxReceiveQueueBytes) this.#queueFull();
+      if (this.#queuedBytes > this.#route.limits.maxReceiveQueueBytes) this.#queueFull();
       return;
     }
     this.#deliver(message, bytes);
@@ -264,7 +286,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   closing(): void {
     const subscriptions = this.#subscriptions;
     if (subscriptions !== undefined) {
-      for (const topic of subscriptions) this.#init.topics.delete(topic, this);
+      for (const topic of subscriptions) this.#route.topics.delete(topic, this);
       subscriptions.clear();
     }
     this.#queue = undefined;
@@ -282,7 +304,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
    * connection never reaches the process.
    */
   faulted(error: unknown): void {
-    this.#init.onError(error, this);
+    this.#route.onError(error, this);
     this.#link.terminate(CloseCode.InternalError, "Internal error");
     this.closing();
   }
@@ -296,9 +318,9 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     this.#lost = true;
     this.closing();
     this.writable();
-    this.#init.onClosed(this);
+    this.#route.onClosed(this);
     this.#counters.closed(info.code);
-    this.#init.onLifecycle?.({
+    this.#route.onLifecycle?.({
       type: "close",
       ...this.#lifecycleFields(),
       code: info.code,
@@ -311,7 +333,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
     try {
       handler.connectionLost(info);
     } catch (error) {
-      this.#init.onError(error, this);
+      this.#route.onError(error, this);
     }
   }
 
@@ -355,7 +377,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
       this.#queuedBytes -= bytes + PER_ITEM_BYTES;
       this.#deliver(message, bytes);
     }
-    if (this.#paused && this.#queuedBytes <= this.#init.limits.maxReceiveQueueBytes / 2) {
+    if (this.#paused && this.#queuedBytes <= this.#route.limits.maxReceiveQueueBytes / 2) {
       this.#paused = false;
       this.#link.resume?.();
     }
@@ -384,7 +406,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   /** Fails the connection with 1008 if its send buffer is over `maxSendBufferBytes`. */
   checkSendBuffer(): void {
     // The size first: almost always under, so the link's state is asked only past it.
-    if (this.#link.bufferedAmount > this.#init.limits.maxSendBufferBytes && this.isOpen) {
+    if (this.#link.bufferedAmount > this.#route.limits.maxSendBufferBytes && this.isOpen) {
       this.#counters.sendBufferOverflows++;
       this.#link.terminate(CloseCode.PolicyViolation, "Send buffer overflow");
       this.closing();
@@ -394,7 +416,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   /** What both lifecycle events tell of this connection. */
   #lifecycleFields() {
     return {
-      route: this.#init.route,
+      route: this.#route.path,
       remoteAddress: this.remoteAddress,
       protocol: this.protocol,
       transport: this as Transport<unknown>,
@@ -402,7 +424,7 @@ export class Session<Data = unknown> implements Transport<Data>, Subscriber {
   }
 
   #handlerFailed(error: unknown): void {
-    this.#init.onError(error, this);
+    this.#route.onError(error, this);
     if (!this.isOpen) return;
     this.#link.close(CloseCode.InternalError, "Internal error");
     this.closing();

@@ -24,6 +24,7 @@ import type { Backplane } from "./backplane.ts";
 import type { HandlerClass } from "./handler.ts";
 import type { LifecycleEvent } from "./lifecycle_event.ts";
 import {
+  type AcceptedUpgrade,
   type OpenedConnection,
   registerSiteInternals,
   type RejectedUpgrade,
@@ -34,7 +35,7 @@ import {
   type Upgrader,
 } from "./internals.ts";
 import { toMessage } from "./message.ts";
-import { Session } from "./session.ts";
+import { Session, type SessionRoute } from "./session.ts";
 import { checkRouteArguments, checkSiteArguments } from "./site_options.ts";
 import { RouteCounters, type RouteStats, type SiteStats } from "./stats.ts";
 import type { ReplayOptions } from "./replay.ts";
@@ -306,6 +307,7 @@ export class WebSocketSite {
         routes: this.#routes,
         handle: (request, upgrader) => this.#handle(request, upgrader),
         decide: (request) => this.#decide(request),
+        decideAtOnce: (request) => this.#decideAtOnce(request),
         serveHttp: (request) => this.#serveHttp(request),
         requestFailed: (error) => this.#requestFailed(error),
         reportError: this.#onError,
@@ -386,9 +388,20 @@ export class WebSocketSite {
       this.#perMessageDeflate,
       options.perMessageDeflate,
     );
+    const counters = new RouteCounters();
+    const session: SessionRoute<unknown> = {
+      handler: handler as HandlerClass<unknown>,
+      limits,
+      topics: this.#topics,
+      onError: this.#onError,
+      onClosed: this.#forget,
+      path,
+      counters,
+      onLifecycle: this.#onLifecycle,
+    };
     this.#routes.set(
       path,
-      { path, handler, options, limits, perMessageDeflate, counters: new RouteCounters() } as Route,
+      { path, handler, options, limits, perMessageDeflate, counters, session } as Route,
     );
     return this;
   }
@@ -500,6 +513,35 @@ export class WebSocketSite {
     const pathname = head?.pathname ?? new URL((request as Request).url).pathname;
     const route = this.#routes.get(pathname);
     if (route === undefined || !isWebSocketRequest(request)) return { kind: "http" };
+    const checked = this.#checkHandshake(route, request);
+    if (checked.kind === "reject" || route.options.onUpgrade === undefined) return checked;
+    let data: unknown;
+    try {
+      data = await route.options.onUpgrade(head?.toRequest() ?? request as Request);
+    } catch (error) {
+      return this.#refused(route, this.#failed(error));
+    }
+    if (data instanceof Response || looksLikeResponse(data)) {
+      const problem = unsendable(data, "onUpgrade's answer");
+      if (problem !== undefined) return this.#refused(route, this.#failed(problem));
+      return this.#refused(route, { kind: "reject", response: data as Response });
+    }
+    return { ...checked, data };
+  }
+
+  /** Decides without a promise where no hook is awaited: see `SiteInternals.decideAtOnce`. */
+  #decideAtOnce(request: RequestHead): AcceptedUpgrade | RejectedUpgrade | undefined {
+    const route = this.#routes.get(request.pathname);
+    if (route === undefined || route.options.onUpgrade !== undefined) return undefined;
+    if (!isWebSocketRequest(request)) return undefined;
+    return this.#checkHandshake(route, request);
+  }
+
+  /** The handshake checks of a WebSocket request on `route`: its acceptance or refusal. */
+  #checkHandshake(
+    route: Route,
+    request: Request | RequestHead,
+  ): AcceptedUpgrade | RejectedUpgrade {
     let acceptance: HandshakeAcceptance;
     try {
       acceptance = checkHandshake(request, {
@@ -512,20 +554,7 @@ export class WebSocketSite {
       }
       return this.#refused(route, this.#failed(error));
     }
-    let data: unknown = undefined;
-    if (route.options.onUpgrade !== undefined) {
-      try {
-        data = await route.options.onUpgrade(head?.toRequest() ?? request as Request);
-      } catch (error) {
-        return this.#refused(route, this.#failed(error));
-      }
-      if (data instanceof Response || looksLikeResponse(data)) {
-        const problem = unsendable(data, "onUpgrade's answer");
-        if (problem !== undefined) return this.#refused(route, this.#failed(problem));
-        return this.#refused(route, { kind: "reject", response: data as Response });
-      }
-    }
-    return { kind: "accept", route, acceptance, data };
+    return { kind: "accept", route, acceptance, data: undefined };
   }
 
   /** Reports an error in deciding on an upgrade, which is refused with 500. */
@@ -534,7 +563,7 @@ export class WebSocketSite {
   }
 
   /** Counts a refused upgrade on its route's counters. */
-  #refused(route: Route, decision: RejectedUpgrade): UpgradeDecision {
+  #refused(route: Route, decision: RejectedUpgrade): RejectedUpgrade {
     route.counters.refused(decision.response.status);
     return decision;
   }
@@ -562,19 +591,11 @@ export class WebSocketSite {
     const { route, acceptance, data } = connection.decision;
     const session: Session = new Session({
       link: connection.link,
-      handler: route.handler,
-      limits: route.limits,
       request: connection.request,
       protocol: acceptance.protocol,
       data,
       remoteAddress: connection.remoteAddress,
-      topics: this.#topics,
-      onError: this.#onError,
-      onClosed: this.#forget,
-      route: route.path,
-      counters: route.counters,
-      onLifecycle: this.#onLifecycle,
-    });
+    }, route.session);
     this.#sessions.add(session);
     session.start(connection.resumed);
     return session;

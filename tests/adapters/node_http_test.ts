@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
 import { test } from "node:test";
 import { NodeRequestHead } from "../../src/adapters/node_http.ts";
+import type { LazyRequest } from "../../src/site/session.ts";
 
 /** Just the head fields `NodeRequestHead` reads. */
 const message = (url: string, rawHeaders: string[] = [], method = "GET") =>
@@ -72,8 +73,8 @@ test("NodeRequestHead.toRequest() makes one Request; forConnection() reuses it",
   );
   const head = new NodeRequestHead(message("/chat?room=a", ["Host", "example.com:8080"]));
   const fresh = head.forConnection();
-  assert.equal(typeof fresh, "function");
-  const rebuilt = (fresh as () => Request)();
+  assert.ok(!(fresh instanceof Request));
+  const rebuilt = (fresh as LazyRequest).toRequest();
   assert.equal(rebuilt.url, "http://example.com:8080/chat?room=a");
   assert.equal(rebuilt.headers.get("host"), "example.com:8080");
 
@@ -83,4 +84,18 @@ test("NodeRequestHead.toRequest() makes one Request; forConnection() reuses it",
   assert.equal(request.method, "GET");
   assert.equal(request.url, "http://example.com:8080/chat?room=a");
   assert.equal(await request.text(), "");
+});
+
+test("NodeRequestHead.forConnection() keeps TLS, method, target and repeated headers", () => {
+  const secure = {
+    ...message("/chat?a=1", ["Host", "example.com", "X-Tag", "one", "x-tag", "two"], "GET"),
+    socket: { encrypted: true },
+  } as unknown as IncomingMessage;
+  const rebuilt = (new NodeRequestHead(secure).forConnection() as LazyRequest).toRequest();
+  assert.equal(rebuilt.url, "https://example.com/chat?a=1");
+  assert.equal(rebuilt.method, "GET");
+  assert.equal(rebuilt.headers.get("x-tag"), "one, two");
+  const bare = (new NodeRequestHead(message("/", [])).forConnection() as LazyRequest).toRequest();
+  assert.equal(bare.url, "http://localhost/");
+  assert.equal([...bare.headers].length, 0);
 });

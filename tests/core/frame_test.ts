@@ -190,6 +190,28 @@ describe("RFC 6455 §5.2 base framing: header, lengths, opcodes, RSV bits", () =
     assert.deepEqual(pieces, [0]);
   });
 
+  test("FrameParser calls its hooks with hookThis as this, so one pair serves many", () => {
+    const seen: string[] = [];
+    function onHeader(this: string, header: { opcode: number }): void {
+      seen.push(`${this} header ${header.opcode}`);
+    }
+    function onPayload(this: string, piece: Uint8Array, offset: number): void {
+      seen.push(`${this} payload ${piece.length} at ${offset}`);
+    }
+    for (const name of ["a", "b"]) {
+      const frameParser = new FrameParser<string>({
+        role: "client",
+        maxFrameBytes: 1 << 20,
+        onHeader,
+        onPayload,
+        hookThis: name,
+      });
+      frameParser.push(hex("81 01 61"));
+      assert.deepEqual(frameParser.next(), frame(0x1, utf8("a")));
+    }
+    assert.deepEqual(seen, ["a header 1", "a payload 1 at 0", "b header 1", "b payload 1 at 0"]);
+  });
+
   test("FrameParser.push() throws while the previous chunk is not fully parsed", () => {
     const frameParser = parser("client");
     frameParser.push(hex("81 01 61 81 01 62"));

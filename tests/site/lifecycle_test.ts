@@ -97,16 +97,17 @@ function fakeSession(options: { async?: boolean; maxReceiveQueueBytes?: number }
   const topics = new Topics(undefined, () => {});
   const session = new Session({
     link,
-    handler: Recording,
-    limits: resolveLimits({ maxReceiveQueueBytes: options.maxReceiveQueueBytes ?? 1024 }),
     request: new Request("http://localhost/ws"),
     protocol: "",
     data: undefined,
     remoteAddress: undefined,
+  }, {
+    handler: Recording,
+    limits: resolveLimits({ maxReceiveQueueBytes: options.maxReceiveQueueBytes ?? 1024 }),
     topics,
     onError: () => {},
     onClosed: () => {},
-    route: "/ws",
+    path: "/ws",
     counters: new RouteCounters(),
   });
   session.start();

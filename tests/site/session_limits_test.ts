@@ -50,16 +50,17 @@ function open(link: Link, limits: Partial<Limits>, errors: unknown[] = []): Sess
   Holding.reset();
   const session = new Session({
     link,
-    handler: Holding,
-    limits: resolveLimits(limits),
     request: new Request("http://localhost/ws"),
     protocol: "",
     data: undefined,
     remoteAddress: undefined,
+  }, {
+    handler: Holding,
+    limits: resolveLimits(limits),
     topics: new Topics(undefined, (error) => errors.push(error)),
     onError: (error) => errors.push(error),
     onClosed: () => {},
-    route: "/ws",
+    path: "/ws",
     counters: new RouteCounters(),
   });
   session.start();

@@ -194,6 +194,20 @@ for (const pair of pairs) {
     });
   });
 
+  test(`transport.remoteAddress on ${pair.name}: asked first in connectionLost, still 127.0.0.1`, async () => {
+    const lost = deferred<string | undefined>();
+    class LateAddress extends WebSocketHandler {
+      override connectionLost(): void {
+        lost.resolve(this.transport.remoteAddress);
+      }
+    }
+    await withSite(siteWith(LateAddress), pair, async (server) => {
+      const client = await Client.open(wsUrl(server, "/ws"));
+      await client.closeAndWait();
+      assert.equal(await within(lost.promise, "connectionLost"), "127.0.0.1");
+    });
+  });
+
   test(`handler errors on ${pair.name}: 1011 for a throw, a rejection and a throwing constructor`, async () => {
     const errors: unknown[] = [];
     const transports: unknown[] = [];
@@ -346,16 +360,17 @@ for (const pair of pairs) {
 function sessionFor<Data>(link: Link, handler: HandlerClass<Data>, data: Data): Session<Data> {
   return new Session({
     link,
-    handler,
-    limits: resolveLimits(),
     request: new Request("http://localhost/ws"),
     protocol: "",
     data,
     remoteAddress: undefined,
+  }, {
+    handler,
+    limits: resolveLimits(),
     topics: new Topics(undefined, () => {}),
     onError: () => {},
     onClosed: () => {},
-    route: "/ws",
+    path: "/ws",
     counters: new RouteCounters(),
   });
 }

@@ -10,6 +10,7 @@ import { contentType } from "../../src/files/content_type.ts";
 import { files } from "../../src/files/files.ts";
 import type { CloseInfo } from "../../src/core/connection.ts";
 import { WebSocketHandler } from "../../src/site/handler.ts";
+import { type RequestHead, siteInternals } from "../../src/site/internals.ts";
 import { WebSocketSite } from "../../src/site/site.ts";
 import type { Transport } from "../../src/site/transport.ts";
 import { assertRefused, Client, rawRequest, upgradeRequest, within } from "../helpers/client.ts";
@@ -416,4 +417,35 @@ test("site.fetch on bun: Bun.serve({fetch, websocket}) serves HTTP and upgrades"
     await within(server.stop(true), "Bun.serve stopping");
   }
   await assertRefused(server.port);
+});
+
+/** A request head as an adapter that parses HTTP itself gives it. */
+function requestHead(pathname: string, headers: Record<string, string>): RequestHead {
+  const request = new Request(`http://localhost${pathname}`, { headers });
+  return { method: "GET", headers: request.headers, pathname, toRequest: () => request };
+}
+
+test("decideAtOnce() decides a handshake without a promise unless a hook must be awaited", () => {
+  const site = new WebSocketSite();
+  site.addHandler("/plain", Echo);
+  site.addHandler("/hooked", Echo, { onUpgrade: () => ({}) });
+  const internals = siteInternals(site);
+  const upgrade = {
+    host: "localhost",
+    upgrade: "websocket",
+    connection: "Upgrade",
+    "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+    "sec-websocket-version": "13",
+  };
+  const accepted = internals.decideAtOnce(requestHead("/plain", upgrade));
+  assert.equal(accepted?.kind, "accept");
+  assert.equal(accepted.kind === "accept" && accepted.acceptance.key, upgrade["sec-websocket-key"]);
+  const refused = internals.decideAtOnce(
+    requestHead("/plain", { ...upgrade, "sec-websocket-version": "8" }),
+  );
+  assert.equal(refused?.kind === "reject" && refused.response.status, 426);
+  assert.deepEqual(site.stats().routes["/plain"].refused, { 426: 1 });
+  assert.equal(internals.decideAtOnce(requestHead("/hooked", upgrade)), undefined);
+  assert.equal(internals.decideAtOnce(requestHead("/plain", {})), undefined);
+  assert.equal(internals.decideAtOnce(requestHead("/elsewhere", upgrade)), undefined);
 });
