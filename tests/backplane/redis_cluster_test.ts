@@ -12,8 +12,8 @@ import { clusterSlot } from "../../src/backplane/cluster_slot.ts";
 import { topicChannel } from "../../src/backplane/topic_channel.ts";
 import { redisSkip } from "../helpers/redis.ts";
 import {
-  clusterOk,
   eventually,
+  failoverMidStream,
   type RedisCluster,
   startCluster,
 } from "../helpers/redis_cluster.ts";
@@ -101,26 +101,13 @@ test("RedisBackplane, sharded on a Redis Cluster: spread, routed, and across a f
 
     // A master killed mid-stream: its replica takes over.
     const topic = "doc:1"; // subscribed on process 1
-    const victim = c.masterOf(clusterSlot(topicChannel("app", topic)));
     members[1].received.length = 0;
-    let sent = 0;
-    const sender = setInterval(() => members[0].backplane.publish(topic, String(++sent)), 20);
-    await eventually("some before", () => members[1].received.length >= 5);
-    await c.nodes.get(victim)!.kill("SIGKILL");
-    c.nodes.delete(victim);
-    await eventually("down reported", () => members[1].statuses.includes("down"), 15_000);
-    await clusterOk(c);
-    await eventually(
-      "up again",
-      () => members.every((m) => m.backplane.status === "up"),
-      30_000,
+    const sent = await failoverMidStream(
+      c,
+      members,
+      topic,
+      clusterSlot(topicChannel("app", topic)),
     );
-    const lastBefore = sent;
-    await eventually(
-      "after",
-      () => members[1].received.some((line) => Number(line.split(" ")[1]) > lastBefore + 5),
-    );
-    clearInterval(sender);
     // Pub/sub is at most once: what went to the dead master is lost, and the loss is
     // reported, naming the probe channels (so the slots) that stopped answering.
     const numbers = members[1].received.map((line) => Number(line.split(" ")[1]));

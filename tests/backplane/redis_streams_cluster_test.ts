@@ -15,8 +15,8 @@ import { partitionKey, streamPartition } from "../../src/backplane/stream_partit
 import { redisSkip } from "../helpers/redis.ts";
 import { connectClusterStreams } from "../helpers/redis_backplane.ts";
 import {
-  clusterOk,
   eventually,
+  failoverMidStream,
   type RedisCluster,
   startCluster,
 } from "../helpers/redis_cluster.ts";
@@ -94,30 +94,8 @@ test("RedisStreamsBackplane, sharded on a Redis Cluster: spread, routed, and acr
 
     // A master killed mid-stream: its replica takes over.
     const topic = TOPICS[1]; // read by process 1 only
-    const victim = c.masterOf(clusterSlot(keyOf(topic)));
     for (const m of members) m.received.length = 0;
-    let sent = 0;
-    const sender = setInterval(() => members[0].backplane.publish(topic, String(++sent)), 20);
-    try {
-      await eventually("some before", () => members[1].received.length >= 5);
-      await c.nodes.get(victim)!.kill("SIGKILL");
-      c.nodes.delete(victim);
-      await eventually("down reported", () => members[1].statuses.includes("down"), 15_000);
-      await clusterOk(c);
-      await eventually(
-        "up again",
-        () => members.every((m) => m.backplane.status === "up"),
-        30_000,
-      );
-      const lastBefore = sent;
-      await eventually(
-        "after",
-        () => members[1].received.some((line) => Number(line.split(" ")[1]) > lastBefore + 5),
-        15_000,
-      );
-    } finally {
-      clearInterval(sender);
-    }
+    const sent = await failoverMidStream(c, members, topic, clusterSlot(keyOf(topic)), 15_000);
     // Whatever the publisher still holds is stored, then read.
     await eventually(
       "the last",

@@ -142,3 +142,51 @@ export function eventually(what: string, done: () => boolean, ms = 10_000): Prom
     ms,
   );
 }
+
+/** What {@linkcode failoverMidStream} drives: a backplane and what its process received. */
+export interface ClusterMember {
+  readonly backplane: { publish(topic: string, data: string): void; readonly status?: string };
+  /** `"<topic> <data>"` of each message delivered. */
+  readonly received: string[];
+  readonly statuses: readonly string[];
+}
+
+/**
+ * Publishes numbered messages on `topic` from `members[0]` every 20 ms while the master
+ * serving `slot` is SIGKILLed: waits for 5 to reach `members[1]`, the kill, a "down"
+ * reported there, the cluster healthy again, every backplane "up", and a number past
+ * those sent before that. Stops publishing and gives the count sent.
+ * @param afterMs How long the messages after the failover may take to arrive.
+ */
+export async function failoverMidStream(
+  cluster: RedisCluster,
+  members: readonly ClusterMember[],
+  topic: string,
+  slot: number,
+  afterMs?: number,
+): Promise<number> {
+  const victim = cluster.masterOf(slot);
+  let sent = 0;
+  const sender = setInterval(() => members[0].backplane.publish(topic, String(++sent)), 20);
+  try {
+    await eventually("some before", () => members[1].received.length >= 5);
+    await cluster.nodes.get(victim)!.kill("SIGKILL");
+    cluster.nodes.delete(victim);
+    await eventually("down reported", () => members[1].statuses.includes("down"), 15_000);
+    await clusterOk(cluster);
+    await eventually(
+      "up again",
+      () => members.every((m) => m.backplane.status === "up"),
+      30_000,
+    );
+    const lastBefore = sent;
+    await eventually(
+      "after",
+      () => members[1].received.some((line) => Number(line.split(" ")[1]) > lastBefore + 5),
+      afterMs,
+    );
+  } finally {
+    clearInterval(sender);
+  }
+  return sent;
+}
